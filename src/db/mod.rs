@@ -1,0 +1,221 @@
+//! The database: one connection pool for SQLite or PostgreSQL, chosen from `DATABASE_URL`.
+//!
+//! Obole talks to both through sqlx's `Any` driver with one portable SQL text per query (see
+//! README, "Architecture"). The few things that differ between the two live here: how a
+//! connection is prepared, how a write transaction starts, and which migrations run.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A start-up failure, worded for the operator with the URL's password masked.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL « {0} » n'est ni sqlite:// ni postgres://")]
+    UnknownScheme(String),
+    #[error("impossible de créer le dossier de la base SQLite pour « {url} » : {source}")]
+    CreateDir { url: String, source: std::io::Error },
+    #[error("impossible d'ouvrir la base de données « {url} » : {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("échec des migrations sur « {url} » : {source}")]
+    Migrate {
+        url: String,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+impl Db {
+    /// Opens the pool; for SQLite, creates the file (and its folder) when missing.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let masked = mask_password(url);
+        let backend =
+            Backend::from_url(url).ok_or_else(|| DbError::UnknownScheme(masked.clone()))?;
+        let url = match backend {
+            Backend::Sqlite => {
+                create_sqlite_dir(url).map_err(|source| DbError::CreateDir {
+                    url: masked.clone(),
+                    source,
+                })?;
+                with_create_mode(url)
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; NORMAL sync is durable in WAL.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| DbError::Connect {
+                url: masked.clone(),
+                source,
+            })?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing
+    /// when it upgrades a read lock.
+    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Runs the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
+        }
+    }
+
+    /// Cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
+pub fn mask_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The file path of a `sqlite://` URL, when it names a file (not `:memory:`).
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+fn create_sqlite_dir(url: &str) -> std::io::Result<()> {
+    match sqlite_path(url).and_then(|p| Path::new(p).parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+/// SQLite opens read-write without creating unless told; Obole creates its file on first run.
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_passwords_only() {
+        assert_eq!(
+            mask_password("postgres://obole:s3cret@db.example.org:5432/obole"),
+            "postgres://obole:***@db.example.org:5432/obole"
+        );
+        assert_eq!(
+            mask_password("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            mask_password("sqlite://data/obole.db"),
+            "sqlite://data/obole.db"
+        );
+    }
+
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(sqlite_path("sqlite://data/obole.db"), Some("data/obole.db"));
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db?mode=rwc"),
+            Some("/tmp/x.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(with_create_mode("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            with_create_mode("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            with_create_mode("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+    }
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgresql://x"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! Time as unix seconds, and its French display (`29 novembre 2026`).
+
+use time::OffsetDateTime;
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+pub const DAY: i64 = 86_400;
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `29 novembre 2026` (UTC), or an empty string for an impossible timestamp.
+pub fn french_date(unix: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!(
+            "{} {} {}",
+            t.day(),
+            MONTHS[usize::from(u8::from(t.month())) - 1],
+            t.year()
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+/// RFC 3339 (`2026-11-29T08:00:00Z`), for the JSON API.
+pub fn rfc3339(unix: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_french() {
+        assert_eq!(french_date(1_795_910_400), "29 novembre 2026");
+        assert_eq!(french_date(0), "1 janvier 1970");
+        assert_eq!(french_date(1_786_233_600), "9 août 2026");
+    }
+
+    #[test]
+    fn rfc3339_is_utc() {
+        assert_eq!(
+            rfc3339(1_795_910_400).as_deref(),
+            Some("2026-11-29T00:00:00Z")
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! URL slugs (`le-sport-pour-grandir`): parsed once, so a bad one never reaches a query.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 80;
+
+    /// Lowercase ASCII letters, digits and single inner hyphens, at most 80 characters.
+    pub fn parse(raw: &str) -> Option<Slug> {
+        let valid_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let well_formed = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && !raw.starts_with('-')
+            && !raw.ends_with('-')
+            && !raw.contains("--");
+        (valid_chars && well_formed).then(|| Slug(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_plain_slugs() {
+        assert_eq!(Slug::parse("peps").unwrap().as_str(), "peps");
+        assert!(Slug::parse("le-parlement-des-femmes-2026").is_some());
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "", "-a", "a-", "a--b", "Peps", "é", "a b", "a/b", "../x", "a_b", "%20",
+        ] {
+            assert!(Slug::parse(bad).is_none(), "{bad:?} should be rejected");
+        }
+        assert!(Slug::parse(&"a".repeat(81)).is_none());
+        assert!(Slug::parse(&"a".repeat(80)).is_some());
+    }
+}

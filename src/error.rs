@@ -1,0 +1,103 @@
+//! `AppError`: every failure a handler can return, and the status and French message it maps to.
+//!
+//! The response carries an [`ErrorPage`] extension; the web layer renders it as a styled page
+//! (or JSON under `/api/`), so handlers and extractors never build error HTML themselves.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("page introuvable")]
+    NotFound,
+    /// Malformed input; the message is shown to the user, in French.
+    #[error("requête invalide : {0}")]
+    BadRequest(String),
+    #[error("base de données : {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("gabarit : {0}")]
+    Template(#[from] askama::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// What the error page says; attached to error responses for the web layer to render.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn for_status(status: StatusCode) -> ErrorPage {
+        let (title, message) = match status {
+            StatusCode::NOT_FOUND => (
+                "Page introuvable",
+                "La page que vous cherchez n'existe pas ou n'est plus en ligne.",
+            ),
+            StatusCode::BAD_REQUEST => (
+                "Requête invalide",
+                "L'adresse ou les informations envoyées ne sont pas valides.",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "Action impossible",
+                "Cette adresse n'accepte pas ce type de requête.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "Envoi trop volumineux",
+                "Les informations envoyées dépassent la taille autorisée.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => (
+                "Trop de tentatives",
+                "Vous avez fait trop de demandes en peu de temps. Merci de réessayer dans quelques minutes.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "Service momentanément indisponible",
+                "Le service est momentanément indisponible. Merci de réessayer dans quelques instants.",
+            ),
+            s if s.is_client_error() => {
+                ("Requête refusée", "Cette requête ne peut pas être traitée.")
+            }
+            _ => (
+                "Une erreur est survenue",
+                "Une erreur inattendue nous empêche d'afficher cette page. Elle a été enregistrée ; merci de réessayer dans quelques instants.",
+            ),
+        };
+        ErrorPage {
+            status,
+            title,
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Database(_) | AppError::Template(_) | AppError::Other(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut page = ErrorPage::for_status(status);
+        match &self {
+            AppError::BadRequest(message) => page.message = message.clone(),
+            AppError::NotFound => {}
+            // Logged once here, with the cause; the visitor only sees the generic page.
+            other => tracing::error!(error = %other, "request failed"),
+        }
+        let mut response = (status, page.message.clone()).into_response();
+        response.extensions_mut().insert(page);
+        response
+    }
+}

@@ -1,0 +1,14 @@
+//! Obole: donation and supporter-engagement platform (campaign pages, Stripe donations,
+//! supporter space, back-office). `main.rs` only boots; the application lives here.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod seed;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use startup::Application;

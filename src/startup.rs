@@ -1,0 +1,138 @@
+//! Builds the application: config → database (migrated, seeded in demo mode) → state → router,
+//! bound to its port. `main` and the tests both start Obole through [`Application`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::{Db, DbError, mask_password};
+use crate::seed;
+use crate::web::{self, AppState};
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("impossible d'écouter sur {addr} : {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("échec de l'ajout du contenu de démonstration : {0}")]
+    Seed(sqlx::Error),
+}
+
+impl Application {
+    /// Connects and migrates the database, seeds demo content into an empty database in
+    /// demo mode, and binds the listener (port 0 picks a free one).
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let db = open_database(&config.database_url).await?;
+        if config.demo_mode() && config.seed_demo_content {
+            let empty: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+                .fetch_one(db.pool())
+                .await
+                .map_err(StartError::Seed)?;
+            if empty == 0 {
+                let report = seed::seed_demo(&db).await.map_err(StartError::Seed)?;
+                tracing::info!(
+                    projects = report.projects_created.len(),
+                    donations = report.donations_created,
+                    "demo content seeded"
+                );
+            }
+        }
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?
+            .port();
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            base_url: base_url.into(),
+        };
+        Ok(Application {
+            listener,
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        let app = web::router(self.state);
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        db.close().await;
+        Ok(())
+    }
+}
+
+/// Connects and runs the migrations, with errors that name the (masked) URL.
+pub async fn open_database(url: &str) -> Result<Db, DbError> {
+    let db = Db::connect(url).await?;
+    db.migrate().await.map_err(|source| DbError::Migrate {
+        url: mask_password(url),
+        source,
+    })?;
+    Ok(db)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,51 @@
+//! News posts from the field, per project and optionally per campaign.
+
+use sqlx::AnyPool;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NewsPost {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub published_at: i64,
+}
+
+/// Latest news for a campaign: its own posts and its project's general ones.
+pub async fn for_campaign(
+    pool: &AnyPool,
+    campaign_id: i64,
+    project_id: i64,
+    now: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<NewsPost>> {
+    sqlx::query_as(
+        "SELECT id, title, body, published_at FROM news_posts \
+         WHERE (campaign_id = $1 OR (project_id = $2 AND campaign_id IS NULL)) AND published_at <= $3 \
+         ORDER BY published_at DESC, id DESC LIMIT $4",
+    )
+    .bind(campaign_id)
+    .bind(project_id)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Latest news of a project, whichever campaign they belong to.
+pub async fn for_project(
+    pool: &AnyPool,
+    project_id: i64,
+    now: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<NewsPost>> {
+    sqlx::query_as(
+        "SELECT id, title, body, published_at FROM news_posts \
+         WHERE project_id = $1 AND published_at <= $2 \
+         ORDER BY published_at DESC, id DESC LIMIT $3",
+    )
+    .bind(project_id)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,44 @@
+//! Projects (PEPS, ARPEJ…): what the money is for.
+
+use sqlx::AnyPool;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Project {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub full_name: String,
+    pub tagline: String,
+    pub description: String,
+    pub location: String,
+    pub cover_image: String,
+    pub impact_unit_cents: Option<i64>,
+    pub impact_unit_label: Option<String>,
+    /// Raised by the project's public campaigns, from their counters.
+    pub raised_cents: i64,
+}
+
+const SELECT_PROJECTS: &str = "\
+    SELECT p.id, p.slug, p.name, p.full_name, p.tagline, p.description, p.location, \
+           p.cover_image, p.impact_unit_cents, p.impact_unit_label, \
+           CAST(COALESCE(SUM(k.raised_cents), 0) AS BIGINT) AS raised_cents \
+    FROM projects p \
+    LEFT JOIN campaigns c ON c.project_id = p.id AND c.status <> 'draft' \
+    LEFT JOIN campaign_counters k ON k.campaign_id = c.id";
+
+/// All projects with what their campaigns raised, by name.
+pub async fn list(pool: &AnyPool) -> sqlx::Result<Vec<Project>> {
+    let sql = format!(
+        "{SELECT_PROJECTS} GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, p.description, \
+         p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label ORDER BY p.id"
+    );
+    sqlx::query_as(&sql).fetch_all(pool).await
+}
+
+pub async fn find_by_slug(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Project>> {
+    let sql = format!(
+        "{SELECT_PROJECTS} WHERE p.slug = $1 GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
+         p.description, p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label"
+    );
+    sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await
+}

@@ -1,0 +1,71 @@
+//! Supporters: the people who give, one row per email address.
+
+use sqlx::AnyConnection;
+
+/// Identity given on the donation form (and kept for the tax receipt).
+#[derive(Debug, Clone)]
+pub struct SupporterDetails {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+}
+
+/// Creates the supporter or refreshes their identity with the latest one given; returns the id.
+/// News consent is only ever added here, never withdrawn: withdrawal is the supporter's own act.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    details: &SupporterDetails,
+    news_consent: bool,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO supporters (email, first_name, last_name, address_line1, address_line2, \
+             postal_code, city, country, news_consent, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+         ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name, \
+             last_name = excluded.last_name, address_line1 = excluded.address_line1, \
+             address_line2 = excluded.address_line2, postal_code = excluded.postal_code, \
+             city = excluded.city, country = excluded.country, \
+             news_consent = CASE WHEN excluded.news_consent = 1 THEN 1 ELSE supporters.news_consent END, \
+             updated_at = excluded.updated_at \
+         RETURNING id",
+    )
+    .bind(details.email.trim().to_lowercase())
+    .bind(&details.first_name)
+    .bind(&details.last_name)
+    .bind(&details.address_line1)
+    .bind(&details.address_line2)
+    .bind(&details.postal_code)
+    .bind(&details.city)
+    .bind(&details.country)
+    .bind(super::flag(news_consent))
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// "Marie D.": what the campaign page shows of a donor who agreed to be shown.
+pub fn public_name(first_name: &str, last_name: &str) -> String {
+    let first = first_name.trim();
+    match last_name.trim().chars().next() {
+        Some(initial) => format!("{first} {}.", initial.to_uppercase()),
+        None => first.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_name_keeps_first_name_and_initial() {
+        assert_eq!(public_name(" Marie ", "dupont"), "Marie D.");
+        assert_eq!(public_name("Élodie", "Émery"), "Élodie É.");
+        assert_eq!(public_name("Awa", ""), "Awa");
+    }
+}

@@ -1,0 +1,140 @@
+//! The public site: home, campaign pages, project pages.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+
+use super::AppState;
+use super::extract::AppPath;
+use super::layout::Layout;
+use super::views::{CampaignView, ImpactTierView, NewsView, ProjectView, ReachView, SupporterView};
+use crate::domain::dates;
+use crate::domain::money::{format_count, format_money};
+use crate::domain::slug::Slug;
+use crate::error::{AppError, Result};
+use crate::store::{campaigns, counters, news, projects};
+
+const RECENT_SUPPORTERS: i64 = 12;
+const NEWS_ON_PAGE: i64 = 5;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/campagnes/{slug}", get(campaign_page))
+        .route("/projets/{slug}", get(project_page))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate {
+    layout: Layout,
+    campaigns: Vec<CampaignView>,
+    projects: Vec<ProjectView>,
+    total_raised: String,
+    donors: String,
+    reach: Vec<ReachView>,
+}
+
+async fn home(State(state): State<AppState>) -> Result<Html<String>> {
+    let pool = state.db.pool();
+    let now = dates::now();
+    let campaigns = campaigns::open(pool, now).await?;
+    let projects: Vec<ProjectView> = projects::list(pool)
+        .await?
+        .iter()
+        .map(ProjectView::new)
+        .collect();
+    let totals = counters::organisation(pool).await?;
+    let template = HomeTemplate {
+        layout: Layout::new(&state, "Grâce à vous").with_description(
+            "Soutenez les projets de protection de l'enfance : sport, familles, communautés.",
+        ),
+        campaigns: campaigns
+            .iter()
+            .map(|c| CampaignView::new(c, now))
+            .collect(),
+        reach: projects
+            .iter()
+            .filter_map(|p| p.reach.clone())
+            .filter(|r| r.count != "0")
+            .collect(),
+        projects,
+        total_raised: format_money(totals.raised_cents, "EUR"),
+        donors: format_count(totals.donors),
+    };
+    Ok(Html(template.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+struct CampaignTemplate {
+    layout: Layout,
+    campaign: CampaignView,
+    tiers: Vec<ImpactTierView>,
+    supporters: Vec<SupporterView>,
+    news: Vec<NewsView>,
+}
+
+async fn campaign_page(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+) -> Result<Html<String>> {
+    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
+    let pool = state.db.pool();
+    let now = dates::now();
+    let campaign = campaigns::find_public(pool, slug.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
+    let supporters =
+        campaigns::recent_public_supporters(pool, campaign.id, RECENT_SUPPORTERS).await?;
+    let news =
+        news::for_campaign(pool, campaign.id, campaign.project_id, now, NEWS_ON_PAGE).await?;
+    let template = CampaignTemplate {
+        layout: Layout::new(&state, campaign.title.clone())
+            .with_description(campaign.summary.clone()),
+        tiers: tiers
+            .iter()
+            .map(|t| ImpactTierView::new(t, &campaign.currency))
+            .collect(),
+        supporters: supporters.iter().map(SupporterView::new).collect(),
+        news: news.iter().map(NewsView::new).collect(),
+        campaign: CampaignView::new(&campaign, now),
+    };
+    Ok(Html(template.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "project.html")]
+struct ProjectTemplate {
+    layout: Layout,
+    project: ProjectView,
+    campaigns: Vec<CampaignView>,
+    news: Vec<NewsView>,
+}
+
+async fn project_page(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+) -> Result<Html<String>> {
+    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
+    let pool = state.db.pool();
+    let now = dates::now();
+    let project = projects::find_by_slug(pool, slug.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaigns = campaigns::for_project(pool, project.id).await?;
+    let news = news::for_project(pool, project.id, now, NEWS_ON_PAGE).await?;
+    let template = ProjectTemplate {
+        layout: Layout::new(&state, project.name.clone()).with_description(project.tagline.clone()),
+        project: ProjectView::new(&project),
+        campaigns: campaigns
+            .iter()
+            .map(|c| CampaignView::new(c, now))
+            .collect(),
+        news: news.iter().map(NewsView::new).collect(),
+    };
+    Ok(Html(template.render()?))
+}

@@ -1,0 +1,363 @@
+//! Test harness: spawn Obole on a fresh database, a cookie-keeping client, clean-up after.
+
+use std::io::Write;
+use std::sync::Once;
+
+use obole::Application;
+use obole::config::Config;
+use obole::db::Db;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once per backend, as `name::sqlite` and `name::postgres`.
+macro_rules! dual_backend_tests {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    return;
+                }
+                super::$test($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+static SKIP_NOTICE: Once = Once::new();
+
+/// The admin URL of the PostgreSQL test server, or `None` (said once on stderr) when unset.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        SKIP_NOTICE.call_once(|| {
+            // Straight to stderr: the test harness captures `eprintln!` but not this.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nPostgreSQL skipped: TEST_POSTGRES_URL is not set, so only the SQLite suite ran \
+                 (set it, e.g. postgres://postgres@127.0.0.1:5432/postgres, to run both).\n"
+            );
+        });
+    }
+    url
+}
+
+/// What the test database starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// The demonstration projects, campaigns and donations.
+    Demo,
+    Empty,
+}
+
+/// A fresh database, removed when dropped.
+pub enum TestDatabase {
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/obole.db", dir.path().display());
+                TestDatabase::Sqlite { url, _dir: dir }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_url().expect("TEST_POSTGRES_URL");
+                let name = format!("obole_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                TestDatabase::Postgres {
+                    url: url.to_string(),
+                    admin_url,
+                    name,
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, database) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: drop the database from a thread of its own.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let mut admin = PgConnection::connect(&admin_url)
+                        .await
+                        .map_err(std::io::Error::other)?;
+                    sqlx::query(&format!(
+                        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut admin)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                    Ok::<(), std::io::Error>(())
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: could not drop test database {name}"
+                );
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:{port}`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    server: tokio::task::JoinHandle<()>,
+    // Last, so it is dropped after the server stopped.
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The configuration a test starts from: demo mode, port 0, the given database.
+pub fn test_config(database_url: &str, content: Content) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        base_url: None,
+        data_dir: std::env::temp_dir(),
+        stripe_secret_key: None,
+        organisation_name: "Villages d'Enfants".to_owned(),
+        seed_demo_content: content == Content::Demo,
+    }
+}
+
+pub async fn spawn_app(backend: Backend, content: Content) -> TestApp {
+    let database = TestDatabase::create(backend).await;
+    let config = test_config(database.url(), content);
+    spawn_with(database, config).await
+}
+
+/// Starts Obole with a configuration the test adjusted.
+pub async fn spawn_with(database: TestDatabase, config: Config) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        obole::telemetry::init();
+    }
+    let app = Application::build(config).await.expect("Obole starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let server = tokio::spawn(async move {
+        app.run_until(std::future::pending())
+            .await
+            .expect("server runs");
+    });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client");
+    TestApp {
+        address,
+        client,
+        db,
+        server,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GET a page that must answer 200, and return its HTML.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("body")
+    }
+}
+
+/// French formatting puts no-break spaces in amounts; tests compare with plain spaces.
+pub fn plain(text: &str) -> String {
+    text.replace(['\u{202F}', '\u{00A0}'], " ")
+}
+
+/// Test data written straight through the store, as the donation flow will.
+pub mod fixtures {
+    use obole::db::Db;
+    use obole::domain::dates::{self, DAY};
+    use obole::store::counters;
+    use obole::store::donations::{self, NewDonation};
+    use obole::store::supporters::{self, SupporterDetails};
+
+    pub async fn campaign_id(db: &Db, slug: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(db.pool())
+            .await
+            .expect("campaign exists")
+    }
+
+    /// A project with no campaign, for tests on an empty database.
+    pub async fn insert_project(db: &Db, slug: &str, name: &str) -> i64 {
+        let now = dates::now();
+        sqlx::query_scalar(
+            "INSERT INTO projects (slug, name, full_name, tagline, description, location, cover_image, \
+                 impact_unit_cents, impact_unit_label, created_at, updated_at) \
+             VALUES ($1, $2, $2, 'Accroche', 'Description', 'Lomé', '/static/img/peps.svg', 10000, \
+                 'enfants aidés', $3, $3) RETURNING id",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(now)
+        .fetch_one(db.pool())
+        .await
+        .expect("insert project")
+    }
+
+    /// A campaign with its counters row; `ends_in_days` may be negative (already over).
+    pub async fn insert_campaign(
+        db: &Db,
+        project_id: i64,
+        slug: &str,
+        status: &str,
+        goal_cents: i64,
+        ends_in_days: i64,
+    ) -> i64 {
+        let now = dates::now();
+        let mut tx = db.begin_write().await.expect("begin");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO campaigns (project_id, slug, title, summary, story, cover_image, goal_cents, \
+                 currency, starts_at, ends_at, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'Résumé de la campagne', 'Première partie.\n\nSeconde partie.', \
+                 '/static/img/peps.svg', $4, 'EUR', $5, $6, $7, $5, $5) RETURNING id",
+        )
+        .bind(project_id)
+        .bind(slug)
+        .bind(format!("Campagne {slug}"))
+        .bind(goal_cents)
+        .bind(now - 10 * DAY)
+        .bind(now + ends_in_days * DAY)
+        .bind(status)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("insert campaign");
+        counters::create_for_campaign(&mut tx, id, now)
+            .await
+            .expect("counters");
+        tx.commit().await.expect("commit");
+        id
+    }
+
+    /// A gift as the payment flow records it.
+    pub struct Gift<'a> {
+        pub campaign_id: i64,
+        pub email: &'a str,
+        pub first_name: &'a str,
+        pub last_name: &'a str,
+        pub amount_cents: i64,
+        pub show_publicly: bool,
+    }
+
+    pub async fn give(db: &Db, gift: Gift<'_>) -> i64 {
+        let mut tx = db.begin_write().await.expect("begin");
+        let id = give_in(&mut tx, db, &gift).await;
+        tx.commit().await.expect("commit");
+        id
+    }
+
+    pub async fn give_in(conn: &mut sqlx::AnyConnection, db: &Db, gift: &Gift<'_>) -> i64 {
+        let now = dates::now();
+        let details = SupporterDetails {
+            email: gift.email.to_owned(),
+            first_name: gift.first_name.to_owned(),
+            last_name: gift.last_name.to_owned(),
+            address_line1: "1 rue de la Paix".to_owned(),
+            address_line2: String::new(),
+            postal_code: "75002".to_owned(),
+            city: "Paris".to_owned(),
+            country: "FR".to_owned(),
+        };
+        let supporter_id = supporters::upsert(conn, &details, false, now)
+            .await
+            .expect("supporter");
+        let donation = NewDonation {
+            campaign_id: gift.campaign_id,
+            supporter_id,
+            pledge_id: None,
+            recurring_gift_id: None,
+            amount_cents: gift.amount_cents,
+            currency: "EUR".to_owned(),
+            frequency: "once".to_owned(),
+            payment_method: "card".to_owned(),
+            show_publicly: gift.show_publicly,
+            public_name: gift
+                .show_publicly
+                .then(|| supporters::public_name(gift.first_name, gift.last_name)),
+            dedication_kind: None,
+            dedication_name: None,
+            stripe_checkout_session_id: None,
+            stripe_payment_intent_id: None,
+            stripe_invoice_id: None,
+            donated_at: now,
+        };
+        donations::insert_paid(conn, db.backend(), &donation, now)
+            .await
+            .expect("donation")
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: Obole started on port 0 with a fresh database per test, spoken to over
+//! real HTTP. Every test listed in `dual_backend_tests!` runs on SQLite, and on PostgreSQL
+//! when `TEST_POSTGRES_URL` is set.
+
+#[macro_use]
+mod helpers;
+
+mod api;
+mod counters;
+mod pages;
+mod platform;
+mod startup;

@@ -1,0 +1,131 @@
+//! What every response shares: health check, security headers, compression, static files,
+//! and French error pages for bad requests.
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, Content, spawn_app};
+
+dual_backend_tests!(
+    healthz_reports_the_database,
+    pages_carry_security_headers_and_compress,
+    static_files_are_embedded_and_cached,
+    malformed_requests_get_french_400_and_405_pages,
+);
+
+async fn healthz_reports_the_database(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+
+    app.db.close().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 503, "a closed pool is reported");
+}
+
+async fn pages_carry_security_headers_and_compress(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let response = app.get("/").await;
+    let headers = response.headers();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+
+    let html = response.text().await.unwrap();
+    assert!(
+        !html.contains("<script>") && !html.contains("style=\""),
+        "nothing inline for the CSP to block"
+    );
+
+    for encoding in ["gzip", "br"] {
+        let compressed = app
+            .client
+            .get(app.url("/campagnes/le-sport-pour-grandir"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(compressed.status(), 200);
+        assert_eq!(compressed.headers()["content-encoding"], encoding);
+    }
+}
+
+async fn static_files_are_embedded_and_cached(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let home = app.page("/").await;
+    let href = home
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("stylesheet link")
+        .to_owned();
+    assert!(href.starts_with("/static/app.css?v="), "{href}");
+
+    let css = app.get(&href).await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = css.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(css.text().await.unwrap().contains("--brand"));
+
+    let revalidated = app
+        .client
+        .get(app.url("/static/app.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(
+        revalidated.headers()["cache-control"],
+        "public, max-age=3600"
+    );
+
+    let svg = app.get("/static/img/peps.svg").await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert_eq!(app.get("/static/absent.css").await.status(), 404);
+    assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
+}
+
+async fn malformed_requests_get_french_400_and_405_pages(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let response = app.get("/campagnes/%FF%FE").await;
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Requête invalide")
+            && html.contains("L&#39;adresse demandée n&#39;est pas valide.")
+    );
+
+    let response = app
+        .client
+        .post(app.url("/campagnes/le-sport-pour-grandir"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert!(
+        response.headers().contains_key("allow"),
+        "405 keeps its Allow header"
+    );
+    assert!(response.text().await.unwrap().contains("Action impossible"));
+}

@@ -1,0 +1,112 @@
+//! Start-up: demo content only in demo mode and only once; clear errors for a database that
+//! cannot be opened.
+
+use std::process::Command;
+
+use obole::seed;
+use obole::store::counters;
+use secrecy::SecretString;
+
+use crate::helpers::{Backend, Content, TestDatabase, spawn_app, spawn_with, test_config};
+
+dual_backend_tests!(
+    seeding_is_idempotent,
+    demo_content_is_never_seeded_with_stripe_keys
+);
+
+async fn project_count(db: &obole::db::Db) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn seeding_is_idempotent(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    assert_eq!(project_count(&app.db).await, 4);
+    let totals = counters::organisation(app.db.pool()).await.unwrap();
+
+    let again = seed::seed_demo(&app.db).await.unwrap();
+    assert!(again.projects_created.is_empty());
+    assert_eq!(again.donations_created, 0);
+    assert_eq!(project_count(&app.db).await, 4);
+    assert_eq!(counters::organisation(app.db.pool()).await.unwrap(), totals);
+}
+
+async fn demo_content_is_never_seeded_with_stripe_keys(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Demo);
+    config.stripe_secret_key = Some(SecretString::from("sk_live_not_a_real_key"));
+    let app = spawn_with(database, config).await;
+    assert_eq!(
+        project_count(&app.db).await,
+        0,
+        "a production ledger gets no demo content"
+    );
+    let home = app.page("/").await;
+    assert!(
+        !home.contains("Mode démonstration"),
+        "no demo banner with real keys"
+    );
+    assert!(home.contains("Aucune campagne"));
+}
+
+/// Runs the real binary and returns (success, stderr).
+fn run_obole(database_url: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_obole"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("PORT", "0")
+        .env("RUST_LOG", "off")
+        .env_remove("STRIPE_SECRET_KEY")
+        .output()
+        .expect("obole runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unreachable_postgres_fails_with_one_line_naming_the_masked_url() {
+    let (ok, stderr) = run_obole(
+        "postgres://obole:tres-secret@127.0.0.1:1/obole",
+        &["migrate"],
+    );
+    assert!(!ok, "non-zero exit");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(
+        lines[0].contains("postgres://obole:***@127.0.0.1:1/obole"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tres-secret"), "password masked");
+}
+
+#[test]
+fn uncreatable_sqlite_file_fails_with_one_line() {
+    let (ok, stderr) = run_obole("sqlite:///proc/obole-cannot-exist/obole.db", &["serve"]);
+    assert!(!ok, "non-zero exit");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(
+        lines[0].contains("sqlite:///proc/obole-cannot-exist/obole.db"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_and_seed_commands_work_on_a_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/obole.db", dir.path().display());
+    let (ok, stderr) = run_obole(&url, &["migrate"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = run_obole(&url, &["seed"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = run_obole(&url, &["recount"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        dir.path().join("nested/obole.db").exists(),
+        "folder and file created"
+    );
+}
