@@ -1,0 +1,247 @@
+//! The Stripe API under `/stripe/v1`: bearer-key check, idempotency keys, and thin handlers
+//! that parse the form, call the domain functions under the lock and answer JSON.
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use super::error::{ApiError, json_response};
+use super::form::Form;
+use super::state::{self, IdempotentResponse, find};
+use super::{Sandbox, billing, checkout, objects, payments};
+
+pub fn router() -> Router<Sandbox> {
+    Router::new()
+        .route("/checkout/sessions", post(create_checkout_session))
+        .route("/checkout/sessions/{id}", get(retrieve_checkout_session))
+        .route(
+            "/checkout/sessions/{id}/expire",
+            post(expire_checkout_session),
+        )
+        .route("/customers/{id}", get(retrieve_customer))
+        .route(
+            "/subscriptions/{id}",
+            get(retrieve_subscription)
+                .post(update_subscription)
+                .delete(cancel_subscription),
+        )
+        .route("/invoices/{id}", get(retrieve_invoice))
+        .route("/refunds", post(create_refund))
+        .route("/billing_portal/sessions", post(create_portal_session))
+        .fallback(unknown_url)
+        .layer(middleware::from_fn(require_secret_key))
+}
+
+/// Stripe answers 401 before anything else when the secret key is missing or malformed.
+async fn require_secret_key(request: Request, next: Next) -> Response {
+    let key = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let message = match key {
+        Some(key) if key.starts_with("sk_") && key.len() > 3 => return next.run(request).await,
+        Some(_) => "Invalid API Key provided.".to_owned(),
+        None => "You did not provide an API key. You need to provide your API key in the \
+                 Authorization header, using Bearer auth (e.g. 'Authorization: Bearer \
+                 YOUR_SECRET_KEY')."
+            .to_owned(),
+    };
+    ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        kind: "invalid_request_error",
+        message,
+        param: None,
+        code: None,
+    }
+    .into_response()
+}
+
+async fn unknown_url(method: Method, uri: axum::http::Uri) -> Response {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        kind: "invalid_request_error",
+        message: format!("Unrecognized request URL ({method}: {}).", uri.path()),
+        param: None,
+        code: None,
+    }
+    .into_response()
+}
+
+impl Sandbox {
+    /// Runs a read under the lock.
+    fn read(&self, op: impl FnOnce(&state::State) -> Result<Value, ApiError>) -> Response {
+        match op(&self.lock()) {
+            Ok(json) => json_response(StatusCode::OK, json.to_string()),
+            Err(error) => error.into_response(),
+        }
+    }
+
+    /// Runs a write under the lock, honouring `Idempotency-Key`: the same key with the same
+    /// request replays the stored answer; with another request it is refused.
+    fn write(
+        &self,
+        headers: &HeaderMap,
+        request: String,
+        body: &str,
+        op: impl FnOnce(&mut state::State, &Form) -> Result<Value, ApiError>,
+    ) -> Response {
+        let key = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let fingerprint = format!("{request}\n{body}");
+        let mut state = self.lock();
+        if let Some(key) = &key
+            && let Some(stored) = state.idempotency.get(key)
+        {
+            if stored.request != fingerprint {
+                return ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    kind: "idempotency_error",
+                    message: format!(
+                        "Keys for idempotent requests can only be used with the same \
+                         parameters they were first used with. Try using a key other than \
+                         '{key}' if you meant to execute a different request."
+                    ),
+                    param: None,
+                    code: None,
+                }
+                .into_response();
+            }
+            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            let mut response = json_response(status, stored.body.clone());
+            response.headers_mut().insert(
+                "idempotent-replayed",
+                header::HeaderValue::from_static("true"),
+            );
+            return response;
+        }
+        let (status, body_out) = match op(&mut state, &Form::parse(body)) {
+            Ok(json) => (StatusCode::OK, json.to_string()),
+            Err(error) => (error.status, error.body()),
+        };
+        if let Some(key) = key {
+            state.idempotency.insert(
+                key,
+                IdempotentResponse {
+                    request: fingerprint,
+                    status: status.as_u16(),
+                    body: body_out.clone(),
+                },
+            );
+        }
+        json_response(status, body_out)
+    }
+}
+
+async fn create_checkout_session(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    sandbox.write(
+        &headers,
+        "POST /checkout/sessions".into(),
+        &body,
+        checkout::create,
+    )
+}
+
+async fn retrieve_checkout_session(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Response {
+    sandbox.read(|state| {
+        find(&state.sessions, &id)
+            .map(objects::checkout_session)
+            .ok_or_else(|| ApiError::no_such("checkout.session", &id))
+    })
+}
+
+async fn expire_checkout_session(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request = format!("POST /checkout/sessions/{id}/expire");
+    sandbox.write(&headers, request, &body, |state, _| {
+        checkout::expire(state, &id)
+    })
+}
+
+async fn retrieve_customer(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    sandbox.read(|state| {
+        find(&state.customers, &id)
+            .map(objects::customer)
+            .ok_or_else(|| ApiError::no_such("customer", &id))
+    })
+}
+
+async fn retrieve_subscription(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    sandbox.read(|state| {
+        find(&state.subscriptions, &id)
+            .map(objects::subscription)
+            .ok_or_else(|| ApiError::no_such("subscription", &id))
+    })
+}
+
+async fn update_subscription(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request = format!("POST /subscriptions/{id}");
+    sandbox.write(&headers, request, &body, |state, form| {
+        let change = billing::parse_change(state, &id, form)?;
+        billing::update(state, &id, change)
+    })
+}
+
+async fn cancel_subscription(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request = format!("DELETE /subscriptions/{id}");
+    sandbox.write(&headers, request, &body, |state, _| {
+        billing::cancel(state, &id)
+    })
+}
+
+async fn retrieve_invoice(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    sandbox.read(|state| {
+        find(&state.invoices, &id)
+            .map(objects::invoice)
+            .ok_or_else(|| ApiError::no_such("invoice", &id))
+    })
+}
+
+async fn create_refund(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    sandbox.write(&headers, "POST /refunds".into(), &body, payments::refund)
+}
+
+async fn create_portal_session(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    sandbox.write(
+        &headers,
+        "POST /billing_portal/sessions".into(),
+        &body,
+        billing::create_portal_session,
+    )
+}

@@ -1,0 +1,448 @@
+//! The sandbox's own pages (French): hosted checkout, billing portal, dashboard, and the
+//! control endpoint that moves the clock. No script; every action is a plain form post.
+//! There is no CSRF token: these pages move no real money and exist only in demo mode.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::Sandbox;
+use super::billing::{self, Change};
+use super::checkout::{self, Choice, PayError};
+use super::form::Form;
+use super::state::{Delivery, Method, Mode, State as Records, Subscription, find};
+use crate::domain::dates::{DAY, french_date};
+use crate::domain::money::format_money;
+
+const STYLESHEET: &str = include_str!("../../static/sandbox.css");
+/// How many events the dashboard lists.
+const RECENT_EVENTS: usize = 50;
+
+pub fn router() -> Router<Sandbox> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/assets/sandbox.css", get(stylesheet))
+        .route("/control/advance", post(advance))
+        .route("/checkout/{id}", get(checkout_page).post(pay))
+        .route("/portal/{id}", get(portal_page))
+        .route(
+            "/portal/{id}/subscriptions/{subscription}/{action}",
+            post(portal_action),
+        )
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "sandbox page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Erreur du bac à sable").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/checkout.html")]
+struct CheckoutPage {
+    title: &'static str,
+    mount: String,
+    id: String,
+    open: bool,
+    closed_reason: &'static str,
+    product_name: String,
+    amount: String,
+    interval: Option<&'static str>,
+    email: Option<String>,
+    subscription: bool,
+    sepa: bool,
+    cancel_url: Option<String>,
+    error: Option<&'static str>,
+}
+
+impl CheckoutPage {
+    fn new(mount: String, records: &Records, id: &str) -> Option<CheckoutPage> {
+        let session = find(&records.sessions, id)?;
+        let open = session.status == "open" && session.expires_at > records.now();
+        Some(CheckoutPage {
+            title: "Paiement sécurisé",
+            mount,
+            id: session.id.clone(),
+            open,
+            closed_reason: match session.status {
+                "complete" => "Ce paiement a déjà été effectué.",
+                _ => "Cette session de paiement a expiré.",
+            },
+            product_name: session.product_name.clone(),
+            amount: format_money(session.amount_total(), &session.currency),
+            interval: session.interval.map(|i| i.french()),
+            email: session.customer_email.clone(),
+            subscription: session.mode == Mode::Subscription,
+            sepa: session
+                .payment_method_types
+                .iter()
+                .any(|t| t == "sepa_debit"),
+            cancel_url: session.cancel_url.clone(),
+            error: None,
+        })
+    }
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html("<!doctype html><title>Introuvable</title><p>Introuvable.</p>"),
+    )
+        .into_response()
+}
+
+async fn checkout_page(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let page = CheckoutPage::new(sandbox.mount_path(), &sandbox.lock(), &id);
+    match page {
+        Some(page) => render(StatusCode::OK, &page),
+        None => not_found(),
+    }
+}
+
+async fn pay(State(sandbox): State<Sandbox>, Path(id): Path<String>, body: String) -> Response {
+    let choice = Form::parse(&body).get(&["outcome"]).and_then(Choice::parse);
+    let result = match choice {
+        Some(choice) => checkout::pay(&mut sandbox.lock(), &id, choice),
+        None => Err(PayError::Unavailable),
+    };
+    let (status, error) = match result {
+        Ok(success_url) => return Redirect::to(&success_url).into_response(),
+        Err(PayError::NotFound) => return not_found(),
+        Err(PayError::NotOpen) => (StatusCode::CONFLICT, None),
+        Err(PayError::Declined) => (
+            StatusCode::PAYMENT_REQUIRED,
+            Some("Votre carte a été refusée. Essayez un autre moyen de paiement."),
+        ),
+        Err(PayError::Unavailable) => (
+            StatusCode::BAD_REQUEST,
+            Some("Ce moyen de paiement n'est pas proposé pour ce paiement."),
+        ),
+    };
+    let page = CheckoutPage::new(sandbox.mount_path(), &sandbox.lock(), &id);
+    match page {
+        Some(page) => render(status, &CheckoutPage { error, ..page }),
+        None => not_found(),
+    }
+}
+
+/// A subscription as the portal and the dashboard show it.
+struct SubscriptionView {
+    id: String,
+    product_name: String,
+    amount: String,
+    /// The amount in euros as typed in the form (`12,50`).
+    amount_input: String,
+    interval: &'static str,
+    status: &'static str,
+    active: bool,
+    next_date: String,
+    paused: bool,
+    cancel_at_period_end: bool,
+    failing_card: bool,
+}
+
+impl SubscriptionView {
+    fn new(sub: &Subscription) -> SubscriptionView {
+        let cents = sub.amount();
+        SubscriptionView {
+            id: sub.id.clone(),
+            product_name: sub.price.product_name.clone(),
+            amount: format_money(cents, &sub.price.currency),
+            amount_input: if cents % 100 == 0 {
+                (cents / 100).to_string()
+            } else {
+                format!("{},{:02}", cents / 100, cents % 100)
+            },
+            interval: sub.price.interval.french(),
+            status: match sub.status {
+                "active" if sub.paused => "suspendu",
+                "active" => "actif",
+                "past_due" => "paiement en retard",
+                "canceled" => "résilié",
+                other => other,
+            },
+            active: sub.status != "canceled",
+            next_date: if sub.status == "canceled" {
+                String::from("—")
+            } else {
+                french_date(sub.current_period_end)
+            },
+            paused: sub.paused,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            failing_card: sub.method == Method::CardFailsRenewal,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/portal.html")]
+struct PortalPage {
+    title: &'static str,
+    mount: String,
+    id: String,
+    email: Option<String>,
+    subscriptions: Vec<SubscriptionView>,
+    return_url: Option<String>,
+    error: Option<String>,
+}
+
+impl PortalPage {
+    fn new(mount: String, records: &Records, id: &str) -> Option<PortalPage> {
+        let session = find(&records.portal_sessions, id)?;
+        Some(PortalPage {
+            title: "Vos abonnements",
+            mount,
+            id: session.id.clone(),
+            email: find(&records.customers, &session.customer).and_then(|c| c.email.clone()),
+            subscriptions: records
+                .subscriptions
+                .iter()
+                .filter(|s| s.customer == session.customer)
+                .map(SubscriptionView::new)
+                .collect(),
+            return_url: session.return_url.clone(),
+            error: None,
+        })
+    }
+}
+
+async fn portal_page(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let page = PortalPage::new(sandbox.mount_path(), &sandbox.lock(), &id);
+    match page {
+        Some(page) => render(StatusCode::OK, &page),
+        None => not_found(),
+    }
+}
+
+/// Each portal button has the same effect (and events) as the matching API call.
+async fn portal_action(
+    State(sandbox): State<Sandbox>,
+    Path((id, subscription, action)): Path<(String, String, String)>,
+    body: String,
+) -> Response {
+    let form = Form::parse(&body);
+    let result = {
+        let mut records = sandbox.lock();
+        let owner = find(&records.portal_sessions, &id).map(|p| p.customer.clone());
+        let owned = find(&records.subscriptions, &subscription)
+            .is_some_and(|s| Some(&s.customer) == owner.as_ref());
+        if !owned {
+            return not_found();
+        }
+        portal_change(&action, &form).and_then(|change| match change {
+            PortalChange::Update(change) => billing::update(&mut records, &subscription, change)
+                .map(|_| ())
+                .map_err(|e| e.message),
+            PortalChange::CancelNow => billing::cancel(&mut records, &subscription)
+                .map(|_| ())
+                .map_err(|e| e.message),
+            PortalChange::ReplaceCard => {
+                billing::replace_card(&mut records, &subscription).map_err(|e| e.message)
+            }
+        })
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("{}/portal/{id}", sandbox.mount_path())).into_response(),
+        Err(error) => match PortalPage::new(sandbox.mount_path(), &sandbox.lock(), &id) {
+            Some(page) => render(
+                StatusCode::BAD_REQUEST,
+                &PortalPage {
+                    error: Some(error),
+                    ..page
+                },
+            ),
+            None => not_found(),
+        },
+    }
+}
+
+enum PortalChange {
+    Update(Change),
+    CancelNow,
+    ReplaceCard,
+}
+
+fn portal_change(action: &str, form: &Form) -> Result<PortalChange, String> {
+    let update = |change: Change| Ok(PortalChange::Update(change));
+    match action {
+        "amount" => {
+            let amount = form.get(&["amount"]).and_then(parse_euros).ok_or_else(|| {
+                "Indiquez un montant en euros, par exemple 15 ou 12,50.".to_owned()
+            })?;
+            update(Change {
+                unit_amount: Some(amount),
+                ..Change::default()
+            })
+        }
+        "pause" | "resume" => update(Change {
+            pause: Some(action == "pause"),
+            ..Change::default()
+        }),
+        "cancel_at_period_end" | "keep" => update(Change {
+            cancel_at_period_end: Some(action == "cancel_at_period_end"),
+            ..Change::default()
+        }),
+        "cancel" => Ok(PortalChange::CancelNow),
+        "replace_card" => Ok(PortalChange::ReplaceCard),
+        _ => Err("Action inconnue.".to_owned()),
+    }
+}
+
+/// `15`, `12,50` or `12.5` euros → cents; positive only.
+fn parse_euros(text: &str) -> Option<i64> {
+    let text = text.trim().replace(',', ".");
+    let (units, cents) = match text.split_once('.') {
+        Some((units, cents)) => (units, cents),
+        None => (text.as_str(), ""),
+    };
+    if units.is_empty() || cents.len() > 2 || !cents.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = units.parse().ok()?;
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    let total = units.checked_mul(100)?.checked_add(cents)?;
+    (total > 0).then_some(total)
+}
+
+struct EventView {
+    id: String,
+    kind: &'static str,
+    created: String,
+    delivery: String,
+}
+
+#[derive(Template)]
+#[template(path = "sandbox/dashboard.html")]
+struct DashboardPage {
+    title: &'static str,
+    mount: String,
+    clock: String,
+    subscriptions: Vec<SubscriptionView>,
+    events: Vec<EventView>,
+}
+
+/// `29 novembre 2026 à 14:05` (UTC).
+fn french_date_time(unix: i64) -> String {
+    let minutes = unix.rem_euclid(DAY) / 60;
+    format!(
+        "{} à {:02}:{:02}",
+        french_date(unix),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
+    let page = {
+        let records = sandbox.lock();
+        DashboardPage {
+            title: "Tableau de bord",
+            mount: sandbox.mount_path(),
+            clock: french_date_time(records.now()),
+            subscriptions: records
+                .subscriptions
+                .iter()
+                .map(SubscriptionView::new)
+                .collect(),
+            events: records
+                .events
+                .iter()
+                .rev()
+                .take(RECENT_EVENTS)
+                .map(|e| EventView {
+                    id: e.id.clone(),
+                    kind: e.kind,
+                    created: french_date_time(e.created),
+                    delivery: match &e.delivery {
+                        Delivery::Held => "non envoyé (livraison automatique coupée)".to_owned(),
+                        Delivery::Queued => "en attente".to_owned(),
+                        Delivery::Delivered { attempts: 1 } => "livré".to_owned(),
+                        Delivery::Delivered { attempts } => format!("livré ({attempts} essais)"),
+                        Delivery::Failed { attempts, error } => {
+                            format!("abandonné après {attempts} essais ({error})")
+                        }
+                    },
+                })
+                .collect(),
+        }
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /control/advance` with `days` as a form (redirects to the dashboard) or as JSON
+/// (answers the new clock).
+async fn advance(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let days = if is_json {
+        serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("days").and_then(serde_json::Value::as_i64))
+    } else {
+        Form::parse(&body)
+            .get(&["days"])
+            .and_then(|d| d.parse().ok())
+    };
+    let Some(days) = days.filter(|d| (0..=3660).contains(d)) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "error": "days: a whole number of days between 0 and 3660" }).to_string(),
+        )
+            .into_response();
+    };
+    sandbox.advance_clock(days * DAY).await;
+    if is_json {
+        let now = sandbox.now();
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "now": now }).to_string(),
+        )
+            .into_response();
+    }
+    let mount = sandbox.mount_path();
+    Redirect::to(if mount.is_empty() { "/" } else { &mount }).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_are_read_the_french_way() {
+        assert_eq!(parse_euros("15"), Some(1500));
+        assert_eq!(parse_euros("12,50"), Some(1250));
+        assert_eq!(parse_euros(" 12.5 "), Some(1250));
+        assert_eq!(parse_euros("0"), None);
+        assert_eq!(parse_euros("-3"), None);
+        assert_eq!(parse_euros("1,234"), None);
+        assert_eq!(parse_euros("abc"), None);
+        assert_eq!(parse_euros(",5"), None);
+    }
+
+    #[test]
+    fn clock_is_shown_in_french() {
+        assert_eq!(french_date_time(1_795_960_800), "29 novembre 2026 à 14:00");
+    }
+}

@@ -1,0 +1,384 @@
+//! The sandbox's in-memory records (one struct per Stripe object it keeps) and the event log.
+//! Records are self-contained snapshots so `objects` can render them without lookups.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::clock::Interval;
+use super::delivery::Queue;
+
+pub type Metadata = BTreeMap<String, String>;
+
+/// The Stripe API version the sandbox speaks (the one async-stripe rc.10 is generated for).
+pub const API_VERSION: &str = "2026-09-30.endive";
+
+/// A new id with Stripe's prefix, e.g. `cus_3f2a…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Payment,
+    Subscription,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Payment => "payment",
+            Mode::Subscription => "subscription",
+        }
+    }
+}
+
+/// How a payer pays, chosen on the hosted checkout page; it decides future outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Card,
+    /// Pays today; every renewal is declined until the card is replaced.
+    CardFailsRenewal,
+    /// Settles at the next clock advance.
+    Sepa,
+    /// Rejected at the next clock advance.
+    SepaFails,
+}
+
+impl Method {
+    pub fn payment_method_type(self) -> &'static str {
+        match self {
+            Method::Card | Method::CardFailsRenewal => "card",
+            Method::Sepa | Method::SepaFails => "sepa_debit",
+        }
+    }
+
+    pub fn is_async(self) -> bool {
+        matches!(self, Method::Sepa | Method::SepaFails)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub created: i64,
+    pub expires_at: i64,
+    pub mode: Mode,
+    /// `open`, `complete` or `expired`.
+    pub status: &'static str,
+    /// `paid` or `unpaid`.
+    pub payment_status: &'static str,
+    pub currency: String,
+    pub unit_amount: i64,
+    pub quantity: i64,
+    pub product_name: String,
+    pub interval: Option<Interval>,
+    pub customer_email: Option<String>,
+    pub metadata: Metadata,
+    pub payment_intent_metadata: Metadata,
+    pub subscription_metadata: Metadata,
+    pub submit_type: Option<String>,
+    pub payment_method_types: Vec<String>,
+    pub success_url: String,
+    pub cancel_url: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub url: String,
+    pub customer: Option<String>,
+    pub payment_intent: Option<String>,
+    pub subscription: Option<String>,
+    pub invoice: Option<String>,
+}
+
+impl CheckoutSession {
+    pub fn amount_total(&self) -> i64 {
+        self.unit_amount * self.quantity
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: String,
+    pub created: i64,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A recurring price and its product (inline `price_data`, so one price per change).
+#[derive(Debug, Clone)]
+pub struct Price {
+    pub id: String,
+    pub created: i64,
+    pub product: String,
+    pub product_name: String,
+    pub unit_amount: i64,
+    pub currency: String,
+    pub interval: Interval,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: String,
+    pub created: i64,
+    pub customer: String,
+    /// `active`, `past_due`, `canceled`.
+    pub status: &'static str,
+    pub item_id: String,
+    pub price: Price,
+    pub quantity: i64,
+    pub billing_cycle_anchor: i64,
+    /// Which period is current (1 = the first); its bounds derive from the anchor.
+    pub period: i64,
+    pub current_period_start: i64,
+    pub current_period_end: i64,
+    pub cancel_at_period_end: bool,
+    /// `pause_collection[behavior]=void` is set.
+    pub paused: bool,
+    pub canceled_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// `cancellation_requested` or `payment_failed`, once canceled.
+    pub cancellation_reason: Option<&'static str>,
+    pub metadata: Metadata,
+    pub latest_invoice: Option<String>,
+    pub method: Method,
+}
+
+impl Subscription {
+    pub fn amount(&self) -> i64 {
+        self.price.unit_amount * self.quantity
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Invoice {
+    pub id: String,
+    pub created: i64,
+    pub customer: String,
+    pub customer_email: Option<String>,
+    pub subscription: String,
+    /// The subscription's metadata when the invoice was made (`parent.subscription_details`).
+    pub subscription_metadata: Metadata,
+    pub amount: i64,
+    pub currency: String,
+    /// `open` or `paid` (`void` when its subscription was abandoned).
+    pub status: &'static str,
+    pub billing_reason: &'static str,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub line_id: String,
+    pub subscription_item: String,
+    pub line_period: (i64, i64),
+    pub price: Price,
+    pub quantity: i64,
+    pub payment_intent: String,
+    pub payment_id: String,
+    pub attempt_count: i64,
+    pub paid_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub metadata: Metadata,
+    /// `succeeded`, `processing`, `requires_payment_method`.
+    pub status: &'static str,
+    pub method: Method,
+    pub latest_charge: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub id: String,
+    pub created: i64,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub currency: String,
+    pub customer: Option<String>,
+    pub metadata: Metadata,
+    /// `succeeded`, `pending`, `failed`.
+    pub status: &'static str,
+    pub method: Method,
+    pub failure: Option<(&'static str, &'static str)>,
+}
+
+impl Charge {
+    pub fn refunded(&self) -> bool {
+        self.amount_refunded >= self.amount
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: String,
+    pub created: i64,
+    pub amount: i64,
+    pub currency: String,
+    pub charge: String,
+    pub payment_intent: String,
+    pub reason: Option<String>,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortalSession {
+    pub id: String,
+    pub created: i64,
+    pub customer: String,
+    pub return_url: Option<String>,
+    pub url: String,
+}
+
+/// A SEPA debit waiting for the bank: it settles (or bounces) at the next clock advance.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub checkout_session: String,
+    pub payment_intent: String,
+    pub invoice: Option<String>,
+    pub succeeds: bool,
+}
+
+/// Where an event's webhook delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Generated while automatic delivery was off: kept, never sent.
+    Held,
+    Queued,
+    Delivered {
+        attempts: u32,
+    },
+    Failed {
+        attempts: u32,
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub id: String,
+    pub kind: &'static str,
+    pub created: i64,
+    /// The exact body delivered (and signed).
+    pub payload: String,
+    pub delivery: Delivery,
+}
+
+/// A stored answer to an idempotent request.
+#[derive(Debug, Clone)]
+pub struct IdempotentResponse {
+    pub request: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// Everything the sandbox knows; guarded by one mutex, never held across `.await`.
+#[derive(Debug)]
+pub struct State {
+    pub public_url: String,
+    pub clock_offset: i64,
+    pub auto_deliver: bool,
+    pub sessions: Vec<CheckoutSession>,
+    pub customers: Vec<Customer>,
+    pub subscriptions: Vec<Subscription>,
+    pub invoices: Vec<Invoice>,
+    pub payment_intents: Vec<PaymentIntent>,
+    pub charges: Vec<Charge>,
+    pub refunds: Vec<Refund>,
+    pub portal_sessions: Vec<PortalSession>,
+    pub settlements: Vec<Settlement>,
+    pub events: Vec<EventRecord>,
+    pub idempotency: BTreeMap<String, IdempotentResponse>,
+    pub queue: Queue,
+}
+
+/// Records addressable by their Stripe id.
+pub trait Record {
+    fn id(&self) -> &str;
+}
+
+macro_rules! record {
+    ($($t:ty),*) => {$(impl Record for $t { fn id(&self) -> &str { &self.id } })*};
+}
+record!(
+    CheckoutSession,
+    Customer,
+    Subscription,
+    Invoice,
+    PaymentIntent,
+    Charge,
+    Refund,
+    PortalSession
+);
+
+pub fn find<'a, T: Record>(records: &'a [T], id: &str) -> Option<&'a T> {
+    records.iter().find(|r| r.id() == id)
+}
+
+pub fn find_mut<'a, T: Record>(records: &'a mut [T], id: &str) -> Option<&'a mut T> {
+    records.iter_mut().find(|r| r.id() == id)
+}
+
+impl State {
+    pub fn new(public_url: String, queue: Queue) -> State {
+        State {
+            public_url,
+            clock_offset: 0,
+            auto_deliver: true,
+            sessions: Vec::new(),
+            customers: Vec::new(),
+            subscriptions: Vec::new(),
+            invoices: Vec::new(),
+            payment_intents: Vec::new(),
+            charges: Vec::new(),
+            refunds: Vec::new(),
+            portal_sessions: Vec::new(),
+            settlements: Vec::new(),
+            events: Vec::new(),
+            idempotency: BTreeMap::new(),
+            queue,
+        }
+    }
+
+    /// The sandbox clock: real time plus every advance.
+    pub fn now(&self) -> i64 {
+        crate::domain::dates::now() + self.clock_offset
+    }
+
+    /// Records an event (its payload fixed now) and queues its delivery when auto-delivery
+    /// is on.
+    pub fn emit(&mut self, kind: &'static str, object: Value, previous: Option<Value>) {
+        let id = new_id("evt_");
+        let created = self.now();
+        let mut data = json!({ "object": object });
+        if let Some(previous) = previous {
+            data["previous_attributes"] = previous;
+        }
+        let payload = json!({
+            "id": id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": created,
+            "data": data,
+            "livemode": false,
+            "pending_webhooks": 1,
+            "request": { "id": null, "idempotency_key": null },
+            "type": kind,
+        })
+        .to_string();
+        let delivery = if self.auto_deliver {
+            self.queue.push(self.events.len(), payload.clone());
+            Delivery::Queued
+        } else {
+            Delivery::Held
+        };
+        self.events.push(EventRecord {
+            id,
+            kind,
+            created,
+            payload,
+            delivery,
+        });
+    }
+}
