@@ -153,3 +153,171 @@ impl Sandbox {
             .map_or(String::new(), |i| after_scheme[i..].to_owned())
     }
 }
+
+/// A sandbox that went through every scenario, for the unit tests of its objects and events.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::checkout::{self, Choice};
+    use super::form::Form;
+    use super::{Sandbox, SandboxConfig, billing, payments};
+
+    pub const SECRET: &str = "whsec_test_secret";
+
+    pub fn session_form(mode: &str, extra: &str) -> Form {
+        let recurring = if mode == "subscription" {
+            "&line_items[0][price_data][recurring][interval]=month&subscription_data[metadata][donation_id]=7"
+        } else {
+            "&payment_intent_data[metadata][donation_id]=7&submit_type=donate"
+        };
+        Form::parse(&format!(
+            "mode={mode}&line_items[0][price_data][currency]=eur\
+             &line_items[0][price_data][product_data][name]=Don&line_items[0][price_data][unit_amount]=1250\
+             &line_items[0][quantity]=1&customer_email=a@b.fr&metadata[donation_id]=7\
+             &allowed_payment_method_types[0]=card&allowed_payment_method_types[1]=sepa_debit\
+             &success_url=http://h/merci?s={{CHECKOUT_SESSION_ID}}&cancel_url=http://h/don{recurring}{extra}"
+        ))
+    }
+
+    /// Creates a session in `mode` and pays it with `choice`; returns the session id.
+    pub fn paid_session(sandbox: &Sandbox, mode: &str, choice: Choice) -> String {
+        let mut state = sandbox.lock();
+        let json = checkout::create(&mut state, &session_form(mode, "")).expect("valid session");
+        let id = json["id"].as_str().expect("id").to_owned();
+        checkout::pay(&mut state, &id, choice).expect("paid");
+        id
+    }
+
+    /// One of each: payments by card and SEPA (settled and rejected), an expired session,
+    /// subscriptions whose renewal succeeds or fails, a SEPA subscription that bounces,
+    /// changes, a cancellation, a partial refund and a portal session.
+    pub async fn scenario() -> Sandbox {
+        let sandbox = Sandbox::new(SandboxConfig {
+            public_url: "http://127.0.0.1:9/sandbox".into(),
+            webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
+            webhook_secret: SECRET.into(),
+        });
+        sandbox.set_auto_deliver(false);
+        let card = paid_session(&sandbox, "payment", Choice::Card);
+        paid_session(&sandbox, "payment", Choice::Sepa);
+        paid_session(&sandbox, "payment", Choice::SepaFails);
+        paid_session(&sandbox, "subscription", Choice::Card);
+        paid_session(&sandbox, "subscription", Choice::CardRenewalFails);
+        paid_session(&sandbox, "subscription", Choice::SepaFails);
+        {
+            let mut state = sandbox.lock();
+            let open = checkout::create(&mut state, &session_form("payment", "")).expect("valid");
+            checkout::expire(&mut state, open["id"].as_str().expect("id")).expect("expired");
+            let pi = super::state::find(&state.sessions, &card)
+                .and_then(|s| s.payment_intent.clone())
+                .expect("payment intent");
+            payments::refund(
+                &mut state,
+                &Form::parse(&format!("payment_intent={pi}&amount=250")),
+            )
+            .expect("refunded");
+            let sub = state.subscriptions[0].id.clone();
+            let item = state.subscriptions[0].item_id.clone();
+            let product = state.subscriptions[0].price.product.clone();
+            let form = Form::parse(&format!(
+                "items[0][id]={item}&items[0][price_data][currency]=eur&items[0][price_data][product]={product}\
+                 &items[0][price_data][recurring][interval]=month&items[0][price_data][unit_amount]=2000\
+                 &pause_collection[behavior]=void&cancel_at_period_end=true&metadata[note]=x"
+            ));
+            let change = billing::parse_change(&state, &sub, &form).expect("valid change");
+            billing::update(&mut state, &sub, change).expect("updated");
+            let customer = state.subscriptions[0].customer.clone();
+            billing::create_portal_session(
+                &mut state,
+                &Form::parse(&format!("customer={customer}&return_url=http://h/espace")),
+            )
+            .expect("portal");
+        }
+        sandbox.advance_clock(32 * 86_400).await;
+        {
+            let mut state = sandbox.lock();
+            let last = state.subscriptions.last().expect("sub").id.clone();
+            let _ = billing::cancel(&mut state, &last);
+        }
+        sandbox
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use stripe_webhook::{EventObject, Webhook};
+
+    use super::testing::{SECRET, scenario};
+
+    /// Every event type the sandbox emits, as Obole's typed webhook parser sees it.
+    #[tokio::test]
+    async fn every_event_verifies_and_parses_into_its_typed_variant() {
+        let sandbox = scenario().await;
+        let events = sandbox.events();
+        let mut kinds = BTreeSet::new();
+        for event in &events {
+            let payload = event.to_string();
+            let kind = event["type"].as_str().expect("type").to_owned();
+            let signature = sandbox.sign(&payload, crate::domain::dates::now());
+            let parsed = Webhook::construct_event(&payload, &signature, SECRET)
+                .unwrap_or_else(|e| panic!("{kind} does not parse: {e:?}"));
+            let typed = match parsed.data.object {
+                EventObject::CheckoutSessionCompleted(_) => "checkout.session.completed",
+                EventObject::CheckoutSessionExpired(_) => "checkout.session.expired",
+                EventObject::CheckoutSessionAsyncPaymentSucceeded(_) => {
+                    "checkout.session.async_payment_succeeded"
+                }
+                EventObject::CheckoutSessionAsyncPaymentFailed(_) => {
+                    "checkout.session.async_payment_failed"
+                }
+                EventObject::CustomerSubscriptionCreated(_) => "customer.subscription.created",
+                EventObject::CustomerSubscriptionUpdated(_) => "customer.subscription.updated",
+                EventObject::CustomerSubscriptionDeleted(_) => "customer.subscription.deleted",
+                EventObject::InvoicePaid(_) => "invoice.paid",
+                EventObject::InvoicePaymentFailed(_) => "invoice.payment_failed",
+                EventObject::ChargeRefunded(_) => "charge.refunded",
+                EventObject::RefundCreated(_) => "refund.created",
+                _ => "unexpected variant",
+            };
+            assert_eq!(typed, kind);
+            kinds.insert(kind);
+        }
+        let expected = [
+            "charge.refunded",
+            "checkout.session.async_payment_failed",
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.completed",
+            "checkout.session.expired",
+            "customer.subscription.created",
+            "customer.subscription.deleted",
+            "customer.subscription.updated",
+            "invoice.paid",
+            "invoice.payment_failed",
+            "refund.created",
+        ];
+        assert_eq!(
+            kinds.iter().map(String::as_str).collect::<Vec<_>>(),
+            expected
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_signature_or_an_old_timestamp_is_refused() {
+        let sandbox = scenario().await;
+        let payload = sandbox.events()[0].to_string();
+        let now = crate::domain::dates::now();
+        let old = sandbox.sign(&payload, now - 3600);
+        assert!(Webhook::construct_event(&payload, &old, SECRET).is_err());
+        let good = sandbox.sign(&payload, now);
+        assert!(Webhook::construct_event(&payload, &good, "whsec_other").is_err());
+        assert!(Webhook::construct_event(&payload, &good, SECRET).is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_clock_only_moves_forward_by_what_was_advanced() {
+        let sandbox = scenario().await;
+        let drift = sandbox.now() - crate::domain::dates::now();
+        assert!((32 * 86_400 - 2..=32 * 86_400).contains(&drift), "{drift}");
+    }
+}

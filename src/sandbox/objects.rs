@@ -505,3 +505,74 @@ fn merged(mut first: Value, second: Value) -> Value {
     }
     first
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::testing::scenario;
+
+    fn parses<T: miniserde::Deserialize>(what: &str, json: &Value) {
+        if let Err(e) = miniserde::json::from_str::<T>(&json.to_string()) {
+            panic!("{what} does not parse with async-stripe: {e:?}\n{json:#}");
+        }
+    }
+
+    /// Each object the API returns or an event carries, through the rc.10 typed client.
+    #[tokio::test]
+    async fn every_object_parses_with_the_typed_client() {
+        let sandbox = scenario().await;
+        let state = sandbox.lock();
+        for s in &state.sessions {
+            parses::<stripe_checkout::CheckoutSession>("session", &checkout_session(s));
+        }
+        for c in &state.customers {
+            parses::<stripe_core::Customer>("customer", &customer(c));
+        }
+        for s in &state.subscriptions {
+            parses::<stripe_billing::Subscription>("subscription", &subscription(s));
+        }
+        for i in &state.invoices {
+            parses::<stripe_billing::Invoice>("invoice", &invoice(i));
+        }
+        for c in &state.charges {
+            parses::<stripe_core::Charge>("charge", &charge(c, &state.refunds));
+        }
+        for r in &state.refunds {
+            parses::<stripe_core::Refund>("refund", &refund(r));
+        }
+        for p in &state.portal_sessions {
+            parses::<stripe_billing::BillingPortalSession>("portal", &portal_session(p));
+        }
+        for e in &state.events {
+            let json: Value = serde_json::from_str(&e.payload).expect("json");
+            parses::<stripe_core::Event>("event", &json);
+        }
+        assert!(!state.refunds.is_empty() && !state.portal_sessions.is_empty());
+        assert!(state.invoices.iter().any(|i| i.status == "open"));
+    }
+
+    #[tokio::test]
+    async fn invoices_name_their_subscription_both_ways() {
+        let sandbox = scenario().await;
+        let state = sandbox.lock();
+        let json = invoice(&state.invoices[0]);
+        let sub = &state.invoices[0].subscription;
+        assert_eq!(json["parent"]["subscription_details"]["subscription"], *sub);
+        assert_eq!(json["subscription"], *sub);
+        assert_eq!(
+            json["parent"]["subscription_details"]["metadata"]["donation_id"],
+            "7"
+        );
+        assert_eq!(
+            json["payments"]["data"][0]["payment"]["payment_intent"],
+            state.invoices[0].payment_intent.as_str()
+        );
+        let parsed: stripe_billing::Invoice =
+            miniserde::json::from_str(&json.to_string()).expect("typed");
+        let details = parsed
+            .parent
+            .and_then(|p| p.subscription_details)
+            .expect("parent");
+        assert_eq!(details.subscription.id().as_str(), sub);
+    }
+}
