@@ -6,7 +6,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde_json::Value;
 
 use super::error::{ApiError, json_response};
@@ -32,6 +32,9 @@ pub fn router() -> Router<Sandbox> {
         .route("/invoices/{id}", get(retrieve_invoice))
         .route("/refunds", post(create_refund))
         .route("/billing_portal/sessions", post(create_portal_session))
+        // A catch-all route rather than only a fallback: a nested router's fallback is not
+        // reached once the sandbox is itself nested in Obole's router.
+        .route("/{*path}", any(unknown_url))
         .fallback(unknown_url)
         .layer(middleware::from_fn(require_secret_key))
 }

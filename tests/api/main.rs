@@ -9,4 +9,5 @@ mod api;
 mod counters;
 mod pages;
 mod platform;
+mod sandbox;
 mod startup;

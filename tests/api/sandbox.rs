@@ -1,0 +1,777 @@
+//! The Stripe sandbox served over real HTTP and driven by the real async-stripe client, with
+//! a stand-in webhook receiver that verifies every delivery's signature.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use obole::sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::subscription::{
+    CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
+    UpdateSubscriptionItemsPriceData, UpdateSubscriptionItemsPriceDataRecurring,
+    UpdateSubscriptionItemsPriceDataRecurringInterval, UpdateSubscriptionPauseCollection,
+    UpdateSubscriptionPauseCollectionBehavior, UpdateSubscriptionProrationBehavior,
+};
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes as Pmt,
+    CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionLineItemsPriceDataRecurring,
+    CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
+    ExpireCheckoutSession, ProductData, RetrieveCheckoutSession,
+};
+use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
+use stripe_core::refund::CreateRefund;
+use stripe_types::Currency;
+
+const SECRET: &str = "whsec_sandbox_tests";
+const DAY: i64 = 86_400;
+
+/// What the stand-in receiver got: each verified event's JSON, in arrival order.
+#[derive(Clone, Default)]
+struct Receiver {
+    events: Arc<Mutex<Vec<Value>>>,
+    /// Answer 500 to this many deliveries first (to exercise retries).
+    fail_next: Arc<AtomicUsize>,
+    rejected: Arc<AtomicUsize>,
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if stripe_webhook::Webhook::construct_event(&body, signature, SECRET).is_err() {
+        receiver.rejected.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::BAD_REQUEST;
+    }
+    if receiver
+        .fail_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    receiver
+        .events
+        .lock()
+        .unwrap()
+        .push(serde_json::from_str(&body).unwrap());
+    StatusCode::OK
+}
+
+struct TestSandbox {
+    sandbox: Sandbox,
+    /// `http://127.0.0.1:port`
+    origin: String,
+    receiver: Receiver,
+    stripe: stripe::Client,
+    http: reqwest::Client,
+}
+
+async fn spawn() -> TestSandbox {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Sandbox::new(SandboxConfig {
+        public_url: format!("{origin}/sandbox"),
+        webhook_url: format!("{origin}/webhooks/stripe"),
+        webhook_secret: SECRET.into(),
+    });
+    let receiver = Receiver::default();
+    let app = Router::new()
+        .route("/webhooks/stripe", post(receive))
+        .with_state(receiver.clone())
+        .nest("/sandbox", sandbox.router());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let stripe = stripe::ClientBuilder::new("sk_test_sandbox")
+        .url(sandbox.api_base())
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestSandbox {
+        sandbox,
+        origin,
+        receiver,
+        stripe,
+        http,
+    }
+}
+
+impl TestSandbox {
+    /// Event types the receiver got so far, after waiting for pending deliveries.
+    async fn received(&self) -> Vec<Value> {
+        self.sandbox.wait_for_deliveries().await;
+        self.receiver.events.lock().unwrap().clone()
+    }
+
+    async fn received_types(&self) -> Vec<String> {
+        types(&self.received().await)
+    }
+
+    /// Received events since the `skip` first ones.
+    async fn received_after(&self, skip: usize) -> Vec<Value> {
+        self.received().await.into_iter().skip(skip).collect()
+    }
+
+    /// Clicks a button of the hosted checkout page.
+    async fn pay(&self, session_url: &str, outcome: &str) -> reqwest::Response {
+        self.http
+            .post(session_url)
+            .form(&[("outcome", outcome)])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn metadata() -> HashMap<String, String> {
+    HashMap::from([("donation_id".to_owned(), "42".to_owned())])
+}
+
+/// A donation session as Obole creates it: inline price, metadata, card and SEPA.
+fn session_request(amount: i64, recurring: bool) -> CreateCheckoutSession {
+    let mut price = CreateCheckoutSessionLineItemsPriceData::new(Currency::EUR);
+    price.unit_amount = Some(amount);
+    price.product_data = Some(ProductData::new("Don à l'association"));
+    let mut item = CreateCheckoutSessionLineItems::new();
+    item.quantity = Some(1);
+    let request = CreateCheckoutSession::new()
+        .customer_email("marie@example.fr")
+        .metadata(metadata())
+        .allowed_payment_method_types(vec![Pmt::Card, Pmt::SepaDebit])
+        .success_url("http://obole.test/merci?session_id={CHECKOUT_SESSION_ID}")
+        .cancel_url("http://obole.test/don");
+    if recurring {
+        price.recurring = Some(CreateCheckoutSessionLineItemsPriceDataRecurring::new(
+            CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Month,
+        ));
+        item.price_data = Some(price);
+        let mut data = CreateCheckoutSessionSubscriptionData::new();
+        data.metadata = Some(metadata());
+        request
+            .mode(CheckoutSessionMode::Subscription)
+            .line_items(vec![item])
+            .subscription_data(data)
+    } else {
+        item.price_data = Some(price);
+        let mut data = CreateCheckoutSessionPaymentIntentData::new();
+        data.metadata = Some(metadata());
+        request
+            .mode(CheckoutSessionMode::Payment)
+            .line_items(vec![item])
+            .payment_intent_data(data)
+            .submit_type(CheckoutSessionSubmitType::Donate)
+    }
+}
+
+/// Creates a session and pays it; returns the session id.
+async fn paid_session(t: &TestSandbox, amount: i64, recurring: bool, outcome: &str) -> String {
+    let session = session_request(amount, recurring)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let response = t.pay(session.url.as_deref().unwrap(), outcome).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{outcome}");
+    session.id.as_str().to_owned()
+}
+
+fn stripe_error(
+    result: Result<impl std::fmt::Debug, StripeError>,
+) -> (u16, String, Option<String>) {
+    match result {
+        Err(StripeError::Stripe(error, status)) => {
+            (status, error.type_.as_str().to_owned(), error.param.clone())
+        }
+        other => panic!("expected a Stripe error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_one_off_gift_is_idempotent_and_paid_by_card_on_the_hosted_page() {
+    let t = spawn().await;
+    let request = session_request(3000, false);
+    let key = || RequestStrategy::Idempotent(IdempotencyKey::new("pledge-1").unwrap());
+    let first = request
+        .customize()
+        .request_strategy(key())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let again = request
+        .customize()
+        .request_strategy(key())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(first.id, again.id);
+    assert_eq!(first.amount_total, Some(3000));
+    assert_eq!(first.payment_status.as_str(), "unpaid");
+    let url = first.url.clone().unwrap();
+    assert_eq!(
+        url,
+        format!("{}/sandbox/checkout/{}", t.origin, first.id.as_str())
+    );
+    let other = session_request(5000, false)
+        .customize()
+        .request_strategy(key())
+        .send(&t.stripe)
+        .await;
+    assert_eq!(stripe_error(other).1, "idempotency_error");
+
+    let page = t.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("30\u{a0}€"), "{html}");
+    assert!(html.contains("marie@example.fr"));
+    assert!(html.contains("value=\"sepa\""));
+    assert!(!html.contains("value=\"card_renewal_fails\""));
+
+    let paid = t.pay(&url, "card").await;
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        paid.headers()["location"],
+        format!("http://obole.test/merci?session_id={}", first.id.as_str()).as_str()
+    );
+    let events = t.received().await;
+    assert_eq!(types(&events), ["checkout.session.completed"]);
+    let session = &events[0]["data"]["object"];
+    assert_eq!(session["metadata"]["donation_id"], "42");
+    assert_eq!(session["payment_status"], "paid");
+    assert_eq!(t.receiver.rejected.load(Ordering::SeqCst), 0);
+
+    let retrieved = RetrieveCheckoutSession::new(first.id.clone())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(retrieved.status.unwrap().as_str(), "complete");
+    assert!(retrieved.payment_intent.is_some());
+    // A completed session cannot be paid twice.
+    assert_eq!(t.pay(&url, "card").await.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_session_open() {
+    let t = spawn().await;
+    let session = session_request(1250, false).send(&t.stripe).await.unwrap();
+    let response = t
+        .pay(session.url.as_deref().unwrap(), "card_declined")
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Votre carte a été refusée. Essayez un autre moyen de paiement."));
+    assert!(html.contains("12,50\u{a0}€"));
+    let retrieved = RetrieveCheckoutSession::new(session.id.clone())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(retrieved.status.unwrap().as_str(), "open");
+    assert!(t.received().await.is_empty());
+    assert!(t.sandbox.events().is_empty());
+
+    let expired = ExpireCheckoutSession::new(session.id.clone())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(expired.status.unwrap().as_str(), "expired");
+    assert_eq!(t.received_types().await, ["checkout.session.expired"]);
+    let page = t
+        .http
+        .get(session.url.unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("plus disponible"));
+}
+
+#[tokio::test]
+async fn a_monthly_gift_renews_when_the_clock_moves() {
+    let t = spawn().await;
+    paid_session(&t, 1500, true, "card").await;
+    let events = t.received().await;
+    assert_eq!(
+        types(&events),
+        [
+            "customer.subscription.created",
+            "invoice.paid",
+            "checkout.session.completed"
+        ]
+    );
+    let sub_id = events[0]["data"]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(events[0]["data"]["object"]["metadata"]["donation_id"], "42");
+    assert_eq!(
+        events[1]["data"]["object"]["billing_reason"],
+        "subscription_create"
+    );
+    let completed = &events[2]["data"]["object"];
+    assert_eq!(completed["subscription"], sub_id.as_str());
+    assert_eq!(completed["invoice"], events[1]["data"]["object"]["id"]);
+
+    t.sandbox.advance_clock(32 * DAY).await;
+    let renewal = t.received_after(3).await;
+    assert_eq!(types(&renewal), ["invoice.paid"]);
+    let invoice = &renewal[0]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_cycle");
+    assert_eq!(invoice["amount_paid"], 1500);
+    assert_eq!(
+        invoice["parent"]["subscription_details"]["subscription"],
+        sub_id.as_str()
+    );
+    assert_eq!(
+        invoice["parent"]["subscription_details"]["metadata"]["donation_id"],
+        "42"
+    );
+    assert!(invoice["payments"]["data"][0]["payment"]["payment_intent"].is_string());
+
+    let sub = RetrieveSubscription::new(sub_id.as_str())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let item = &sub.items.data[0];
+    assert!(item.current_period_start > sub.created);
+    assert!(item.current_period_end > t.sandbox.now());
+    assert_eq!(sub.status.as_str(), "active");
+}
+
+#[tokio::test]
+async fn a_failing_renewal_is_recovered_by_replacing_the_card_in_the_portal() {
+    let t = spawn().await;
+    paid_session(&t, 1000, true, "card_renewal_fails").await;
+    let events = t.received().await;
+    let sub_id = events[0]["data"]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let customer = events[0]["data"]["object"]["customer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.sandbox.advance_clock(32 * DAY).await;
+    let failed = t.received_after(3).await;
+    assert_eq!(
+        types(&failed),
+        ["invoice.payment_failed", "customer.subscription.updated"]
+    );
+    assert_eq!(failed[0]["data"]["object"]["status"], "open");
+    assert_eq!(failed[1]["data"]["object"]["status"], "past_due");
+    assert_eq!(failed[1]["data"]["previous_attributes"]["status"], "active");
+
+    let portal = CreateBillingPortalSession::new()
+        .customer(customer)
+        .return_url("http://obole.test/espace")
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(
+        portal.url,
+        format!("{}/sandbox/portal/{}", t.origin, portal.id.as_str())
+    );
+    let page = t.http.get(&portal.url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("paiement en retard"), "{html}");
+    assert!(html.contains("http://obole.test/espace"));
+    let replaced = t
+        .http
+        .post(format!(
+            "{}/subscriptions/{sub_id}/replace_card",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), StatusCode::SEE_OTHER);
+    let recovered = t.received_after(5).await;
+    assert_eq!(
+        types(&recovered),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    assert_eq!(recovered[1]["data"]["object"]["status"], "active");
+
+    t.sandbox.advance_clock(31 * DAY).await;
+    assert_eq!(types(&t.received_after(7).await), ["invoice.paid"]);
+}
+
+#[tokio::test]
+async fn sepa_debits_settle_or_bounce_at_the_next_clock_advance() {
+    let t = spawn().await;
+    paid_session(&t, 2000, false, "sepa").await;
+    paid_session(&t, 2000, false, "sepa_fails").await;
+    paid_session(&t, 2000, true, "sepa_fails").await;
+    let events = t.received().await;
+    assert_eq!(
+        types(&events),
+        [
+            "checkout.session.completed",
+            "checkout.session.completed",
+            "customer.subscription.created",
+            "checkout.session.completed",
+        ]
+    );
+    assert_eq!(events[0]["data"]["object"]["payment_status"], "unpaid");
+    t.sandbox.advance_clock(DAY).await;
+    let settled = t.received_after(4).await;
+    assert_eq!(
+        types(&settled),
+        [
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.async_payment_failed",
+            "invoice.payment_failed",
+            "customer.subscription.deleted",
+            "checkout.session.async_payment_failed",
+        ]
+    );
+    assert_eq!(settled[0]["data"]["object"]["payment_status"], "paid");
+    assert_eq!(
+        settled[0]["data"]["object"]["metadata"]["donation_id"],
+        "42"
+    );
+
+    // A SEPA subscription that settles: its first invoice is paid at settlement.
+    paid_session(&t, 900, true, "sepa").await;
+    t.sandbox.advance_clock(DAY).await;
+    let later = t.received_after(9).await;
+    assert_eq!(
+        types(&later),
+        [
+            "customer.subscription.created",
+            "checkout.session.completed",
+            "invoice.paid",
+            "checkout.session.async_payment_succeeded",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn refunds_are_partial_then_full_and_never_more_than_paid() {
+    let t = spawn().await;
+    paid_session(&t, 3000, false, "card").await;
+    let completed = t.received().await;
+    let pi = completed[0]["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refund = CreateRefund::new()
+        .payment_intent(pi.as_str())
+        .amount(1000)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, 1000);
+    let rest = CreateRefund::new()
+        .payment_intent(pi.as_str())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(rest.amount, 2000);
+    let events = t.received_after(1).await;
+    assert_eq!(
+        types(&events),
+        [
+            "charge.refunded",
+            "refund.created",
+            "charge.refunded",
+            "refund.created"
+        ]
+    );
+    let partial = &events[0]["data"]["object"];
+    assert_eq!(partial["payment_intent"], pi.as_str());
+    assert_eq!(partial["amount"], 3000);
+    assert_eq!(partial["amount_refunded"], 1000);
+    assert_eq!(partial["refunded"], false);
+    assert_eq!(partial["currency"], "eur");
+    assert_eq!(partial["metadata"]["donation_id"], "42");
+    assert_eq!(events[2]["data"]["object"]["amount_refunded"], 3000);
+    assert_eq!(events[2]["data"]["object"]["refunded"], true);
+    let (status, kind, _) = stripe_error(
+        CreateRefund::new()
+            .payment_intent(pi.as_str())
+            .amount(1)
+            .send(&t.stripe)
+            .await,
+    );
+    assert_eq!((status, kind.as_str()), (400, "invalid_request_error"));
+}
+
+#[tokio::test]
+async fn subscriptions_change_amount_pause_resume_and_cancel_through_the_client() {
+    let t = spawn().await;
+    paid_session(&t, 1500, true, "card").await;
+    let sub_id = t.received().await[0]["data"]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sub = RetrieveSubscription::new(sub_id.as_str())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let item = &sub.items.data[0];
+    let product = item.price.product.id().as_str().to_owned();
+
+    let mut price = UpdateSubscriptionItemsPriceData::new(
+        Currency::EUR,
+        product,
+        UpdateSubscriptionItemsPriceDataRecurring::new(
+            UpdateSubscriptionItemsPriceDataRecurringInterval::Month,
+        ),
+    );
+    price.unit_amount = Some(2500);
+    let mut items = UpdateSubscriptionItems::new();
+    items.id = Some(item.id.as_str().to_owned());
+    items.price_data = Some(price);
+    let changed = UpdateSubscription::new(sub_id.as_str())
+        .items(vec![items])
+        .proration_behavior(UpdateSubscriptionProrationBehavior::None)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(changed.items.data[0].price.unit_amount, Some(2500));
+    assert_eq!(changed.items.data[0].id, item.id);
+
+    let paused = UpdateSubscription::new(sub_id.as_str())
+        .pause_collection(UpdateSubscriptionPauseCollection::new(
+            UpdateSubscriptionPauseCollectionBehavior::Void,
+        ))
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert!(paused.pause_collection.is_some());
+
+    #[derive(serde::Serialize)]
+    struct Unpause {
+        pause_collection: &'static str,
+    }
+    let resumed: stripe_billing::Subscription = stripe_client_core::RequestBuilder::new(
+        stripe_client_core::StripeMethod::Post,
+        format!("/subscriptions/{sub_id}"),
+    )
+    .form(&Unpause {
+        pause_collection: "",
+    })
+    .customize::<stripe_billing::Subscription>()
+    .send(&t.stripe)
+    .await
+    .unwrap();
+    assert!(resumed.pause_collection.is_none());
+
+    let ending = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert!(ending.cancel_at_period_end);
+
+    let updates = t.received_after(3).await;
+    assert_eq!(types(&updates), ["customer.subscription.updated"; 4]);
+    assert_eq!(
+        updates[0]["data"]["previous_attributes"]["items"]["data"][0]["price"]["unit_amount"],
+        1500
+    );
+    assert_eq!(
+        updates[1]["data"]["previous_attributes"]["pause_collection"],
+        Value::Null
+    );
+    assert_eq!(
+        updates[2]["data"]["previous_attributes"]["pause_collection"]["behavior"],
+        "void"
+    );
+    assert_eq!(
+        updates[3]["data"]["previous_attributes"]["cancel_at_period_end"],
+        false
+    );
+
+    let canceled = CancelSubscription::new(sub_id.as_str())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(canceled.status.as_str(), "canceled");
+    assert_eq!(
+        types(&t.received_after(7).await),
+        ["customer.subscription.deleted"]
+    );
+    let again = CancelSubscription::new(sub_id.as_str())
+        .send(&t.stripe)
+        .await;
+    assert_eq!(stripe_error(again).0, 400);
+}
+
+#[tokio::test]
+async fn the_period_end_cancellation_happens_when_the_clock_reaches_it() {
+    let t = spawn().await;
+    paid_session(&t, 1500, true, "card").await;
+    let sub_id = t.received().await[0]["data"]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    t.sandbox.advance_clock(40 * DAY).await;
+    let events = t.received_after(4).await;
+    assert_eq!(types(&events), ["customer.subscription.deleted"]);
+    assert_eq!(events[0]["data"]["object"]["status"], "canceled");
+}
+
+#[tokio::test]
+async fn bad_requests_get_stripe_errors() {
+    let t = spawn().await;
+    let (status, kind, param) = stripe_error(session_request(0, false).send(&t.stripe).await);
+    assert_eq!((status, kind.as_str()), (400, "invalid_request_error"));
+    assert_eq!(
+        param.as_deref(),
+        Some("line_items[0][price_data][unit_amount]")
+    );
+    // Payment mode with a recurring price.
+    let mut request = session_request(1000, true);
+    request = request.mode(CheckoutSessionMode::Payment);
+    assert_eq!(stripe_error(request.send(&t.stripe).await).0, 400);
+
+    let missing = RetrieveSubscription::new("sub_nope").send(&t.stripe).await;
+    match missing {
+        Err(StripeError::Stripe(error, 404)) => {
+            assert_eq!(
+                error.code.map(|c| c.as_str().to_owned()).as_deref(),
+                Some("resource_missing")
+            );
+        }
+        other => panic!("expected 404, got {other:?}"),
+    }
+
+    let base = t.sandbox.api_base();
+    let anonymous = t
+        .http
+        .post(format!("{base}v1/checkout/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+
+    let unknown = t
+        .http
+        .get(format!("{base}v1/nothing"))
+        .bearer_auth("sk_test_x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown.json::<Value>().await.unwrap()["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn with_auto_delivery_off_events_are_kept_for_manual_delivery() {
+    let t = spawn().await;
+    t.sandbox.set_auto_deliver(false);
+    paid_session(&t, 1500, true, "card").await;
+    assert_eq!(t.sandbox.events().len(), 3);
+    assert!(t.received().await.is_empty());
+
+    // Delivered by hand, newest first, signed by the sandbox.
+    for event in t.sandbox.events().iter().rev() {
+        let payload = event.to_string();
+        let now = obole::domain::dates::now();
+        let response = t
+            .http
+            .post(format!("{}/webhooks/stripe", t.origin))
+            .header("stripe-signature", t.sandbox.sign(&payload, now))
+            .body(payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        t.received_types().await,
+        [
+            "checkout.session.completed",
+            "invoice.paid",
+            "customer.subscription.created"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_in_order() {
+    let t = spawn().await;
+    t.receiver.fail_next.store(2, Ordering::SeqCst);
+    paid_session(&t, 1500, false, "card").await;
+    paid_session(&t, 1500, false, "card").await;
+    let events = t.received().await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events, t.sandbox.events());
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_clock_and_moves_it() {
+    let t = spawn().await;
+    paid_session(&t, 1500, true, "card").await;
+    let dashboard = t
+        .http
+        .get(format!("{}/sandbox", t.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let html = dashboard.text().await.unwrap();
+    assert!(
+        html.contains("invoice.paid") && html.contains("actif"),
+        "{html}"
+    );
+
+    let before = t.sandbox.now();
+    let form = t
+        .http
+        .post(format!("{}/sandbox/control/advance", t.origin))
+        .form(&[("days", "31")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::SEE_OTHER);
+    assert_eq!(form.headers()["location"], "/sandbox");
+    assert!(t.sandbox.now() - before >= 31 * DAY);
+    let json = t
+        .http
+        .post(format!("{}/sandbox/control/advance", t.origin))
+        .json(&serde_json::json!({ "days": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::OK);
+    assert!(
+        t.received_types()
+            .await
+            .contains(&"invoice.paid".to_owned())
+    );
+    let css = t
+        .http
+        .get(format!("{}/sandbox/assets/sandbox.css", t.origin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+}
