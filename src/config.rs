@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
+use crate::domain::amount::AmountLimits;
+use crate::domain::tax::TaxReduction;
+
 /// Everything Obole needs to run. Built from the environment by [`Config::from_env`], or by
 /// hand in tests.
 #[derive(Clone, Debug)]
@@ -19,6 +22,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Without a key Obole runs in demonstration mode: no real payment is possible.
     pub stripe_secret_key: Option<SecretString>,
+    /// `whsec_…`: verifies webhooks; in demo mode the sandbox signs with it (or a generated one).
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// Overrides Stripe's API base URL (tests point it at a sandbox).
+    pub stripe_api_base: Option<String>,
+    /// Smallest and largest gift accepted online.
+    pub amount_limits: AmountLimits,
+    /// Tax reduction shown to donors (66 % by default).
+    pub tax_reduction: TaxReduction,
+    /// Checkouts one IP address may start per minute (card-testing protection).
+    pub checkout_rate_per_minute: u32,
     /// Name of the organisation shown in the header and titles.
     pub organisation_name: String,
     /// Seed the demo content into an empty database (demo mode only).
@@ -54,7 +67,7 @@ impl Config {
             None => IpAddr::from([127, 0, 0, 1]),
         };
         let base_url = match var("BASE_URL") {
-            Some(raw) => Some(parse_base_url(&raw)?),
+            Some(raw) => Some(parse_base_url("BASE_URL", &raw)?),
             None => None,
         };
         Ok(Config {
@@ -64,6 +77,22 @@ impl Config {
             base_url,
             data_dir,
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(SecretString::from),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(SecretString::from),
+            stripe_api_base: match var("STRIPE_API_BASE") {
+                Some(raw) => Some(parse_base_url("STRIPE_API_BASE", &raw)?),
+                None => None,
+            },
+            amount_limits: AmountLimits {
+                min_cents: euros("DONATION_MIN_EUROS")?.unwrap_or(500),
+                max_cents: euros("DONATION_MAX_EUROS")?.unwrap_or(5_000_000),
+            },
+            tax_reduction: TaxReduction {
+                rate_percent: number("TAX_REDUCTION_RATE", 0, 100)?.unwrap_or(66),
+                ceiling_cents: euros("TAX_REDUCTION_CEILING_EUROS")?,
+                base_rate_percent: number("TAX_REDUCTION_BASE_RATE", 0, 100)?.unwrap_or(66),
+            },
+            checkout_rate_per_minute: number("CHECKOUT_RATE_PER_MINUTE", 1, 10_000)?.unwrap_or(10)
+                as u32,
             organisation_name: var("ORGANISATION_NAME")
                 .unwrap_or_else(|| "Villages d'Enfants".to_owned()),
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
@@ -81,14 +110,33 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn parse_base_url(raw: &str) -> Result<String, ConfigError> {
+/// A whole number within bounds, or `None` when unset.
+fn number(name: &'static str, min: i64, max: i64) -> Result<Option<i64>, ConfigError> {
+    let Some(raw) = var(name) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError {
+            name,
+            reason: format!("attendu : un nombre entier de {min} à {max}"),
+        }),
+    }
+}
+
+/// Whole euros, as cents.
+fn euros(name: &'static str) -> Result<Option<i64>, ConfigError> {
+    Ok(number(name, 1, 100_000_000)?.map(|e| e * 100))
+}
+
+fn parse_base_url(name: &'static str, raw: &str) -> Result<String, ConfigError> {
     let url = url::Url::parse(raw).map_err(|e| ConfigError {
-        name: "BASE_URL",
+        name,
         reason: e.to_string(),
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(ConfigError {
-            name: "BASE_URL",
+            name,
             reason: "attendu : une adresse http(s)://…".to_owned(),
         });
     }
@@ -102,10 +150,10 @@ mod tests {
     #[test]
     fn base_url_loses_its_trailing_slash() {
         assert_eq!(
-            parse_base_url("https://dons.example.org/").unwrap(),
+            parse_base_url("BASE_URL", "https://dons.example.org/").unwrap(),
             "https://dons.example.org"
         );
-        assert!(parse_base_url("ftp://x").is_err());
-        assert!(parse_base_url("pas une url").is_err());
+        assert!(parse_base_url("BASE_URL", "ftp://x").is_err());
+        assert!(parse_base_url("BASE_URL", "pas une url").is_err());
     }
 }

@@ -15,6 +15,15 @@ pub enum AppError {
     /// Malformed input; the message is shown to the user, in French.
     #[error("requête invalide : {0}")]
     BadRequest(String),
+    /// Refused (a form without its CSRF token); the message is shown to the user.
+    #[error("refusé : {0}")]
+    Forbidden(String),
+    /// A page that exists no more (a closed campaign's form); the message is shown.
+    #[error("plus disponible : {0}")]
+    Gone(String),
+    /// A service we depend on (Stripe) is unavailable; the message is shown.
+    #[error("indisponible : {0}")]
+    Unavailable(String),
     #[error("base de données : {0}")]
     Database(#[from] sqlx::Error),
     #[error("gabarit : {0}")]
@@ -42,6 +51,8 @@ impl ErrorPage {
                 "Requête invalide",
                 "L'adresse ou les informations envoyées ne sont pas valides.",
             ),
+            StatusCode::FORBIDDEN => ("Action refusée", "Cette action n'est pas autorisée."),
+            StatusCode::GONE => ("Plus disponible", "Cette page n'est plus disponible."),
             StatusCode::METHOD_NOT_ALLOWED => (
                 "Action impossible",
                 "Cette adresse n'accepte pas ce type de requête.",
@@ -79,6 +90,9 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Template(_) | AppError::Other(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -91,7 +105,10 @@ impl IntoResponse for AppError {
         let status = self.status();
         let mut page = ErrorPage::for_status(status);
         match &self {
-            AppError::BadRequest(message) => page.message = message.clone(),
+            AppError::BadRequest(message)
+            | AppError::Forbidden(message)
+            | AppError::Gone(message)
+            | AppError::Unavailable(message) => page.message = message.clone(),
             AppError::NotFound => {}
             // Logged once here, with the cause; the visitor only sees the generic page.
             other => tracing::error!(error = %other, "request failed"),

@@ -13,3 +13,4 @@ pub mod telemetry;
 pub mod web;
 
 pub use startup::Application;
+pub mod payments;

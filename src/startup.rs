@@ -7,8 +7,12 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use secrecy::SecretString;
+
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
+use crate::payments::Payments;
+use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::seed;
 use crate::web::{self, AppState};
 
@@ -16,6 +20,7 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     state: AppState,
+    router: axum::Router,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +34,14 @@ pub enum StartError {
     },
     #[error("échec de l'ajout du contenu de démonstration : {0}")]
     Seed(sqlx::Error),
+    #[error(
+        "STRIPE_WEBHOOK_SECRET est obligatoire avec une clé Stripe : sans lui, les paiements ne peuvent pas être confirmés"
+    )]
+    MissingWebhookSecret,
+    #[error("client Stripe : {0}")]
+    Stripe(#[from] stripe::StripeError),
+    #[error("sessions : {0}")]
+    Sessions(sqlx::Error),
 }
 
 impl Application {
@@ -54,23 +67,37 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        let port = listener
+        let local = listener
             .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?
-            .port();
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let port = local.port();
         let base_url = config
             .base_url
             .clone()
             .unwrap_or_else(|| format!("http://localhost:{port}"));
+        // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
+        let internal_ip = if local.ip().is_unspecified() {
+            [127, 0, 0, 1].into()
+        } else {
+            local.ip()
+        };
+        let internal_url = format!("http://{}", SocketAddr::new(internal_ip, port));
+        let (payments, sandbox) = payments_for(&config, &base_url, &internal_url)?;
         let state = AppState {
             db,
             config: Arc::new(config),
             base_url: base_url.into(),
+            payments,
+            sandbox,
         };
+        let router = web::router(state.clone())
+            .await
+            .map_err(StartError::Sessions)?;
         Ok(Application {
             listener,
             port,
             state,
+            router,
         })
     }
 
@@ -86,22 +113,59 @@ impl Application {
         &self.state.db
     }
 
+    /// The Stripe sandbox, in demonstration mode.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.state.sandbox.as_ref()
+    }
+
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        let app = web::router(self.state);
         axum::serve(
             self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
         db.close().await;
         Ok(())
     }
+}
+
+/// Real Stripe with keys; without, the sandbox, mounted in this server and reached over HTTP
+/// through the same client.
+fn payments_for(
+    config: &Config,
+    base_url: &str,
+    internal_url: &str,
+) -> Result<(Payments, Option<Sandbox>), StartError> {
+    if let Some(key) = &config.stripe_secret_key {
+        let secret = config
+            .stripe_webhook_secret
+            .clone()
+            .ok_or(StartError::MissingWebhookSecret)?;
+        let payments = Payments::new(key, config.stripe_api_base.as_deref(), secret)?;
+        return Ok((payments, None));
+    }
+    let secret = config.stripe_webhook_secret.clone().unwrap_or_else(|| {
+        SecretString::from(format!("whsec_demo_{}", uuid::Uuid::new_v4().simple()))
+    });
+    let sandbox = Sandbox::new(SandboxConfig {
+        public_url: format!("{base_url}/sandbox"),
+        webhook_url: format!("{internal_url}/webhooks/stripe"),
+        webhook_secret: secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+    });
+    let api_base = config
+        .stripe_api_base
+        .clone()
+        .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
+    let key = SecretString::from("sk_test_obole_sandbox");
+    let payments = Payments::new(&key, Some(&api_base), secret)?;
+    Ok((payments, Some(sandbox)))
 }
 
 /// Connects and runs the migrations, with errors that name the (masked) URL.

@@ -199,8 +199,10 @@ fn renew_once(state: &mut State, id: &str) -> bool {
     sub.current_period_start = sub.current_period_end;
     sub.current_period_end = period_end(sub.billing_cycle_anchor, sub.price.interval, sub.period);
     let line_period = (sub.current_period_start, sub.current_period_end);
+    let was_active = sub.status == "active";
     if sub.paused {
         // `pause_collection[behavior]=void`: the period passes without a bill.
+        period_rolled(state, id, previous);
         return true;
     }
     // SEPA renewals settle at once here; only the first SEPA payment waits for the bank.
@@ -222,12 +224,27 @@ fn renew_once(state: &mut State, id: &str) -> bool {
     };
     if outcome == Outcome::Succeeded {
         state.emit("invoice.paid", json, None);
-        set_status(state, id, "active");
+        if was_active {
+            period_rolled(state, id, previous);
+        } else {
+            set_status(state, id, "active");
+        }
     } else {
         state.emit("invoice.payment_failed", json, None);
         set_status(state, id, "past_due");
     }
     true
+}
+
+/// A new period began: Stripe tells with `customer.subscription.updated`, the old period in
+/// `previous_attributes`.
+fn period_rolled(state: &mut State, id: &str, previous: (i64, i64)) {
+    let Some(sub) = find_mut(&mut state.subscriptions, id) else {
+        return;
+    };
+    let json = objects::subscription(sub);
+    let previous = json!({ "current_period_start": previous.0, "current_period_end": previous.1 });
+    state.emit("customer.subscription.updated", json, Some(previous));
 }
 
 /// Changes the status, emitting `customer.subscription.updated` when it really changes.

@@ -74,7 +74,7 @@ pub fn checkout_session(s: &CheckoutSession) -> Value {
             "subscription": s.subscription,
             "success_url": s.success_url,
             "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
-            "ui_mode": "hosted",
+            "ui_mode": "hosted_page",
             // Stripe only shows the URL while the session can still be paid.
             "url": if s.status == "open" { Some(&s.url) } else { None },
         }),

@@ -114,3 +114,24 @@ pub async fn recent_public_supporters(
     .fetch_all(pool)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SuggestedAmount {
+    pub frequency: String,
+    pub amount_cents: i64,
+    pub label: Option<String>,
+}
+
+/// The amounts offered on the donation form, per frequency, in display order.
+pub async fn suggested_amounts(
+    pool: &AnyPool,
+    campaign_id: i64,
+) -> sqlx::Result<Vec<SuggestedAmount>> {
+    sqlx::query_as(
+        "SELECT frequency, amount_cents, label FROM suggested_amounts WHERE campaign_id = $1 \
+         ORDER BY position, amount_cents",
+    )
+    .bind(campaign_id)
+    .fetch_all(pool)
+    .await
+}

@@ -5,7 +5,10 @@ pub mod campaigns;
 pub mod counters;
 pub mod donations;
 pub mod news;
+pub mod pledges;
 pub mod projects;
+pub mod recurring_gifts;
+pub mod stripe_events;
 pub mod supporters;
 
 /// A 0/1 flag column as stored.

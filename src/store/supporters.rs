@@ -49,6 +49,24 @@ pub async fn upsert(
     .await
 }
 
+/// Remembers the supporter's Stripe customer, unless they already have one (or another
+/// supporter does: one customer, one supporter).
+pub async fn link_stripe_customer(
+    conn: &mut AnyConnection,
+    supporter_id: i64,
+    customer_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE supporters SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $1)",
+    )
+    .bind(customer_id)
+    .bind(supporter_id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// "Marie D.": what the campaign page shows of a donor who agreed to be shown.
 pub fn public_name(first_name: &str, last_name: &str) -> String {
     let first = first_name.trim();

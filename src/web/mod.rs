@@ -2,13 +2,17 @@
 
 pub mod api;
 pub mod assets;
+pub mod donate;
 pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod layout;
 pub mod public;
+pub mod rate_limit;
 pub mod security;
+pub mod session;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +28,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::payments::Payments;
+use crate::sandbox::Sandbox;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -32,17 +38,36 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Public URL without trailing slash, for absolute links.
     pub base_url: Arc<str>,
+    pub payments: Payments,
+    /// The Stripe sandbox, mounted in demonstration mode only.
+    pub sandbox: Option<Sandbox>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route with its layers. `sessions` adds the session layer to the pages that use it
+/// (its store needs the backend's own pool, so the caller builds it).
+pub async fn router(state: AppState) -> sqlx::Result<Router> {
+    let secure = state.base_url.starts_with("https://");
+    let with_sessions = session::add_layer(
+        donate::router(&state),
+        &state.config.database_url,
+        state.db.backend(),
+        secure,
+    )
+    .await?;
+    let mut router = Router::new()
         .merge(public::router())
+        .merge(with_sessions)
         .merge(health::router())
         .merge(assets::router())
-        .nest("/api/v1", api::router())
+        .merge(webhooks::router())
+        .nest("/api/v1", api::router());
+    if let Some(sandbox) = &state.sandbox {
+        router = router.nest_service("/sandbox", sandbox.router());
+    }
+    Ok(router
         .fallback(errors::not_found)
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(middleware::map_response_with_state(
@@ -57,5 +82,5 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state))
 }

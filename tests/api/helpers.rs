@@ -6,6 +6,7 @@ use std::sync::Once;
 use obole::Application;
 use obole::config::Config;
 use obole::db::Db;
+use obole::sandbox::Sandbox;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -153,6 +154,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The Stripe sandbox Obole pays through (tests run in demonstration mode).
+    pub sandbox: Option<Sandbox>,
     server: tokio::task::JoinHandle<()>,
     // Last, so it is dropped after the server stopped.
     _database: TestDatabase,
@@ -173,6 +176,12 @@ pub fn test_config(database_url: &str, content: Content) -> Config {
         base_url: None,
         data_dir: std::env::temp_dir(),
         stripe_secret_key: None,
+        stripe_webhook_secret: None,
+        stripe_api_base: None,
+        amount_limits: Default::default(),
+        tax_reduction: Default::default(),
+        // High enough for any test but the one about the limit.
+        checkout_rate_per_minute: 1_000,
         organisation_name: "Villages d'Enfants".to_owned(),
         seed_demo_content: content == Content::Demo,
     }
@@ -192,6 +201,7 @@ pub async fn spawn_with(database: TestDatabase, config: Config) -> TestApp {
     let app = Application::build(config).await.expect("Obole starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let sandbox = app.sandbox().cloned();
     let server = tokio::spawn(async move {
         app.run_until(std::future::pending())
             .await
@@ -206,6 +216,7 @@ pub async fn spawn_with(database: TestDatabase, config: Config) -> TestApp {
         address,
         client,
         db,
+        sandbox,
         server,
         _database: database,
     }
@@ -359,5 +370,122 @@ pub mod fixtures {
         donations::insert_paid(conn, db.backend(), &donation, now)
             .await
             .expect("donation")
+    }
+}
+
+/// The donor's side of a gift: the form, Stripe Checkout (the sandbox's hosted page), the
+/// webhooks that follow.
+impl TestApp {
+    pub fn sandbox(&self) -> &Sandbox {
+        self.sandbox
+            .as_ref()
+            .expect("tests run in demonstration mode, with the sandbox")
+    }
+
+    /// The donation form's HTML and its CSRF token.
+    pub async fn donation_form(&self, slug: &str, query: &str) -> (String, String) {
+        let html = self.page(&format!("/campagnes/{slug}/don{query}")).await;
+        let token = html
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form carries a CSRF token")
+            .to_owned();
+        (html, token)
+    }
+
+    /// Posts the donation form with a valid CSRF token; `fields` override a complete gift
+    /// of 30 € from Marie Dupont.
+    pub async fn submit_gift(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let (_, token) = self.donation_form(slug, "").await;
+        let mut form: Vec<(String, String)> = [
+            ("csrf_token", token.as_str()),
+            ("frequency", "once"),
+            ("amount", "3000"),
+            ("other_amount", ""),
+            ("first_name", "Marie"),
+            ("last_name", "Dupont"),
+            ("email", "marie.dupont@example.org"),
+            ("address_line1", "3 rue des Lilas"),
+            ("address_line2", ""),
+            ("postal_code", "69003"),
+            ("city", "Lyon"),
+            ("country", "FR"),
+            ("dedication_kind", ""),
+            ("dedication_name", ""),
+            ("show_publicly", "on"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (key, value) in fields {
+            form.retain(|(k, _)| k != key);
+            form.push((key.to_string(), value.to_string()));
+        }
+        self.client
+            .post(self.url(&format!("/campagnes/{slug}/don")))
+            .form(&form)
+            .send()
+            .await
+            .expect("form posted")
+    }
+
+    /// Submits the form and pays on the sandbox's checkout page with `outcome` (`card`,
+    /// `card_declined`, `card_renewal_fails`, `sepa`, `sepa_fails`); returns the Checkout
+    /// Session id and the response of the payment page.
+    pub async fn give(
+        &self,
+        slug: &str,
+        fields: &[(&str, &str)],
+        outcome: &str,
+    ) -> (String, reqwest::Response) {
+        let submitted = self.submit_gift(slug, fields).await;
+        assert_eq!(submitted.status(), 303, "the form redirects to Checkout");
+        let checkout_url = submitted.headers()["location"].to_str().unwrap().to_owned();
+        let session_id = checkout_url.rsplit('/').next().unwrap().to_owned();
+        assert!(session_id.starts_with("cs_"), "{checkout_url}");
+        let page = self.client.get(&checkout_url).send().await.unwrap();
+        assert_eq!(page.status(), 200, "the hosted checkout page opens");
+        let paid = self
+            .client
+            .post(&checkout_url)
+            .form(&[("outcome", outcome)])
+            .send()
+            .await
+            .expect("payment posted");
+        (session_id, paid)
+    }
+
+    /// Waits until the sandbox has delivered every webhook it queued.
+    pub async fn settle_webhooks(&self) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            self.sandbox().wait_for_deliveries(),
+        )
+        .await
+        .expect("webhooks delivered within 30 s");
+    }
+
+    /// Delivers an event by hand, signed as Stripe does; returns the HTTP status.
+    pub async fn deliver(&self, event: &serde_json::Value) -> u16 {
+        let payload = event.to_string();
+        let signature = self.sandbox().sign(&payload, obole::domain::dates::now());
+        self.client
+            .post(self.url("/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(payload)
+            .send()
+            .await
+            .expect("webhook posted")
+            .status()
+            .as_u16()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .expect(sql)
     }
 }

@@ -124,7 +124,7 @@ async fn campaign_page_shows_story_progress_tiers_supporters_and_news(backend: B
         "future news stays hidden"
     );
     assert!(
-        html.contains("href=\"/campagnes/courir-ensemble/don\""),
+        html.contains("action=\"/campagnes/courir-ensemble/don\""),
         "call to action"
     );
 }

@@ -331,7 +331,11 @@ async fn a_monthly_gift_renews_when_the_clock_moves() {
 
     t.sandbox.advance_clock(32 * DAY).await;
     let renewal = t.received_after(3).await;
-    assert_eq!(types(&renewal), ["invoice.paid"]);
+    assert_eq!(
+        types(&renewal),
+        ["invoice.paid", "customer.subscription.updated"],
+        "the renewal, then the new period"
+    );
     let invoice = &renewal[0]["data"]["object"];
     assert_eq!(invoice["billing_reason"], "subscription_cycle");
     assert_eq!(invoice["amount_paid"], 1500);
@@ -411,7 +415,10 @@ async fn a_failing_renewal_is_recovered_by_replacing_the_card_in_the_portal() {
     assert_eq!(recovered[1]["data"]["object"]["status"], "active");
 
     t.sandbox.advance_clock(31 * DAY).await;
-    assert_eq!(types(&t.received_after(7).await), ["invoice.paid"]);
+    assert_eq!(
+        types(&t.received_after(7).await),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
 }
 
 #[tokio::test]

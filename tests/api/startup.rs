@@ -37,6 +37,7 @@ async fn demo_content_is_never_seeded_with_stripe_keys(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     let mut config = test_config(database.url(), Content::Demo);
     config.stripe_secret_key = Some(SecretString::from("sk_live_not_a_real_key"));
+    config.stripe_webhook_secret = Some(SecretString::from("whsec_not_a_real_secret"));
     let app = spawn_with(database, config).await;
     assert_eq!(
         project_count(&app.db).await,

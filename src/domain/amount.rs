@@ -1,0 +1,173 @@
+//! Gift amounts typed by donors, in French or English habits: "50", "50,00", "1 000", "12.5".
+
+use std::fmt;
+
+/// Why an amount was refused; `Display` is the French message shown next to the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmountError {
+    Empty,
+    NotANumber,
+    TooManyDecimals,
+    BelowMinimum { min_cents: i64 },
+    AboveMaximum { max_cents: i64 },
+}
+
+impl fmt::Display for AmountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use super::money::format_money;
+        match self {
+            AmountError::Empty => f.write_str("Indiquez le montant de votre don."),
+            AmountError::NotANumber => {
+                f.write_str("Le montant doit être un nombre, par exemple 50 ou 12,50.")
+            }
+            AmountError::TooManyDecimals => {
+                f.write_str("Le montant ne peut pas avoir plus de deux chiffres après la virgule.")
+            }
+            AmountError::BelowMinimum { min_cents } => {
+                write!(
+                    f,
+                    "Le don minimum est de {}.",
+                    format_money(*min_cents, "EUR")
+                )
+            }
+            AmountError::AboveMaximum { max_cents } => write!(
+                f,
+                "Le don en ligne est limité à {}. Pour un don plus important, contactez-nous.",
+                format_money(*max_cents, "EUR")
+            ),
+        }
+    }
+}
+
+/// The bounds a gift must stay within, in cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountLimits {
+    pub min_cents: i64,
+    pub max_cents: i64,
+}
+
+impl Default for AmountLimits {
+    fn default() -> Self {
+        AmountLimits {
+            min_cents: 500,
+            max_cents: 5_000_000,
+        }
+    }
+}
+
+/// Longest input considered; anything longer is not an amount anyone typed.
+const MAX_INPUT_LEN: usize = 20;
+
+/// Parses euros as typed into cents, then checks the limits.
+pub fn parse_amount(raw: &str, limits: AmountLimits) -> Result<i64, AmountError> {
+    let cents = parse_cents(raw)?;
+    if cents < limits.min_cents {
+        return Err(AmountError::BelowMinimum {
+            min_cents: limits.min_cents,
+        });
+    }
+    if cents > limits.max_cents {
+        return Err(AmountError::AboveMaximum {
+            max_cents: limits.max_cents,
+        });
+    }
+    Ok(cents)
+}
+
+/// "1 000,5" → 100050. Spaces (also no-break ones) group thousands; one `,` or `.` marks
+/// decimals; an optional trailing `€`. No signs, no exponents.
+fn parse_cents(raw: &str) -> Result<i64, AmountError> {
+    let trimmed = raw.trim().trim_end_matches('€').trim();
+    if trimmed.is_empty() {
+        return Err(AmountError::Empty);
+    }
+    if trimmed.len() > MAX_INPUT_LEN {
+        return Err(AmountError::NotANumber);
+    }
+    let compact: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{00A0}' | '\u{202F}'))
+        .collect();
+    let (units, decimals) = match compact.find([',', '.']) {
+        Some(i) => (&compact[..i], &compact[i + 1..]),
+        None => (compact.as_str(), ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || !all_digits(units) || !all_digits(decimals) {
+        return Err(AmountError::NotANumber);
+    }
+    if decimals.len() > 2 {
+        return Err(AmountError::TooManyDecimals);
+    }
+    let units: i64 = units.parse().map_err(|_| AmountError::NotANumber)?;
+    let decimals: i64 = match decimals.len() {
+        0 => 0,
+        1 => {
+            decimals
+                .parse::<i64>()
+                .map_err(|_| AmountError::NotANumber)?
+                * 10
+        }
+        _ => decimals.parse().map_err(|_| AmountError::NotANumber)?,
+    };
+    units
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(decimals))
+        .ok_or(AmountError::NotANumber)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<i64, AmountError> {
+        parse_amount(raw, AmountLimits::default())
+    }
+
+    #[test]
+    fn accepts_french_and_english_habits() {
+        assert_eq!(parse("50"), Ok(5_000));
+        assert_eq!(parse("50,00"), Ok(5_000));
+        assert_eq!(parse("1 000"), Ok(100_000));
+        assert_eq!(parse("1\u{202F}000,50 €"), Ok(100_050));
+        assert_eq!(parse("12.5"), Ok(1_250));
+        assert_eq!(parse(" 30 "), Ok(3_000));
+        assert_eq!(parse("5"), Ok(500));
+        assert_eq!(parse("50000"), Ok(5_000_000));
+        assert_eq!(parse("50,"), Ok(5_000), "a dangling comma is harmless");
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_amount() {
+        assert_eq!(parse(""), Err(AmountError::Empty));
+        assert_eq!(parse("   "), Err(AmountError::Empty));
+        for bad in [
+            "abc", "1e9", "-5", "+5", ",5", "5,,", "1,000.50", "5 euros", "0x10", "½",
+        ] {
+            assert_eq!(parse(bad), Err(AmountError::NotANumber), "{bad:?}");
+        }
+        assert_eq!(parse("10,555"), Err(AmountError::TooManyDecimals));
+        assert_eq!(parse(&"9".repeat(200)), Err(AmountError::NotANumber));
+        assert_eq!(parse("99999999999999999"), Err(AmountError::NotANumber));
+    }
+
+    #[test]
+    fn enforces_the_limits() {
+        assert_eq!(
+            parse("0"),
+            Err(AmountError::BelowMinimum { min_cents: 500 })
+        );
+        assert_eq!(
+            parse("4,99"),
+            Err(AmountError::BelowMinimum { min_cents: 500 })
+        );
+        assert_eq!(
+            parse("50000,01"),
+            Err(AmountError::AboveMaximum {
+                max_cents: 5_000_000
+            })
+        );
+        let message = parse("1").unwrap_err().to_string().replace('\u{00A0}', " ");
+        assert_eq!(message, "Le don minimum est de 5 €.");
+    }
+}

@@ -1,0 +1,426 @@
+//! The donation form: what the donor typed (`GiftForm`, kept as is to re-fill the form) and
+//! what it means once checked (`Gift`), with a French message per wrong field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::amount::{AmountLimits, parse_amount};
+use super::email::Email;
+use super::frequency::Frequency;
+
+/// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
+pub const COUNTRIES: &[(&str, &str)] = &[
+    ("FR", "France"),
+    ("BE", "Belgique"),
+    ("CH", "Suisse"),
+    ("LU", "Luxembourg"),
+    ("MC", "Monaco"),
+    ("DE", "Allemagne"),
+    ("ES", "Espagne"),
+    ("IT", "Italie"),
+    ("PT", "Portugal"),
+    ("NL", "Pays-Bas"),
+    ("GB", "Royaume-Uni"),
+    ("IE", "Irlande"),
+    ("CA", "Canada"),
+    ("US", "États-Unis"),
+    ("TG", "Togo"),
+    ("BJ", "Bénin"),
+    ("CI", "Côte d'Ivoire"),
+    ("SN", "Sénégal"),
+    ("BF", "Burkina Faso"),
+    ("ML", "Mali"),
+    ("CM", "Cameroun"),
+    ("MA", "Maroc"),
+    ("TN", "Tunisie"),
+    ("DZ", "Algérie"),
+];
+
+const MAX_NAME: usize = 100;
+const MAX_ADDRESS: usize = 200;
+
+/// The form as submitted: every field optional text, so no input is ever rejected before we
+/// can say what is wrong with it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct GiftForm {
+    pub frequency: Option<String>,
+    /// A suggested amount in cents, or `other`.
+    pub amount: Option<String>,
+    pub other_amount: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// `memory` or `honour`; empty for none.
+    pub dedication_kind: Option<String>,
+    pub dedication_name: Option<String>,
+    pub show_publicly: Option<String>,
+    pub news_consent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DedicationKind {
+    Memory,
+    Honour,
+}
+
+impl DedicationKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DedicationKind::Memory => "memory",
+            DedicationKind::Honour => "honour",
+        }
+    }
+}
+
+/// A checked gift, ready to become a pledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gift {
+    pub frequency: Frequency,
+    pub amount_cents: i64,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub dedication: Option<(DedicationKind, String)>,
+    pub show_publicly: bool,
+    pub news_consent: bool,
+}
+
+/// French messages by field name.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+impl GiftForm {
+    /// The form for a first visit: a frequency and the first suggested amount pre-selected.
+    pub fn initial(frequency: Frequency, amount_cents: Option<i64>) -> GiftForm {
+        GiftForm {
+            frequency: Some(frequency.as_str().to_owned()),
+            amount: amount_cents.map(|c| c.to_string()),
+            country: Some("FR".to_owned()),
+            ..GiftForm::default()
+        }
+    }
+
+    pub fn frequency(&self) -> Frequency {
+        self.frequency
+            .as_deref()
+            .and_then(Frequency::parse)
+            .unwrap_or(Frequency::Once)
+    }
+
+    /// The amount the donor chose, if it can be read (for the cost-after-tax preview).
+    pub fn chosen_amount(&self, limits: AmountLimits) -> Option<i64> {
+        self.amount_input()
+            .and_then(|raw| parse_amount(&raw, limits).ok())
+    }
+
+    /// The free amount wins when filled in; otherwise the suggested one ticked.
+    fn amount_input(&self) -> Option<String> {
+        let other = text(&self.other_amount);
+        if !other.is_empty() {
+            return Some(other);
+        }
+        match text(&self.amount).as_str() {
+            "" | "other" => None,
+            cents => cents
+                .parse::<i64>()
+                .ok()
+                .map(|c| format!("{},{:02}", c / 100, c % 100)),
+        }
+    }
+
+    pub fn validate(&self, limits: AmountLimits) -> Result<Gift, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let frequency = match self.frequency.as_deref().map(str::trim) {
+            None | Some("") => Some(Frequency::Once),
+            Some(raw) => Frequency::parse(raw),
+        };
+        if frequency.is_none() {
+            errors.insert(
+                "frequency",
+                "Choisissez la fréquence de votre don.".to_owned(),
+            );
+        }
+        let amount = match self.amount_input() {
+            None => Err("Indiquez le montant de votre don.".to_owned()),
+            Some(raw) => parse_amount(&raw, limits).map_err(|e| e.to_string()),
+        };
+        let amount_cents = amount
+            .map_err(|message| errors.insert("amount", message))
+            .ok();
+
+        let first_name = required(
+            &mut errors,
+            "first_name",
+            &self.first_name,
+            MAX_NAME,
+            "votre prénom",
+        );
+        let last_name = required(
+            &mut errors,
+            "last_name",
+            &self.last_name,
+            MAX_NAME,
+            "votre nom",
+        );
+        let email = Email::parse(&text(&self.email));
+        if email.is_none() {
+            let message = if text(&self.email).is_empty() {
+                "Indiquez votre adresse e-mail : nous y enverrons votre reçu."
+            } else {
+                "Cette adresse e-mail ne semble pas valide (exemple : marie@exemple.fr)."
+            };
+            errors.insert("email", message.to_owned());
+        }
+        let address_line1 = required(
+            &mut errors,
+            "address_line1",
+            &self.address_line1,
+            MAX_ADDRESS,
+            "votre adresse",
+        );
+        let address_line2 = text(&self.address_line2);
+        if address_line2.chars().count() > MAX_ADDRESS {
+            errors.insert(
+                "address_line2",
+                "Ce complément d'adresse est trop long.".to_owned(),
+            );
+        }
+        let city = required(&mut errors, "city", &self.city, MAX_NAME, "votre ville");
+        let country = text(&self.country).to_uppercase();
+        if !COUNTRIES.iter().any(|(code, _)| *code == country) {
+            errors.insert("country", "Choisissez votre pays dans la liste.".to_owned());
+        }
+        let postal_code = text(&self.postal_code);
+        let postal_ok = if country == "FR" || country == "MC" {
+            postal_code.len() == 5 && postal_code.bytes().all(|b| b.is_ascii_digit())
+        } else {
+            !postal_code.is_empty()
+                && postal_code.len() <= 12
+                && postal_code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        };
+        if !postal_ok {
+            let message = if postal_code.is_empty() {
+                "Indiquez votre code postal."
+            } else if country == "FR" || country == "MC" {
+                "Le code postal doit compter 5 chiffres."
+            } else {
+                "Ce code postal ne semble pas valide."
+            };
+            errors.insert("postal_code", message.to_owned());
+        }
+        let dedication = match text(&self.dedication_kind).as_str() {
+            "" | "none" => None,
+            kind @ ("memory" | "honour") => {
+                let name = text(&self.dedication_name);
+                if name.is_empty() || name.chars().count() > MAX_NAME {
+                    errors.insert(
+                        "dedication_name",
+                        "Indiquez le nom de la personne à qui vous dédiez ce don (100 caractères au plus)."
+                            .to_owned(),
+                    );
+                }
+                let kind = if kind == "memory" {
+                    DedicationKind::Memory
+                } else {
+                    DedicationKind::Honour
+                };
+                Some((kind, name))
+            }
+            _ => {
+                errors.insert(
+                    "dedication_kind",
+                    "Choisissez une dédicace dans la liste.".to_owned(),
+                );
+                None
+            }
+        };
+
+        match (errors.is_empty(), frequency, amount_cents, email) {
+            (true, Some(frequency), Some(amount_cents), Some(email)) => Ok(Gift {
+                frequency,
+                amount_cents,
+                email,
+                first_name,
+                last_name,
+                address_line1,
+                address_line2,
+                postal_code,
+                city,
+                country,
+                dedication,
+                show_publicly: checked(&self.show_publicly),
+                news_consent: checked(&self.news_consent),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn text(field: &Option<String>) -> String {
+    field.as_deref().unwrap_or("").trim().to_owned()
+}
+
+fn checked(field: &Option<String>) -> bool {
+    matches!(field.as_deref(), Some("on" | "1" | "true" | "yes"))
+}
+
+fn required(
+    errors: &mut FieldErrors,
+    name: &'static str,
+    field: &Option<String>,
+    max: usize,
+    what: &str,
+) -> String {
+    let value = text(field);
+    if value.is_empty() {
+        errors.insert(name, format!("Indiquez {what}."));
+    } else if value.chars().count() > max {
+        errors.insert(name, format!("Ce champ est limité à {max} caractères."));
+    } else if value.chars().any(char::is_control) {
+        errors.insert(
+            name,
+            "Ce champ contient des caractères non autorisés.".to_owned(),
+        );
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> GiftForm {
+        GiftForm {
+            frequency: Some("monthly".into()),
+            amount: Some("2500".into()),
+            other_amount: Some(String::new()),
+            first_name: Some(" Marie ".into()),
+            last_name: Some("Dupont".into()),
+            email: Some("Marie@Exemple.fr".into()),
+            address_line1: Some("3 rue des Lilas".into()),
+            address_line2: None,
+            postal_code: Some("69003".into()),
+            city: Some("Lyon".into()),
+            country: Some("FR".into()),
+            dedication_kind: Some(String::new()),
+            dedication_name: None,
+            show_publicly: Some("on".into()),
+            news_consent: None,
+        }
+    }
+
+    #[test]
+    fn a_complete_form_becomes_a_gift() {
+        let gift = valid().validate(AmountLimits::default()).unwrap();
+        assert_eq!(gift.frequency, Frequency::Monthly);
+        assert_eq!(gift.amount_cents, 2_500);
+        assert_eq!(gift.first_name, "Marie");
+        assert_eq!(gift.email.as_str(), "marie@exemple.fr");
+        assert!(
+            gift.show_publicly && !gift.news_consent,
+            "consent is never presumed"
+        );
+        assert_eq!(gift.dedication, None);
+    }
+
+    #[test]
+    fn the_free_amount_wins_over_the_suggestion() {
+        let form = GiftForm {
+            other_amount: Some("1 000".into()),
+            ..valid()
+        };
+        assert_eq!(
+            form.validate(AmountLimits::default()).unwrap().amount_cents,
+            100_000
+        );
+        let form = GiftForm {
+            amount: Some("other".into()),
+            other_amount: Some("12,5".into()),
+            ..valid()
+        };
+        assert_eq!(
+            form.validate(AmountLimits::default()).unwrap().amount_cents,
+            1_250
+        );
+    }
+
+    #[test]
+    fn every_wrong_field_gets_its_own_message() {
+        let form = GiftForm {
+            frequency: Some("weekly".into()),
+            amount: Some("other".into()),
+            other_amount: Some("abc".into()),
+            first_name: Some(" ".into()),
+            email: Some("pas-un-email".into()),
+            postal_code: Some("6900".into()),
+            country: Some("XX".into()),
+            dedication_kind: Some("memory".into()),
+            ..valid()
+        };
+        let errors = form.validate(AmountLimits::default()).unwrap_err();
+        for field in [
+            "frequency",
+            "amount",
+            "first_name",
+            "email",
+            "country",
+            "dedication_name",
+        ] {
+            assert!(errors.contains_key(field), "{field}: {errors:?}");
+        }
+        assert!(!errors.contains_key("last_name"));
+    }
+
+    #[test]
+    fn french_postal_codes_have_five_digits() {
+        let form = GiftForm {
+            postal_code: Some("6900".into()),
+            ..valid()
+        };
+        let errors = form.validate(AmountLimits::default()).unwrap_err();
+        assert_eq!(
+            errors["postal_code"],
+            "Le code postal doit compter 5 chiffres."
+        );
+        let abroad = GiftForm {
+            postal_code: Some("B-1000".into()),
+            country: Some("BE".into()),
+            ..valid()
+        };
+        assert!(abroad.validate(AmountLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn a_dedication_needs_a_name() {
+        let form = GiftForm {
+            dedication_kind: Some("honour".into()),
+            dedication_name: Some("Mamie Jeanne".into()),
+            ..valid()
+        };
+        let gift = form.validate(AmountLimits::default()).unwrap();
+        assert_eq!(
+            gift.dedication,
+            Some((DedicationKind::Honour, "Mamie Jeanne".to_owned()))
+        );
+    }
+
+    #[test]
+    fn an_empty_form_is_refused_without_panicking() {
+        let errors = GiftForm::default()
+            .validate(AmountLimits::default())
+            .unwrap_err();
+        assert!(errors.contains_key("amount") && errors.contains_key("email"));
+    }
+}

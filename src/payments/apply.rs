@@ -1,0 +1,441 @@
+//! Applying a verified Stripe event to the ledger, exactly once.
+//!
+//! The event id is recorded in the same transaction as its effect, so a redelivery changes
+//! nothing. Events arrive late, twice and out of order: every handler upserts by Stripe ids
+//! and only moves states forward, so any order converges to the same ledger.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::events::{
+    ChargeFacts, CheckoutFacts, Fact, InvoiceFacts, StripeEvent, SubscriptionFacts,
+};
+use crate::db::{Backend, Db};
+use crate::domain::dates;
+use crate::store::donations::{self, NewDonation, Status, StripeRef};
+use crate::store::pledges::{self, Pledge};
+use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift, SubscriptionState};
+use crate::store::stripe_events;
+use crate::store::supporters::{self, SupporterDetails};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// Already applied: acknowledged, nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("base de données : {0}")]
+    Database(#[from] sqlx::Error),
+    /// Something this event needs has not arrived yet (Stripe will deliver it again).
+    #[error("pas encore applicable : {0}")]
+    NotYet(&'static str),
+}
+
+/// How long an event that refers to something unknown is worth retrying; after that it is
+/// not ours (another integration on the same Stripe account) and is acknowledged.
+const RETRY_WINDOW: i64 = 3 * 24 * 3600;
+
+pub async fn apply(db: &Db, event: &StripeEvent) -> Result<Applied, ApplyError> {
+    let now = dates::now();
+    let mut tx = db.begin_write().await?;
+    let fresh = stripe_events::record(
+        &mut tx,
+        &event.id,
+        &event.event_type,
+        event.api_version.as_deref(),
+        event.created,
+        now,
+    )
+    .await?;
+    if !fresh {
+        tx.rollback().await?;
+        return Ok(Applied::Duplicate);
+    }
+    let ctx = Context {
+        backend: db.backend(),
+        now,
+        event,
+    };
+    match &event.fact {
+        Fact::Checkout(facts) => ctx.checkout(&mut tx, facts).await?,
+        Fact::Invoice(facts) => ctx.invoice(&mut tx, facts).await?,
+        Fact::Subscription(facts) => ctx.subscription(&mut tx, facts).await?,
+        Fact::Refund(facts) => ctx.refund(&mut tx, facts).await?,
+        Fact::Ignored => {}
+    }
+    tx.commit().await?;
+    Ok(Applied::Done)
+}
+
+struct Context<'a> {
+    backend: Backend,
+    now: i64,
+    event: &'a StripeEvent,
+}
+
+impl Context<'_> {
+    async fn checkout(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &CheckoutFacts,
+    ) -> Result<(), ApplyError> {
+        let Some(pledge) = pledge_from(conn, &facts.metadata).await? else {
+            tracing::warn!(event_id = %self.event.id, "checkout session without a known pledge: ignored");
+            return Ok(());
+        };
+        if self.event.event_type == "checkout.session.expired" {
+            pledges::settle(conn, pledge.id, "expired", None, self.now).await?;
+            return Ok(());
+        }
+        let outcome = match self.event.event_type.as_str() {
+            "checkout.session.async_payment_failed" => Status::Failed,
+            "checkout.session.async_payment_succeeded" => Status::Paid,
+            _ if facts.payment_status == "unpaid" => Status::Pending,
+            _ => Status::Paid,
+        };
+        let supporter_id =
+            supporter_for(conn, &pledge, facts.customer_id.as_deref(), self.now).await?;
+        let pledge_status = if outcome == Status::Failed {
+            "failed"
+        } else {
+            "completed"
+        };
+        pledges::settle(conn, pledge.id, pledge_status, Some(supporter_id), self.now).await?;
+
+        if facts.mode == "subscription" {
+            // The instalments themselves come with `invoice.paid`.
+            if let Some(subscription_id) = &facts.subscription_id {
+                let status = match outcome {
+                    Status::Paid => "active",
+                    Status::Failed => "canceled",
+                    _ => "incomplete",
+                };
+                let gift = self
+                    .gift_for(
+                        conn,
+                        &pledge,
+                        supporter_id,
+                        subscription_id,
+                        facts.customer_id.as_deref(),
+                        status,
+                    )
+                    .await?;
+                if outcome == Status::Paid {
+                    recurring_gifts::payment_outcome(conn, gift.id, true, self.now).await?;
+                }
+            }
+            return Ok(());
+        }
+
+        let method =
+            if self.event.event_type == "checkout.session.completed" && outcome == Status::Paid {
+                "card"
+            } else {
+                "sepa_debit"
+            };
+        let mut donation = donation_from(
+            &pledge,
+            supporter_id,
+            facts.amount_total.unwrap_or(pledge.amount_cents),
+            self.event.created,
+        );
+        donation.payment_method = method.to_owned();
+        donation.stripe_checkout_session_id = Some(facts.session_id.clone());
+        donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
+        self.upsert_donation(
+            conn,
+            &donation,
+            StripeRef::CheckoutSession(&facts.session_id),
+            outcome,
+        )
+        .await
+    }
+
+    async fn invoice(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &InvoiceFacts,
+    ) -> Result<(), ApplyError> {
+        let Some(subscription_id) = &facts.subscription_id else {
+            return Ok(()); // Not a subscription's invoice: nothing of ours.
+        };
+        let Some((gift, pledge)) = self
+            .gift_of_subscription(
+                conn,
+                subscription_id,
+                &facts.subscription_metadata,
+                facts.customer_id.as_deref(),
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        if !facts.paid {
+            recurring_gifts::payment_outcome(conn, gift.id, false, self.now).await?;
+            return Ok(());
+        }
+        let mut donation = donation_from(
+            &pledge,
+            gift.supporter_id,
+            facts.amount_paid,
+            facts.paid_at.unwrap_or(self.event.created),
+        );
+        donation.frequency = gift.frequency.clone();
+        donation.recurring_gift_id = Some(gift.id);
+        donation.stripe_invoice_id = Some(facts.invoice_id.clone());
+        donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
+        self.upsert_donation(
+            conn,
+            &donation,
+            StripeRef::Invoice(&facts.invoice_id),
+            Status::Paid,
+        )
+        .await?;
+        recurring_gifts::payment_outcome(conn, gift.id, true, self.now).await?;
+        Ok(())
+    }
+
+    async fn subscription(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &SubscriptionFacts,
+    ) -> Result<(), ApplyError> {
+        let Some((gift, _)) = self
+            .gift_of_subscription(
+                conn,
+                &facts.subscription_id,
+                &facts.metadata,
+                facts.customer_id.as_deref(),
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        let status = if facts.deleted {
+            "canceled"
+        } else {
+            match facts.status.as_str() {
+                "active" | "trialing" if facts.paused => "paused",
+                "active" | "trialing" => "active",
+                "past_due" | "unpaid" => "past_due",
+                "paused" => "paused",
+                "incomplete" => "incomplete",
+                _ => "canceled",
+            }
+        };
+        let state = SubscriptionState {
+            status,
+            amount_cents: facts.amount_cents,
+            cancel_at_period_end: facts.cancel_at_period_end,
+            current_period_end: facts.current_period_end,
+            event_at: self.event.created,
+        };
+        recurring_gifts::apply_state(conn, gift.id, &state, self.now).await?;
+        Ok(())
+    }
+
+    async fn refund(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &ChargeFacts,
+    ) -> Result<(), ApplyError> {
+        let Some(payment_intent) = &facts.payment_intent_id else {
+            return Ok(());
+        };
+        match donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
+            .await?
+        {
+            Some(donation) => {
+                donations::record_refund(
+                    conn,
+                    self.backend,
+                    &donation,
+                    facts.amount_refunded,
+                    self.now,
+                )
+                .await?;
+                Ok(())
+            }
+            None if self.now - self.event.created < RETRY_WINDOW => {
+                Err(ApplyError::NotYet("refund of a payment not recorded yet"))
+            }
+            None => {
+                tracing::warn!(event_id = %self.event.id, "refund of an unknown payment: ignored");
+                Ok(())
+            }
+        }
+    }
+
+    /// Inserts the donation, or moves the existing one forward (pending → paid or failed).
+    async fn upsert_donation(
+        &self,
+        conn: &mut AnyConnection,
+        donation: &NewDonation,
+        by: StripeRef<'_>,
+        outcome: Status,
+    ) -> Result<(), ApplyError> {
+        if donations::insert(conn, self.backend, donation, outcome, self.now)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let existing = donations::find_locked(conn, self.backend, by)
+            .await?
+            .ok_or(ApplyError::NotYet(
+                "donation conflicts with another Stripe id",
+            ))?;
+        if existing.status == Status::Pending.as_str()
+            && matches!(outcome, Status::Paid | Status::Failed)
+        {
+            donations::transition(
+                conn,
+                self.backend,
+                &existing,
+                Status::Pending,
+                outcome,
+                self.now,
+            )
+            .await?;
+        }
+        if let (None, Some(payment_intent)) = (
+            &existing.stripe_payment_intent_id,
+            &donation.stripe_payment_intent_id,
+        ) {
+            donations::set_payment_intent(conn, existing.id, payment_intent).await?;
+        }
+        Ok(())
+    }
+
+    /// The gift of a subscription, created from its pledge when this event is the first to
+    /// speak of it. `None` when the subscription is not one of ours.
+    async fn gift_of_subscription(
+        &self,
+        conn: &mut AnyConnection,
+        subscription_id: &str,
+        metadata: &HashMap<String, String>,
+        customer_id: Option<&str>,
+    ) -> Result<Option<(RecurringGift, Pledge)>, ApplyError> {
+        if let Some(gift) = recurring_gifts::find_by_subscription(conn, subscription_id).await? {
+            let pledge = match gift.pledge_id {
+                Some(id) => pledges::find(conn, id).await?,
+                None => None,
+            };
+            return Ok(pledge.map(|p| (gift, p)));
+        }
+        let Some(pledge) = pledge_from(conn, metadata).await? else {
+            tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
+            return Ok(None);
+        };
+        let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
+        pledges::settle(conn, pledge.id, "completed", Some(supporter_id), self.now).await?;
+        let gift = self
+            .gift_for(
+                conn,
+                &pledge,
+                supporter_id,
+                subscription_id,
+                customer_id,
+                "incomplete",
+            )
+            .await?;
+        Ok(Some((gift, pledge)))
+    }
+
+    async fn gift_for(
+        &self,
+        conn: &mut AnyConnection,
+        pledge: &Pledge,
+        supporter_id: i64,
+        subscription_id: &str,
+        customer_id: Option<&str>,
+        status: &str,
+    ) -> Result<RecurringGift, ApplyError> {
+        let new = NewRecurringGift {
+            supporter_id,
+            campaign_id: pledge.campaign_id,
+            pledge_id: pledge.id,
+            amount_cents: pledge.amount_cents,
+            currency: &pledge.currency,
+            frequency: if pledge.frequency == "yearly" {
+                "yearly"
+            } else {
+                "monthly"
+            },
+            status,
+            stripe_subscription_id: subscription_id,
+            stripe_customer_id: customer_id,
+        };
+        Ok(recurring_gifts::ensure(conn, &new, self.now).await?)
+    }
+}
+
+/// Our pledge, named in the metadata we gave Stripe.
+async fn pledge_from(
+    conn: &mut AnyConnection,
+    metadata: &HashMap<String, String>,
+) -> sqlx::Result<Option<Pledge>> {
+    match metadata
+        .get("pledge_id")
+        .and_then(|id| id.parse::<i64>().ok())
+    {
+        Some(id) => pledges::find(conn, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The supporter behind a pledge, created or refreshed from the identity it carries.
+async fn supporter_for(
+    conn: &mut AnyConnection,
+    pledge: &Pledge,
+    customer_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let details = SupporterDetails {
+        email: pledge.email.clone(),
+        first_name: pledge.first_name.clone(),
+        last_name: pledge.last_name.clone(),
+        address_line1: pledge.address_line1.clone(),
+        address_line2: pledge.address_line2.clone(),
+        postal_code: pledge.postal_code.clone(),
+        city: pledge.city.clone(),
+        country: pledge.country.clone(),
+    };
+    let id = supporters::upsert(conn, &details, pledge.news_consent == 1, now).await?;
+    if let Some(customer_id) = customer_id {
+        supporters::link_stripe_customer(conn, id, customer_id).await?;
+    }
+    Ok(id)
+}
+
+fn donation_from(
+    pledge: &Pledge,
+    supporter_id: i64,
+    amount_cents: i64,
+    donated_at: i64,
+) -> NewDonation {
+    let show_publicly = pledge.show_publicly == 1;
+    NewDonation {
+        campaign_id: pledge.campaign_id,
+        supporter_id,
+        pledge_id: Some(pledge.id),
+        recurring_gift_id: None,
+        amount_cents,
+        currency: pledge.currency.clone(),
+        frequency: pledge.frequency.clone(),
+        payment_method: "card".to_owned(),
+        show_publicly,
+        public_name: show_publicly
+            .then(|| supporters::public_name(&pledge.first_name, &pledge.last_name)),
+        dedication_kind: pledge.dedication_kind.clone(),
+        dedication_name: pledge.dedication_name.clone(),
+        stripe_checkout_session_id: None,
+        stripe_payment_intent_id: None,
+        stripe_invoice_id: None,
+        donated_at,
+    }
+}

@@ -1,0 +1,363 @@
+//! Stripe events, reduced to the few facts Obole acts on. Both readings of a verified payload
+//! end here: the typed one (async-stripe) and, when that fails, a tolerant one over the JSON.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use stripe_types::Expandable;
+use stripe_webhook::{Event, EventObject};
+
+/// One verified event: its identity and what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StripeEvent {
+    pub id: String,
+    pub event_type: String,
+    pub api_version: Option<String>,
+    /// When Stripe created the event: orders updates that arrive out of order.
+    pub created: i64,
+    pub fact: Fact,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// `checkout.session.completed`, `…async_payment_succeeded`, `…async_payment_failed`, `…expired`.
+    Checkout(CheckoutFacts),
+    /// `invoice.paid` (`paid: true`) or `invoice.payment_failed`.
+    Invoice(InvoiceFacts),
+    /// `customer.subscription.created` / `.updated` / `.deleted`.
+    Subscription(SubscriptionFacts),
+    /// `charge.refunded`.
+    Refund(ChargeFacts),
+    /// Anything else: acknowledged and ignored.
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutFacts {
+    pub session_id: String,
+    /// `payment` or `subscription`.
+    pub mode: String,
+    /// `paid`, `unpaid` or `no_payment_required`.
+    pub payment_status: String,
+    pub amount_total: Option<i64>,
+    pub currency: Option<String>,
+    pub customer_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub metadata: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceFacts {
+    pub invoice_id: String,
+    pub paid: bool,
+    pub subscription_id: Option<String>,
+    /// The subscription's metadata (where our pledge id travels).
+    pub subscription_metadata: HashMap<String, String>,
+    pub amount_paid: i64,
+    pub currency: String,
+    pub customer_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    pub paid_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionFacts {
+    pub subscription_id: String,
+    pub status: String,
+    pub deleted: bool,
+    pub cancel_at_period_end: bool,
+    pub paused: bool,
+    pub amount_cents: Option<i64>,
+    /// `month` or `year`.
+    pub interval: Option<String>,
+    pub current_period_end: Option<i64>,
+    pub customer_id: Option<String>,
+    pub metadata: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeFacts {
+    pub charge_id: String,
+    pub payment_intent_id: Option<String>,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub currency: String,
+}
+
+fn expandable_id<T>(e: &Expandable<T>) -> String
+where
+    T: stripe_types::Object,
+    T::Id: std::fmt::Display,
+{
+    e.id().to_string()
+}
+
+/// The typed reading.
+pub fn from_typed(event: Event) -> StripeEvent {
+    let event_type = event.type_.as_str().to_owned();
+    let fact = match event.data.object {
+        EventObject::CheckoutSessionCompleted(s)
+        | EventObject::CheckoutSessionAsyncPaymentSucceeded(s)
+        | EventObject::CheckoutSessionAsyncPaymentFailed(s)
+        | EventObject::CheckoutSessionExpired(s) => Fact::Checkout(CheckoutFacts {
+            session_id: s.id.to_string(),
+            mode: s.mode.as_str().to_owned(),
+            payment_status: s.payment_status.as_str().to_owned(),
+            amount_total: s.amount_total,
+            currency: s.currency.map(|c| c.to_string()),
+            customer_id: s.customer.as_ref().map(expandable_id),
+            payment_intent_id: s.payment_intent.as_ref().map(expandable_id),
+            subscription_id: s.subscription.as_ref().map(expandable_id),
+            metadata: s.metadata.unwrap_or_default(),
+        }),
+        EventObject::InvoicePaid(invoice) | EventObject::InvoicePaymentFailed(invoice) => {
+            let details = invoice
+                .parent
+                .as_ref()
+                .and_then(|p| p.subscription_details.as_ref());
+            let subscription_id = details
+                .map(|d| expandable_id(&d.subscription))
+                .or_else(|| invoice.subscription.as_ref().map(expandable_id));
+            let payment_intent_id = invoice.payments.as_ref().and_then(|list| {
+                list.data
+                    .iter()
+                    .find_map(|p| p.payment.payment_intent.as_ref().map(expandable_id))
+            });
+            Fact::Invoice(InvoiceFacts {
+                invoice_id: invoice
+                    .id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                paid: event_type == "invoice.paid",
+                subscription_id,
+                subscription_metadata: details.and_then(|d| d.metadata.clone()).unwrap_or_default(),
+                amount_paid: invoice.amount_paid,
+                currency: invoice.currency.to_string(),
+                customer_id: invoice.customer.as_ref().map(expandable_id),
+                payment_intent_id,
+                paid_at: invoice.status_transitions.paid_at,
+            })
+        }
+        EventObject::CustomerSubscriptionCreated(sub)
+        | EventObject::CustomerSubscriptionUpdated(sub)
+        | EventObject::CustomerSubscriptionDeleted(sub) => {
+            let item = sub.items.data.first();
+            Fact::Subscription(SubscriptionFacts {
+                subscription_id: sub.id.to_string(),
+                status: sub.status.as_str().to_owned(),
+                deleted: event_type == "customer.subscription.deleted",
+                cancel_at_period_end: sub.cancel_at_period_end,
+                paused: sub.pause_collection.is_some(),
+                amount_cents: item.and_then(|i| i.price.unit_amount),
+                interval: item
+                    .and_then(|i| i.price.recurring.as_ref())
+                    .map(|r| r.interval.as_str().to_owned()),
+                current_period_end: item.map(|i| i.current_period_end),
+                customer_id: Some(expandable_id(&sub.customer)),
+                metadata: sub.metadata,
+            })
+        }
+        EventObject::ChargeRefunded(charge) => Fact::Refund(ChargeFacts {
+            charge_id: charge.id.to_string(),
+            payment_intent_id: charge.payment_intent.as_ref().map(expandable_id),
+            amount: charge.amount,
+            amount_refunded: charge.amount_refunded,
+            currency: charge.currency.to_string(),
+        }),
+        _ => Fact::Ignored,
+    };
+    StripeEvent {
+        id: event.id.to_string(),
+        event_type,
+        api_version: event.api_version.map(|v| v.to_string()),
+        created: event.created,
+        fact,
+    }
+}
+
+/// The tolerant reading, for a payload whose signature checked out but whose shape the typed
+/// client refused (another API version, a field it did not expect). `None` if even the few
+/// fields we need are missing.
+pub fn from_json(payload: &Value) -> Option<StripeEvent> {
+    let id = str_at(payload, &["id"])?;
+    let event_type = str_at(payload, &["type"])?;
+    let object = payload.get("data")?.get("object")?;
+    let fact = match event_type.as_str() {
+        "checkout.session.completed"
+        | "checkout.session.async_payment_succeeded"
+        | "checkout.session.async_payment_failed"
+        | "checkout.session.expired" => Fact::Checkout(CheckoutFacts {
+            session_id: str_at(object, &["id"])?,
+            mode: str_at(object, &["mode"])?,
+            payment_status: str_at(object, &["payment_status"])?,
+            amount_total: int_at(object, &["amount_total"]),
+            currency: str_at(object, &["currency"]),
+            customer_id: id_at(object, "customer"),
+            payment_intent_id: id_at(object, "payment_intent"),
+            subscription_id: id_at(object, "subscription"),
+            metadata: map_at(object, &["metadata"]),
+        }),
+        "invoice.paid" | "invoice.payment_failed" => {
+            let details = object
+                .get("parent")
+                .and_then(|p| p.get("subscription_details"));
+            let subscription_id = details
+                .and_then(|d| id_at(d, "subscription"))
+                .or_else(|| id_at(object, "subscription"));
+            let payment_intent_id = object
+                .get("payments")
+                .and_then(|p| p.get("data"))
+                .and_then(Value::as_array)
+                .and_then(|payments| {
+                    payments
+                        .iter()
+                        .find_map(|p| p.get("payment").and_then(|p| id_at(p, "payment_intent")))
+                })
+                .or_else(|| id_at(object, "payment_intent"));
+            Fact::Invoice(InvoiceFacts {
+                invoice_id: str_at(object, &["id"])?,
+                paid: event_type == "invoice.paid",
+                subscription_id,
+                subscription_metadata: details
+                    .map(|d| map_at(d, &["metadata"]))
+                    .unwrap_or_default(),
+                amount_paid: int_at(object, &["amount_paid"]).unwrap_or(0),
+                currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
+                customer_id: id_at(object, "customer"),
+                payment_intent_id,
+                paid_at: int_at(object, &["status_transitions", "paid_at"]),
+            })
+        }
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            let item = object
+                .get("items")
+                .and_then(|i| i.get("data"))
+                .and_then(|d| d.get(0));
+            let price = item.and_then(|i| i.get("price"));
+            Fact::Subscription(SubscriptionFacts {
+                subscription_id: str_at(object, &["id"])?,
+                status: str_at(object, &["status"])?,
+                deleted: event_type == "customer.subscription.deleted",
+                cancel_at_period_end: object
+                    .get("cancel_at_period_end")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                paused: object.get("pause_collection").is_some_and(|p| !p.is_null()),
+                amount_cents: price.and_then(|p| int_at(p, &["unit_amount"])),
+                interval: price.and_then(|p| str_at(p, &["recurring", "interval"])),
+                current_period_end: item
+                    .and_then(|i| int_at(i, &["current_period_end"]))
+                    .or_else(|| int_at(object, &["current_period_end"])),
+                customer_id: id_at(object, "customer"),
+                metadata: map_at(object, &["metadata"]),
+            })
+        }
+        "charge.refunded" => Fact::Refund(ChargeFacts {
+            charge_id: str_at(object, &["id"])?,
+            payment_intent_id: id_at(object, "payment_intent"),
+            amount: int_at(object, &["amount"])?,
+            amount_refunded: int_at(object, &["amount_refunded"])?,
+            currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
+        }),
+        _ => Fact::Ignored,
+    };
+    Some(StripeEvent {
+        id,
+        event_type,
+        api_version: str_at(payload, &["api_version"]),
+        created: int_at(payload, &["created"]).unwrap_or(0),
+        fact,
+    })
+}
+
+fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn str_at(value: &Value, path: &[&str]) -> Option<String> {
+    at(value, path)?.as_str().map(str::to_owned)
+}
+
+fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
+    at(value, path)?.as_i64()
+}
+
+/// An expandable field: an id string, or an object carrying an `id`.
+fn id_at(value: &Value, key: &str) -> Option<String> {
+    match value.get(key)? {
+        Value::String(id) => Some(id.clone()),
+        Value::Object(object) => object.get("id")?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn map_at(value: &Value, path: &[&str]) -> HashMap<String, String> {
+    at(value, path)
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_an_invoice_of_the_current_api_version() {
+        let payload = json!({
+            "id": "evt_1", "type": "invoice.paid", "created": 1_700_000_000,
+            "data": { "object": {
+                "id": "in_1", "amount_paid": 2500, "currency": "eur", "customer": "cus_1",
+                "parent": { "type": "subscription_details", "subscription_details": {
+                    "subscription": "sub_1", "metadata": { "pledge_id": "7" } } },
+                "payments": { "data": [ { "payment": { "type": "payment_intent", "payment_intent": "pi_1" } } ] },
+                "status_transitions": { "paid_at": 1_700_000_001 }
+            } }
+        });
+        let event = from_json(&payload).unwrap();
+        let Fact::Invoice(invoice) = event.fact else {
+            panic!("an invoice")
+        };
+        assert_eq!(invoice.subscription_id.as_deref(), Some("sub_1"));
+        assert_eq!(invoice.subscription_metadata["pledge_id"], "7");
+        assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_1"));
+        assert!(invoice.paid);
+        assert_eq!(invoice.amount_paid, 2500);
+    }
+
+    #[test]
+    fn reads_an_older_invoice_shape() {
+        let payload = json!({
+            "id": "evt_2", "type": "invoice.payment_failed", "created": 1,
+            "data": { "object": { "id": "in_2", "subscription": { "id": "sub_9" }, "payment_intent": "pi_9",
+                                   "amount_paid": 0, "currency": "eur" } }
+        });
+        let Fact::Invoice(invoice) = from_json(&payload).unwrap().fact else {
+            panic!("an invoice")
+        };
+        assert_eq!(invoice.subscription_id.as_deref(), Some("sub_9"));
+        assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_9"));
+        assert!(!invoice.paid);
+    }
+
+    #[test]
+    fn unknown_types_are_ignored_and_garbage_is_refused() {
+        let other = json!({ "id": "evt_3", "type": "customer.created", "data": { "object": {} } });
+        assert_eq!(from_json(&other).unwrap().fact, Fact::Ignored);
+        assert!(from_json(&json!({ "type": "invoice.paid" })).is_none());
+        let incomplete = json!({ "id": "evt_4", "type": "charge.refunded", "data": { "object": { "id": "ch_1" } } });
+        assert!(
+            from_json(&incomplete).is_none(),
+            "a refund without amounts cannot be applied"
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Pledges: checkouts that were started. Not money yet; the donor's identity waits here for
+//! Stripe's confirmation.
+
+use sqlx::{AnyConnection, AnyPool};
+
+use super::flag;
+use crate::domain::gift::Gift;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pledge {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub supporter_id: Option<i64>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub frequency: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub dedication_kind: Option<String>,
+    pub dedication_name: Option<String>,
+    pub show_publicly: i64,
+    pub news_consent: i64,
+    pub stripe_checkout_session_id: Option<String>,
+    pub checkout_url: Option<String>,
+    pub status: String,
+}
+
+const COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, currency, frequency, email, first_name, \
+    last_name, address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
+    show_publicly, news_consent, stripe_checkout_session_id, checkout_url, status";
+
+pub async fn insert(
+    pool: &AnyPool,
+    campaign_id: i64,
+    currency: &str,
+    gift: &Gift,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO pledges (campaign_id, amount_cents, currency, frequency, email, first_name, last_name, \
+             address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
+             show_publicly, news_consent, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'open', $17, $17) \
+         RETURNING id",
+    )
+    .bind(campaign_id)
+    .bind(gift.amount_cents)
+    .bind(currency)
+    .bind(gift.frequency.as_str())
+    .bind(gift.email.as_str())
+    .bind(&gift.first_name)
+    .bind(&gift.last_name)
+    .bind(&gift.address_line1)
+    .bind(&gift.address_line2)
+    .bind(&gift.postal_code)
+    .bind(&gift.city)
+    .bind(&gift.country)
+    .bind(gift.dedication.as_ref().map(|(kind, _)| kind.as_str()))
+    .bind(gift.dedication.as_ref().map(|(_, name)| name.as_str()))
+    .bind(flag(gift.show_publicly))
+    .bind(flag(gift.news_consent))
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn set_checkout(
+    pool: &AnyPool,
+    id: i64,
+    session_id: &str,
+    url: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE pledges SET stripe_checkout_session_id = $1, checkout_url = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(session_id)
+    .bind(url)
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Pledge>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM pledges WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<Option<Pledge>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM pledges WHERE stripe_checkout_session_id = $1"
+    ))
+    .bind(session_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records the outcome of the checkout (`completed`, `expired`, `failed`) and the supporter it
+/// became. A completed pledge stays completed.
+pub async fn settle(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    supporter_id: Option<i64>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE pledges SET status = CASE WHEN status = 'completed' THEN status ELSE $1 END, \
+             supporter_id = COALESCE($2, supporter_id), updated_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(supporter_id)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,457 @@
+//! Giving: the donation form, the redirect to Stripe Checkout, and the thank-you page.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::AppState;
+use super::extract::{AppPath, AppQuery};
+use super::layout::Layout;
+use super::session::Visitor;
+use super::views::CampaignView;
+use crate::domain::dates;
+use crate::domain::frequency::Frequency;
+use crate::domain::gift::{COUNTRIES, GiftForm};
+use crate::domain::money::format_money;
+use crate::domain::progress::TimeLeft;
+use crate::domain::slug::Slug;
+use crate::error::{AppError, Result};
+use crate::payments::checkout::{self, CheckoutRequest};
+use crate::store::campaigns::{self, Campaign};
+use crate::store::{donations, pledges};
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let limited = Router::new()
+        .route("/campagnes/{slug}/don", get(form_page).post(submit))
+        .layer(super::rate_limit::checkouts(
+            state.config.checkout_rate_per_minute,
+        ));
+    Router::new().merge(limited).route("/merci", get(thanks))
+}
+
+/// One suggested amount as a radio button.
+pub struct AmountChoice {
+    pub value: String,
+    pub amount: String,
+    pub label: Option<String>,
+    pub cost_after_tax: String,
+    pub checked: bool,
+}
+
+pub struct FrequencyTab {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "donate.html")]
+struct DonateTemplate {
+    layout: Layout,
+    campaign: CampaignView,
+    frequency: Frequency,
+    tabs: Vec<FrequencyTab>,
+    amounts: Vec<AmountChoice>,
+    other_checked: bool,
+    form: FormValues,
+    errors: BTreeMap<&'static str, String>,
+    general_error: Option<String>,
+    csrf_token: String,
+    donate_js: String,
+    countries: Vec<(&'static str, &'static str, bool)>,
+    tax_rate: i64,
+    cost_preview: Option<String>,
+    min_amount: String,
+    max_amount: String,
+}
+
+/// The form's text fields as the template shows them (never `None`).
+pub struct FormValues {
+    pub other_amount: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub dedication_kind: String,
+    pub dedication_name: String,
+    pub show_publicly: bool,
+    pub news_consent: bool,
+}
+
+impl From<&GiftForm> for FormValues {
+    fn from(f: &GiftForm) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        FormValues {
+            other_amount: text(&f.other_amount),
+            first_name: text(&f.first_name),
+            last_name: text(&f.last_name),
+            email: text(&f.email),
+            address_line1: text(&f.address_line1),
+            address_line2: text(&f.address_line2),
+            postal_code: text(&f.postal_code),
+            city: text(&f.city),
+            dedication_kind: text(&f.dedication_kind),
+            dedication_name: text(&f.dedication_name),
+            show_publicly: f.show_publicly.is_some(),
+            news_consent: f.news_consent.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FormQuery {
+    frequence: Option<Frequency>,
+    montant: Option<i64>,
+    /// Back from a cancelled checkout: re-fill the form from the session.
+    reprendre: Option<String>,
+}
+
+/// The campaign, if it still takes gifts.
+async fn open_campaign(state: &AppState, slug: &str) -> Result<Campaign> {
+    let slug = Slug::parse(slug).ok_or(AppError::NotFound)?;
+    let campaign = campaigns::find_public(state.db.pool(), slug.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
+    if campaign.status == "closed" || ended {
+        return Err(AppError::Gone(format!(
+            "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
+            campaign.title
+        )));
+    }
+    Ok(campaign)
+}
+
+async fn form_page(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    AppQuery(query): AppQuery<FormQuery>,
+    visitor: Visitor,
+) -> Result<Response> {
+    let campaign = open_campaign(&state, &slug).await?;
+    let draft = if query.reprendre.is_some() {
+        visitor.draft(&campaign.slug).await?
+    } else {
+        None
+    };
+    let form = match draft {
+        Some(form) => form,
+        None => GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant),
+    };
+    render_form(
+        &state,
+        &visitor,
+        &campaign,
+        &form,
+        BTreeMap::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The posted form: the gift's fields plus the CSRF token.
+#[derive(Debug, Deserialize)]
+struct Submission {
+    csrf_token: Option<String>,
+    #[serde(flatten)]
+    form: GiftForm,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    visitor: Visitor,
+    form: std::result::Result<Form<Submission>, axum::extract::rejection::FormRejection>,
+) -> Result<Response> {
+    let Form(submission) = form
+        .map_err(|_| AppError::BadRequest("Le formulaire envoyé n'est pas lisible.".to_owned()))?;
+    let campaign = open_campaign(&state, &slug).await?;
+    visitor.check_csrf(submission.csrf_token.as_deref()).await?;
+    let form = submission.form;
+    let gift = match form.validate(state.config.amount_limits) {
+        Ok(gift) => gift,
+        Err(errors) => {
+            return render_form(
+                &state,
+                &visitor,
+                &campaign,
+                &form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let now = dates::now();
+    let pledge_id =
+        pledges::insert(state.db.pool(), campaign.id, &campaign.currency, &gift, now).await?;
+    let request = CheckoutRequest {
+        pledge_id,
+        pledge_created_at: now,
+        campaign_id: campaign.id,
+        campaign_title: &campaign.title,
+        amount_cents: gift.amount_cents,
+        frequency: gift.frequency,
+        email: gift.email.as_str(),
+        success_url: format!(
+            "{}/merci?session_id={{CHECKOUT_SESSION_ID}}",
+            state.base_url
+        ),
+        cancel_url: format!(
+            "{}/campagnes/{}/don?frequence={}&reprendre=1",
+            state.base_url,
+            campaign.slug,
+            gift.frequency.as_str()
+        ),
+    };
+    let created = match checkout::create_session(&state.payments, &request).await {
+        Ok(created) => created,
+        Err(error) => {
+            tracing::error!(%error, pledge_id, "checkout session could not be created");
+            let message = "Le service de paiement ne répond pas pour le moment. Vous n'avez pas été débité : merci de réessayer dans quelques instants.";
+            return render_form(
+                &state,
+                &visitor,
+                &campaign,
+                &form,
+                BTreeMap::new(),
+                Some(message.to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await;
+        }
+    };
+    pledges::set_checkout(
+        state.db.pool(),
+        pledge_id,
+        &created.session_id,
+        &created.url,
+        now,
+    )
+    .await?;
+    visitor.save_draft(&campaign.slug, &form).await?;
+    Ok(Redirect::to(&created.url).into_response())
+}
+
+async fn render_form(
+    state: &AppState,
+    visitor: &Visitor,
+    campaign: &Campaign,
+    form: &GiftForm,
+    errors: BTreeMap<&'static str, String>,
+    general_error: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
+    let limits = state.config.amount_limits;
+    let tax = state.config.tax_reduction;
+    let frequency = form.frequency();
+    let suggested = campaigns::suggested_amounts(state.db.pool(), campaign.id).await?;
+    let chosen = form.amount.clone().unwrap_or_default();
+    let other_filled = form
+        .other_amount
+        .as_deref()
+        .is_some_and(|a| !a.trim().is_empty());
+    let amounts: Vec<AmountChoice> = suggested
+        .iter()
+        .filter(|a| a.frequency == frequency.as_str())
+        .map(|a| AmountChoice {
+            value: a.amount_cents.to_string(),
+            amount: format_money(a.amount_cents, &campaign.currency),
+            label: a.label.clone(),
+            cost_after_tax: format_money(
+                tax.cost_after_reduction(a.amount_cents, frequency.instalments_per_year()),
+                &campaign.currency,
+            ),
+            checked: !other_filled && chosen == a.amount_cents.to_string(),
+        })
+        .collect();
+    let other_checked = other_filled || chosen == "other" || !amounts.iter().any(|a| a.checked);
+    let cost_preview = form.chosen_amount(limits).map(|cents| {
+        format_money(
+            tax.cost_after_reduction(cents, frequency.instalments_per_year()),
+            &campaign.currency,
+        )
+    });
+    let country = form.country.clone().unwrap_or_else(|| "FR".to_owned());
+    let template = DonateTemplate {
+        layout: Layout::new(state, format!("Je donne — {}", campaign.title)),
+        campaign: CampaignView::new(campaign, dates::now()),
+        frequency,
+        tabs: Frequency::ALL
+            .iter()
+            .map(|f| FrequencyTab {
+                value: f.as_str(),
+                label: f.label(),
+                current: *f == frequency,
+            })
+            .collect(),
+        amounts,
+        other_checked,
+        form: FormValues::from(form),
+        errors,
+        general_error,
+        csrf_token: visitor.csrf_token().await?,
+        donate_js: super::assets::versioned_url("donate.js"),
+        countries: COUNTRIES
+            .iter()
+            .map(|(code, name)| (*code, *name, *code == country))
+            .collect(),
+        tax_rate: tax.rate_percent,
+        cost_preview,
+        min_amount: format_money(limits.min_cents, "EUR"),
+        max_amount: format_money(limits.max_cents, "EUR"),
+    };
+    // The form holds a CSRF token and personal data: never cache it.
+    Ok((
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(template.render()?),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ThanksQuery {
+    session_id: Option<String>,
+}
+
+/// Where the gift stands, as the thank-you page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiftState {
+    Confirmed,
+    /// Stripe took the payment; its webhook has not reached us yet.
+    Confirming,
+    /// A SEPA debit, settled in a few days.
+    SepaPending,
+    Failed,
+    /// The donor came back without paying.
+    NotPaid,
+}
+
+#[derive(Template)]
+#[template(path = "thanks.html")]
+struct ThanksTemplate {
+    layout: Layout,
+    state: GiftState,
+    first_name: String,
+    amount: String,
+    per: &'static str,
+    cost_after_tax: String,
+    impact: Option<String>,
+    campaign_title: String,
+    campaign_slug: String,
+    checkout_url: Option<String>,
+    tax_rate: i64,
+}
+
+async fn thanks(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<ThanksQuery>,
+) -> Result<Response> {
+    let session_id = query
+        .session_id
+        .filter(|s| !s.is_empty() && s.len() <= 255)
+        .ok_or(AppError::NotFound)?;
+    let pool = state.db.pool();
+    let pledge = pledges::find_by_session(pool, &session_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = campaigns::find_public(pool, &campaign_slug(&state, pledge.campaign_id).await?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
+    let gift_state = gift_state(&state, &pledge, &session_id).await?;
+    let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
+    let impact = tiers
+        .iter()
+        .rev()
+        .find(|t| t.amount_cents <= pledge.amount_cents)
+        .map(|t| t.label.clone());
+    let tax = state.config.tax_reduction;
+    let template = ThanksTemplate {
+        layout: Layout::new(&state, "Merci pour votre don"),
+        state: gift_state,
+        first_name: pledge.first_name.clone(),
+        amount: format_money(pledge.amount_cents, &pledge.currency),
+        per: frequency.per(),
+        cost_after_tax: format_money(
+            tax.cost_after_reduction(pledge.amount_cents, frequency.instalments_per_year()),
+            &pledge.currency,
+        ),
+        impact,
+        campaign_title: campaign.title.clone(),
+        campaign_slug: campaign.slug.clone(),
+        checkout_url: pledge.checkout_url.clone(),
+        tax_rate: tax.rate_percent,
+    };
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(template.render()?),
+    )
+        .into_response())
+}
+
+async fn campaign_slug(state: &AppState, campaign_id: i64) -> Result<String> {
+    let slug: String = sqlx::query_scalar("SELECT slug FROM campaigns WHERE id = $1")
+        .bind(campaign_id)
+        .fetch_one(state.db.pool())
+        .await?;
+    Ok(slug)
+}
+
+/// Our ledger first (the webhook's word is final); Stripe's view of the session otherwise.
+async fn gift_state(
+    state: &AppState,
+    pledge: &pledges::Pledge,
+    session_id: &str,
+) -> Result<GiftState> {
+    let mut conn = state.db.pool().acquire().await?;
+    if pledge.frequency == "once" {
+        let by = donations::StripeRef::CheckoutSession(session_id);
+        if let Some(donation) = donations::find(&mut conn, by).await? {
+            return Ok(match donation.status.as_str() {
+                "pending" => GiftState::SepaPending,
+                "failed" => GiftState::Failed,
+                _ => GiftState::Confirmed,
+            });
+        }
+    } else {
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM donations WHERE pledge_id = $1 AND status IN ('paid', 'refunded')",
+        )
+        .bind(pledge.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if paid > 0 {
+            return Ok(GiftState::Confirmed);
+        }
+    }
+    if pledge.status == "failed" {
+        return Ok(GiftState::Failed);
+    }
+    drop(conn);
+    Ok(
+        match checkout::session_status(&state.payments, session_id).await {
+            Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
+                GiftState::SepaPending
+            }
+            Ok(s) if s.status == "complete" => GiftState::Confirming,
+            Ok(_) => GiftState::NotPaid,
+            Err(error) => {
+                tracing::warn!(%error, "checkout session status unavailable");
+                GiftState::Confirming
+            }
+        },
+    )
+}

@@ -1,0 +1,156 @@
+//! Visitor sessions (tower-sessions, stored in the same database) and what Obole keeps in
+//! them, typed: the CSRF token and the donation form to re-fill after a cancelled checkout.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::db::Backend;
+use crate::domain::gift::GiftForm;
+use crate::error::AppError;
+
+const COOKIE: &str = "obole_session";
+const CSRF_KEY: &str = "csrf";
+const DRAFT_KEY: &str = "gift_draft";
+/// Sessions live a day after the last request: long enough to come back from a checkout.
+const INACTIVITY: time::Duration = time::Duration::days(1);
+const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Adds the session layer, with its own small pool of the backend's concrete type (the
+/// session store does not speak sqlx's `Any`). `secure` is off only on plain-http URLs.
+pub async fn add_layer<S>(
+    router: Router<S>,
+    database_url: &str,
+    backend: Backend,
+    secure: bool,
+) -> sqlx::Result<Router<S>>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    fn configure<S: tower_sessions::SessionStore + Clone>(
+        layer: SessionManagerLayer<S>,
+        secure: bool,
+    ) -> SessionManagerLayer<S> {
+        layer
+            .with_name(COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(secure)
+            .with_expiry(Expiry::OnInactivity(INACTIVITY))
+    }
+    Ok(match backend {
+        Backend::Sqlite => {
+            let options = SqliteConnectOptions::from_str(database_url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            let store = SqliteStore::new(pool);
+            store.migrate().await?;
+            tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
+            router.layer(configure(SessionManagerLayer::new(store), secure))
+        }
+        Backend::Postgres => {
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .connect(database_url)
+                .await?;
+            let store = PostgresStore::new(pool);
+            store.migrate().await?;
+            tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
+            router.layer(configure(SessionManagerLayer::new(store), secure))
+        }
+    })
+}
+
+/// The visitor's session, with Obole's typed accessors.
+pub struct Visitor(Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Session::from_request_parts(parts, state)
+            .await
+            .map(Visitor)
+            .map_err(|(_, message)| {
+                AppError::Other(anyhow::anyhow!("session unavailable: {message}"))
+            })
+    }
+}
+
+/// A draft of the donation form, for one campaign.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Draft {
+    campaign: String,
+    form: GiftForm,
+}
+
+impl Visitor {
+    /// The session's CSRF token, created on first use.
+    pub async fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self
+            .0
+            .get::<String>(CSRF_KEY)
+            .await
+            .map_err(session_error)?
+        {
+            return Ok(token);
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        self.0
+            .insert(CSRF_KEY, &token)
+            .await
+            .map_err(session_error)?;
+        Ok(token)
+    }
+
+    /// Refuses a form that does not carry this session's token (a forged cross-site post, or
+    /// a page left open past the session's life).
+    pub async fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
+        let expected = self
+            .0
+            .get::<String>(CSRF_KEY)
+            .await
+            .map_err(session_error)?;
+        match (expected, submitted) {
+            (Some(expected), Some(submitted)) if !expected.is_empty() && expected == submitted => Ok(()),
+            _ => Err(AppError::Forbidden(
+                "Votre session a expiré ou ce formulaire ne vient pas de notre site. Merci de recharger la page et de réessayer.".to_owned(),
+            )),
+        }
+    }
+
+    pub async fn save_draft(&self, campaign: &str, form: &GiftForm) -> Result<(), AppError> {
+        let draft = Draft {
+            campaign: campaign.to_owned(),
+            form: form.clone(),
+        };
+        self.0.insert(DRAFT_KEY, draft).await.map_err(session_error)
+    }
+
+    /// The draft saved for this campaign, if any.
+    pub async fn draft(&self, campaign: &str) -> Result<Option<GiftForm>, AppError> {
+        let draft = self
+            .0
+            .get::<Draft>(DRAFT_KEY)
+            .await
+            .map_err(session_error)?;
+        Ok(draft.filter(|d| d.campaign == campaign).map(|d| d.form))
+    }
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    AppError::Other(anyhow::anyhow!("session: {error}"))
+}

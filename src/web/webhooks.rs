@@ -1,0 +1,64 @@
+//! `POST /webhooks/stripe`: Stripe's word on what happened to a payment. Outside sessions and
+//! CSRF (Stripe signs instead); answers 400 to anything unsigned or unreadable, 5xx when the
+//! event could not be applied yet, so that Stripe delivers it again.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+use super::AppState;
+use crate::payments::apply::{self, Applied, ApplyError};
+use crate::payments::webhook;
+
+/// Stripe's events are far below this; anything larger is not one of them.
+const MAX_BODY: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/stripe", post(receive))
+}
+
+#[tracing::instrument(name = "stripe_webhook", skip_all)]
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Ok(payload) = to_bytes(body, MAX_BODY).await else {
+        return reply(StatusCode::BAD_REQUEST, "body too large or unreadable");
+    };
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let event = match webhook::verify(&payload, signature, state.payments.webhook_secret()) {
+        Ok(event) => event,
+        Err(rejection) => {
+            tracing::warn!(%rejection, "webhook refused");
+            return reply(StatusCode::BAD_REQUEST, &rejection.to_string());
+        }
+    };
+    match apply::apply(&state.db, &event).await {
+        Ok(Applied::Done) => {
+            tracing::info!(event_id = %event.id, event_type = %event.event_type, "event applied");
+            reply(StatusCode::OK, "applied")
+        }
+        Ok(Applied::Duplicate) => reply(StatusCode::OK, "already applied"),
+        Err(ApplyError::NotYet(reason)) => {
+            tracing::info!(event_id = %event.id, reason, "event not applicable yet; Stripe will retry");
+            reply(StatusCode::SERVICE_UNAVAILABLE, reason)
+        }
+        Err(error) => {
+            tracing::error!(event_id = %event.id, %error, "event could not be applied");
+            reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied")
+        }
+    }
+}
+
+/// Plain JSON for Stripe's dashboard; never our HTML error page.
+fn reply(status: StatusCode, message: &str) -> Response {
+    let key = if status.is_success() {
+        "status"
+    } else {
+        "error"
+    };
+    (status, axum::Json(json!({ key: message }))).into_response()
+}
