@@ -39,6 +39,8 @@ pub const COUNTRIES: &[(&str, &str)] = &[
 
 const MAX_NAME: usize = 100;
 const MAX_ADDRESS: usize = 200;
+/// Control characters have no place on a tax receipt (and PostgreSQL cannot store a NUL).
+const CONTROL_CHARACTERS: &str = "Ce champ contient des caractères non autorisés.";
 
 /// The form as submitted: every field optional text, so no input is ever rejected before we
 /// can say what is wrong with it.
@@ -194,6 +196,8 @@ impl GiftForm {
                 "address_line2",
                 "Ce complément d'adresse est trop long.".to_owned(),
             );
+        } else if address_line2.chars().any(char::is_control) {
+            errors.insert("address_line2", CONTROL_CHARACTERS.to_owned());
         }
         let city = required(&mut errors, "city", &self.city, MAX_NAME, "votre ville");
         let country = text(&self.country).to_uppercase();
@@ -230,6 +234,8 @@ impl GiftForm {
                         "Indiquez le nom de la personne à qui vous dédiez ce don (100 caractères au plus)."
                             .to_owned(),
                     );
+                } else if name.chars().any(char::is_control) {
+                    errors.insert("dedication_name", CONTROL_CHARACTERS.to_owned());
                 }
                 let kind = if kind == "memory" {
                     DedicationKind::Memory
@@ -289,10 +295,7 @@ fn required(
     } else if value.chars().count() > max {
         errors.insert(name, format!("Ce champ est limité à {max} caractères."));
     } else if value.chars().any(char::is_control) {
-        errors.insert(
-            name,
-            "Ce champ contient des caractères non autorisés.".to_owned(),
-        );
+        errors.insert(name, CONTROL_CHARACTERS.to_owned());
     }
     value
 }
@@ -414,6 +417,21 @@ mod tests {
             gift.dedication,
             Some((DedicationKind::Honour, "Mamie Jeanne".to_owned()))
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_free_text_field() {
+        let form = GiftForm {
+            address_line2: Some("Bât.\u{0}B".into()),
+            dedication_kind: Some("memory".into()),
+            dedication_name: Some("Jean\u{1b}ne".into()),
+            city: Some("Ly\u{7}on".into()),
+            ..valid()
+        };
+        let errors = form.validate(AmountLimits::default()).unwrap_err();
+        for field in ["address_line2", "dedication_name", "city"] {
+            assert_eq!(errors[field], CONTROL_CHARACTERS, "{field}");
+        }
     }
 
     #[test]
