@@ -359,9 +359,15 @@ async fn thanks(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<ThanksQuery>,
 ) -> Result<Response> {
+    // Stripe's ids are `cs_…` in letters, digits and `_`; anything else (a NUL would make
+    // PostgreSQL fail the query) cannot be one of ours.
     let session_id = query
         .session_id
-        .filter(|s| !s.is_empty() && s.len() <= 255)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 255
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
         .ok_or(AppError::NotFound)?;
     let pool = state.db.pool();
     let pledge = pledges::find_by_session(pool, &session_id)
