@@ -140,6 +140,34 @@ impl GiftForm {
         }
     }
 
+    /// Whether a field holds U+FFFD, which form decoding puts in place of bytes that were not
+    /// UTF-8: what the donor typed did not reach us intact.
+    pub fn is_garbled(&self) -> bool {
+        [
+            &self.frequency,
+            &self.amount,
+            &self.other_amount,
+            &self.first_name,
+            &self.last_name,
+            &self.email,
+            &self.address_line1,
+            &self.address_line2,
+            &self.postal_code,
+            &self.city,
+            &self.country,
+            &self.dedication_kind,
+            &self.dedication_name,
+            &self.show_publicly,
+            &self.news_consent,
+        ]
+        .iter()
+        .any(|field| {
+            field
+                .as_deref()
+                .is_some_and(|v| v.contains(char::REPLACEMENT_CHARACTER))
+        })
+    }
+
     pub fn validate(&self, limits: AmountLimits) -> Result<Gift, FieldErrors> {
         let mut errors = FieldErrors::new();
         let frequency = match self.frequency.as_deref().map(str::trim) {
@@ -432,6 +460,16 @@ mod tests {
         for field in ["address_line2", "dedication_name", "city"] {
             assert_eq!(errors[field], CONTROL_CHARACTERS, "{field}");
         }
+    }
+
+    #[test]
+    fn bytes_lost_in_decoding_are_noticed() {
+        assert!(!valid().is_garbled());
+        let form = GiftForm {
+            news_consent: Some("o\u{FFFD}".into()),
+            ..valid()
+        };
+        assert!(form.is_garbled());
     }
 
     #[test]

@@ -173,8 +173,20 @@ async fn submit(
     visitor: Visitor,
     form: std::result::Result<Form<Submission>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
-    let Form(submission) = form
-        .map_err(|_| AppError::BadRequest("Le formulaire envoyé n'est pas lisible.".to_owned()))?;
+    let unreadable = || AppError::BadRequest("Le formulaire envoyé n'est pas lisible.".to_owned());
+    let Form(submission) = match form {
+        Ok(form) => form,
+        // Axum's 413, which the error layer renders as our "Envoi trop volumineux" page.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Ok(rejection.into_response());
+        }
+        Err(_) => return Err(unreadable()),
+    };
+    // The decoder replaces what is not UTF-8 instead of failing: refuse, rather than keep a
+    // mangled name or address for the tax receipt.
+    if submission.form.is_garbled() {
+        return Err(unreadable());
+    }
     let campaign = open_campaign(&state, &slug).await?;
     visitor.check_csrf(submission.csrf_token.as_deref()).await?;
     let form = submission.form;
