@@ -7,6 +7,7 @@ mod helpers;
 
 mod api;
 mod counters;
+mod donation_input;
 mod donations;
 mod pages;
 mod platform;
