@@ -99,6 +99,26 @@ impl Config {
         })
     }
 
+    /// Demonstration mode on `database_url`, every other setting at its default, listening on
+    /// a free loopback port: what tests and benchmarks start from.
+    pub fn local(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            base_url: None,
+            data_dir: std::env::temp_dir(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
+            amount_limits: AmountLimits::default(),
+            tax_reduction: TaxReduction::default(),
+            checkout_rate_per_minute: 10,
+            organisation_name: "Villages d'Enfants".to_owned(),
+            seed_demo_content: true,
+        }
+    }
+
     /// Demonstration mode: no Stripe key, so no real payment can happen.
     pub fn demo_mode(&self) -> bool {
         self.stripe_secret_key.is_none()

@@ -145,7 +145,14 @@ async fn form_page(
     };
     let form = match draft {
         Some(form) => form,
-        None => GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant),
+        None => {
+            let frequency = query.frequence.unwrap_or(Frequency::Once);
+            let amount = match query.montant {
+                Some(cents) => Some(cents),
+                None => default_amount(&state, &campaign, frequency).await?,
+            };
+            GiftForm::initial(frequency, amount)
+        }
     };
     render_form(
         &state,
@@ -157,6 +164,22 @@ async fn form_page(
         StatusCode::OK,
     )
     .await
+}
+
+/// The suggestion ticked on a first visit: the middle one of three or more, as donors most
+/// often choose it, else the first.
+async fn default_amount(
+    state: &AppState,
+    campaign: &Campaign,
+    frequency: Frequency,
+) -> Result<Option<i64>> {
+    let amounts: Vec<i64> = campaigns::suggested_amounts(state.db.pool(), campaign.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.frequency == frequency.as_str())
+        .map(|a| a.amount_cents)
+        .collect();
+    Ok(amounts.get(if amounts.len() >= 3 { 1 } else { 0 }).copied())
 }
 
 /// The posted form: the gift's fields plus the CSRF token.

@@ -1,5 +1,6 @@
 //! Security headers on every response: a CSP without inline script or style, no framing,
-//! no MIME sniffing, a discreet referrer.
+//! no MIME sniffing, a discreet referrer. Forms may lead to Stripe's hosted pages (browsers
+//! check `form-action` on the redirect that follows a post).
 
 use axum::http::{HeaderName, HeaderValue, header};
 use tower::ServiceBuilder;
@@ -7,7 +8,7 @@ use tower::layer::util::{Identity, Stack};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+                   object-src 'none'; base-uri 'self'; form-action 'self' https://checkout.stripe.com https://billing.stripe.com; frame-ancestors 'none'";
 
 type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
 pub type SecurityHeaders = ServiceBuilder<

@@ -170,20 +170,10 @@ impl Drop for TestApp {
 /// The configuration a test starts from: demo mode, port 0, the given database.
 pub fn test_config(database_url: &str, content: Content) -> Config {
     Config {
-        database_url: database_url.to_owned(),
-        host: [127, 0, 0, 1].into(),
-        port: 0,
-        base_url: None,
-        data_dir: std::env::temp_dir(),
-        stripe_secret_key: None,
-        stripe_webhook_secret: None,
-        stripe_api_base: None,
-        amount_limits: Default::default(),
-        tax_reduction: Default::default(),
         // High enough for any test but the one about the limit.
         checkout_rate_per_minute: 1_000,
-        organisation_name: "Villages d'Enfants".to_owned(),
         seed_demo_content: content == Content::Demo,
+        ..Config::local(database_url)
     }
 }
 

@@ -50,6 +50,17 @@ async fn demo_content_is_never_seeded_with_stripe_keys(backend: Backend) {
         "no demo banner with real keys"
     );
     assert!(home.contains("Aucune campagne"));
+    assert_eq!(
+        app.get("/sandbox").await.status(),
+        404,
+        "the sandbox is never mounted with keys"
+    );
+    assert_eq!(
+        app.get("/sandbox/stripe/v1/checkout/sessions/cs_x")
+            .await
+            .status(),
+        404
+    );
 }
 
 /// Runs the real binary and returns (success, stderr).

@@ -1,0 +1,277 @@
+//! Webhook throughput: signed `checkout.session.completed` and `invoice.paid` events posted
+//! to Obole over HTTP, with 10 % of them delivered twice, on SQLite and (when
+//! `TEST_POSTGRES_URL` is set) PostgreSQL. Reports applied events per second beside a
+//! baseline measured in the same run (`GET /healthz`, one database round trip), and checks
+//! that no redelivery was counted twice.
+//!
+//! Run: `cargo bench --bench webhooks` (release build). `BENCH_EVENTS` (default 4000) and
+//! `BENCH_CONCURRENCY` (default 8) tune the run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use obole::Application;
+use obole::config::Config;
+use obole::store::counters;
+use serde_json::Value;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let events = env_number("BENCH_EVENTS", 4000);
+    let concurrency = env_number("BENCH_CONCURRENCY", 8);
+    println!(
+        "webhook bench: {events} distinct events, 10 % redelivered, {concurrency} concurrent senders"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite_url = format!("sqlite://{}/bench.db", dir.path().display());
+    run("SQLite", &sqlite_url, events, concurrency).await;
+
+    match std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin_url) => {
+            let name = format!("obole_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&admin_url).await.expect("PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .await
+                .expect("create");
+            let mut url = url::Url::parse(&admin_url).expect("URL");
+            url.set_path(&name);
+            run("PostgreSQL", url.as_str(), events, concurrency).await;
+            sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .expect("drop");
+        }
+        None => println!("PostgreSQL skipped: TEST_POSTGRES_URL is not set"),
+    }
+}
+
+fn config(database_url: &str) -> Config {
+    Config {
+        checkout_rate_per_minute: 10_000,
+        ..Config::local(database_url)
+    }
+}
+
+async fn run(backend: &str, database_url: &str, events: usize, concurrency: usize) {
+    let app = Application::build(config(database_url))
+        .await
+        .expect("Obole starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let sandbox = app.sandbox().expect("demo mode").clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    sandbox.set_auto_deliver(false);
+
+    // One real one-off gift and one real monthly gift through the sandbox give event
+    // templates of the exact shape Stripe (and the typed client) use.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    give(&client, &base, "once", "3000").await;
+    give(&client, &base, "monthly", "2500").await;
+    let templates = sandbox.events();
+    let completed = find(&templates, "checkout.session.completed", "payment");
+    let invoice = find(&templates, "invoice.paid", "");
+    for template in &templates {
+        post(&client, &base, &sandbox, template).await;
+    }
+
+    // Distinct events: half one-off checkouts, half monthly instalments; then 10 % again.
+    let mut batch: Vec<Value> = (0..events)
+        .map(|n| {
+            if n % 2 == 0 {
+                variant_of(&completed, n)
+            } else {
+                variant_of(&invoice, n)
+            }
+        })
+        .collect();
+    let redelivered: Vec<Value> = batch.iter().step_by(10).cloned().collect();
+    batch.extend(redelivered);
+    // Spread the redeliveries among the first deliveries.
+    let len = batch.len();
+    for i in (0..len).step_by(7) {
+        batch.swap(i, len - 1 - (i % len));
+    }
+
+    let before = counters::organisation(db.pool()).await.expect("counters");
+    let baseline = healthz_rate(&client, &base, concurrency).await;
+
+    let queue = Arc::new(batch);
+    let next = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, next, refused) = (queue.clone(), next.clone(), refused.clone());
+            let (client, base, sandbox) = (client.clone(), base.clone(), sandbox.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(event) = queue.get(i) else { break };
+                    // Like Stripe: a refused delivery is retried until acknowledged.
+                    while post(&client, &base, &sandbox, event).await != 200 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let after = counters::organisation(db.pool()).await.expect("counters");
+    let added = after.donations - before.donations;
+    let report = counters::recount(&db).await.expect("recount");
+    let rate = events as f64 / elapsed;
+    println!(
+        "{backend:<10} {events} events + {} redeliveries in {elapsed:.2} s: {rate:.0} applied events/s \
+         (baseline GET /healthz: {baseline:.0} req/s, ratio {:.2}); donations added: {added} (expected {events}); \
+         retried after 5xx: {}; counters drift: {}",
+        queue.len() - events,
+        rate / baseline,
+        refused.load(Ordering::Relaxed),
+        !report.campaigns_repaired.is_empty() || report.organisation_repaired,
+    );
+    assert_eq!(
+        added, events as i64,
+        "every distinct event once, no duplicate"
+    );
+    assert!(
+        report.campaigns_repaired.is_empty() && !report.organisation_repaired,
+        "counters equal the ledger"
+    );
+}
+
+/// Submits the donation form and pays by card on the sandbox's page.
+async fn give(client: &reqwest::Client, base: &str, frequency: &str, amount: &str) {
+    let slug = "le-sport-pour-grandir";
+    let form = client
+        .get(format!("{base}/campagnes/{slug}/don?frequence={frequency}"))
+        .send()
+        .await
+        .unwrap();
+    let html = form.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("frequency", frequency),
+        ("amount", amount),
+        ("first_name", "Camille"),
+        ("last_name", "Martin"),
+        ("email", "bench@example.org"),
+        ("address_line1", "1 rue de la Paix"),
+        ("postal_code", "75002"),
+        ("city", "Paris"),
+        ("country", "FR"),
+    ];
+    let submitted = client
+        .post(format!("{base}/campagnes/{slug}/don"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let checkout = submitted.headers()["location"].to_str().unwrap().to_owned();
+    let paid = client
+        .post(&checkout)
+        .form(&[("outcome", "card")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 303, "paid in the sandbox");
+}
+
+fn find(events: &[Value], kind: &str, mode: &str) -> Value {
+    events
+        .iter()
+        .find(|e| e["type"] == kind && (mode.is_empty() || e["data"]["object"]["mode"] == mode))
+        .unwrap_or_else(|| panic!("a {kind} event"))
+        .clone()
+}
+
+/// The template with fresh Stripe ids, so it is a distinct event about a distinct payment.
+fn variant_of(template: &Value, n: usize) -> Value {
+    let mut event = template.clone();
+    event["id"] = Value::from(format!("evt_bench_{n}"));
+    let object = &mut event["data"]["object"];
+    let id = object["id"].as_str().unwrap_or("obj").to_owned();
+    object["id"] = Value::from(format!("{id}_{n}"));
+    if object["object"] == "checkout.session" {
+        object["payment_intent"] = Value::from(format!("pi_bench_{n}"));
+    } else if let Some(payments) = object["payments"]["data"].as_array_mut() {
+        for payment in payments {
+            payment["payment"]["payment_intent"] = Value::from(format!("pi_bench_{n}"));
+        }
+    }
+    event
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    sandbox: &obole::sandbox::Sandbox,
+    event: &Value,
+) -> u16 {
+    let payload = event.to_string();
+    let signature = sandbox.sign(&payload, obole::domain::dates::now());
+    client
+        .post(format!("{base}/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(payload)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// Requests per second of `GET /healthz` with the same concurrency: the baseline.
+async fn healthz_rate(client: &reqwest::Client, base: &str, concurrency: usize) -> f64 {
+    let per_worker = 500;
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url) = (client.clone(), format!("{base}/healthz"));
+            tokio::spawn(async move {
+                for _ in 0..per_worker {
+                    let status = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0);
+                    assert_eq!(status, 200);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64()
+}
