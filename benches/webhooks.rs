@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use obole::Application;
 use obole::config::Config;
+use obole::domain::gift::GiftForm;
 use obole::store::counters;
+use obole::store::pledges;
 use serde_json::Value;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -93,13 +95,21 @@ async fn run(backend: &str, database_url: &str, events: usize, concurrency: usiz
         post(&client, &base, &sandbox, template).await;
     }
 
+    // Many donors, as in real life: each one-off event is a new donor's checkout, each
+    // instalment belongs to one of 500 monthly donors.
+    let (one_off, monthly) = (
+        pledges_of(&db, "once", events / 2 + 1).await,
+        pledges_of(&db, "monthly", DONORS).await,
+    );
+
     // Distinct events: half one-off checkouts, half monthly instalments; then 10 % again.
     let mut batch: Vec<Value> = (0..events)
         .map(|n| {
+            let donor = n / 2 % DONORS;
             if n % 2 == 0 {
-                variant_of(&completed, n)
+                variant_of(&completed, n, one_off[n / 2], donor)
             } else {
-                variant_of(&invoice, n)
+                variant_of(&invoice, n, monthly[donor], donor)
             }
         })
         .collect();
@@ -114,6 +124,16 @@ async fn run(backend: &str, database_url: &str, events: usize, concurrency: usiz
     let before = counters::organisation(db.pool()).await.expect("counters");
     let baseline = healthz_rate(&client, &base, concurrency).await;
 
+    // Serialised and signed up front: the timing is the server's, not the sender's.
+    let now = obole::domain::dates::now();
+    let batch: Vec<(String, String)> = batch
+        .iter()
+        .map(|event| {
+            let payload = event.to_string();
+            let signature = sandbox.sign(&payload, now);
+            (payload, signature)
+        })
+        .collect();
     let queue = Arc::new(batch);
     let next = Arc::new(AtomicUsize::new(0));
     let refused = Arc::new(AtomicUsize::new(0));
@@ -121,13 +141,15 @@ async fn run(backend: &str, database_url: &str, events: usize, concurrency: usiz
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let (queue, next, refused) = (queue.clone(), next.clone(), refused.clone());
-            let (client, base, sandbox) = (client.clone(), base.clone(), sandbox.clone());
+            let (client, base) = (client.clone(), base.clone());
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(event) = queue.get(i) else { break };
+                    let Some((payload, signature)) = queue.get(i) else {
+                        break;
+                    };
                     // Like Stripe: a refused delivery is retried until acknowledged.
-                    while post(&client, &base, &sandbox, event).await != 200 {
+                    while post_signed(&client, &base, payload, signature).await != 200 {
                         refused.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
@@ -214,8 +236,42 @@ fn find(events: &[Value], kind: &str, mode: &str) -> Value {
         .clone()
 }
 
-/// The template with fresh Stripe ids, so it is a distinct event about a distinct payment.
-fn variant_of(template: &Value, n: usize) -> Value {
+const DONORS: usize = 500;
+
+/// `count` pledges of `frequency`, each from a different donor; returns their ids.
+async fn pledges_of(db: &obole::db::Db, frequency: &str, count: usize) -> Vec<i64> {
+    let campaign: i64 =
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = 'le-sport-pour-grandir'")
+            .fetch_one(db.pool())
+            .await
+            .expect("campaign");
+    let mut ids = Vec::with_capacity(count);
+    for k in 0..count {
+        let form = GiftForm {
+            frequency: Some(frequency.to_owned()),
+            amount: Some("2500".to_owned()),
+            first_name: Some("Camille".to_owned()),
+            last_name: Some(format!("Donatrice {k}")),
+            email: Some(format!("{frequency}-donor{k}@example.org")),
+            address_line1: Some("1 rue de la Paix".to_owned()),
+            postal_code: Some("75002".to_owned()),
+            city: Some("Paris".to_owned()),
+            country: Some("FR".to_owned()),
+            ..GiftForm::default()
+        };
+        let gift = form.validate(Default::default()).expect("a valid gift");
+        ids.push(
+            pledges::insert(db.pool(), campaign, "EUR", &gift, 0)
+                .await
+                .expect("pledge"),
+        );
+    }
+    ids
+}
+
+/// The template with fresh Stripe ids, so it is a distinct event about a distinct payment,
+/// for `pledge` (and, for an instalment, the donor's own subscription).
+fn variant_of(template: &Value, n: usize, pledge: i64, donor: usize) -> Value {
     let mut event = template.clone();
     event["id"] = Value::from(format!("evt_bench_{n}"));
     let object = &mut event["data"]["object"];
@@ -223,9 +279,17 @@ fn variant_of(template: &Value, n: usize) -> Value {
     object["id"] = Value::from(format!("{id}_{n}"));
     if object["object"] == "checkout.session" {
         object["payment_intent"] = Value::from(format!("pi_bench_{n}"));
-    } else if let Some(payments) = object["payments"]["data"].as_array_mut() {
-        for payment in payments {
-            payment["payment"]["payment_intent"] = Value::from(format!("pi_bench_{n}"));
+        object["metadata"]["pledge_id"] = Value::from(pledge.to_string());
+    } else {
+        let subscription = Value::from(format!("sub_bench_{donor}"));
+        object["subscription"] = subscription.clone();
+        let details = &mut object["parent"]["subscription_details"];
+        details["subscription"] = subscription;
+        details["metadata"]["pledge_id"] = Value::from(pledge.to_string());
+        if let Some(payments) = object["payments"]["data"].as_array_mut() {
+            for payment in payments {
+                payment["payment"]["payment_intent"] = Value::from(format!("pi_bench_{n}"));
+            }
         }
     }
     event
@@ -239,11 +303,15 @@ async fn post(
 ) -> u16 {
     let payload = event.to_string();
     let signature = sandbox.sign(&payload, obole::domain::dates::now());
+    post_signed(client, base, &payload, &signature).await
+}
+
+async fn post_signed(client: &reqwest::Client, base: &str, payload: &str, signature: &str) -> u16 {
     client
         .post(format!("{base}/webhooks/stripe"))
         .header("content-type", "application/json")
         .header("stripe-signature", signature)
-        .body(payload)
+        .body(payload.to_owned())
         .send()
         .await
         .map(|r| r.status().as_u16())

@@ -88,7 +88,7 @@ impl Context<'_> {
             return Ok(());
         };
         if self.event.event_type == "checkout.session.expired" {
-            pledges::settle(conn, pledge.id, "expired", None, self.now).await?;
+            pledges::settle(conn, &pledge, "expired", None, self.now).await?;
             return Ok(());
         }
         let outcome = match self.event.event_type.as_str() {
@@ -104,7 +104,7 @@ impl Context<'_> {
         } else {
             "completed"
         };
-        pledges::settle(conn, pledge.id, pledge_status, Some(supporter_id), self.now).await?;
+        pledges::settle(conn, &pledge, pledge_status, Some(supporter_id), self.now).await?;
 
         if facts.mode == "subscription" {
             // The instalments themselves come with `invoice.paid`.
@@ -125,7 +125,7 @@ impl Context<'_> {
                     )
                     .await?;
                 if outcome == Status::Paid {
-                    recurring_gifts::payment_outcome(conn, gift.id, true, self.now).await?;
+                    recurring_gifts::payment_outcome(conn, &gift, true, self.now).await?;
                 }
             }
             return Ok(());
@@ -175,7 +175,7 @@ impl Context<'_> {
             return Ok(());
         };
         if !facts.paid {
-            recurring_gifts::payment_outcome(conn, gift.id, false, self.now).await?;
+            recurring_gifts::payment_outcome(conn, &gift, false, self.now).await?;
             return Ok(());
         }
         let mut donation = donation_from(
@@ -195,7 +195,7 @@ impl Context<'_> {
             Status::Paid,
         )
         .await?;
-        recurring_gifts::payment_outcome(conn, gift.id, true, self.now).await?;
+        recurring_gifts::payment_outcome(conn, &gift, true, self.now).await?;
         Ok(())
     }
 
@@ -332,7 +332,7 @@ impl Context<'_> {
             return Ok(None);
         };
         let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
-        pledges::settle(conn, pledge.id, "completed", Some(supporter_id), self.now).await?;
+        pledges::settle(conn, &pledge, "completed", Some(supporter_id), self.now).await?;
         let gift = self
             .gift_for(
                 conn,
@@ -395,6 +395,10 @@ async fn supporter_for(
     customer_id: Option<&str>,
     now: i64,
 ) -> sqlx::Result<i64> {
+    if let Some(id) = pledge.supporter_id {
+        // An earlier event of this pledge already created and linked the supporter.
+        return Ok(id);
+    }
     let details = SupporterDetails {
         email: pledge.email.clone(),
         first_name: pledge.first_name.clone(),
@@ -405,11 +409,7 @@ async fn supporter_for(
         city: pledge.city.clone(),
         country: pledge.country.clone(),
     };
-    let id = supporters::upsert(conn, &details, pledge.news_consent == 1, now).await?;
-    if let Some(customer_id) = customer_id {
-        supporters::link_stripe_customer(conn, id, customer_id).await?;
-    }
-    Ok(id)
+    supporters::upsert(conn, &details, pledge.news_consent == 1, customer_id, now).await
 }
 
 fn donation_from(

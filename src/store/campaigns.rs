@@ -28,7 +28,9 @@ const SELECT_CAMPAIGNS: &str = "\
            p.name AS project_name, k.raised_cents, k.donors \
     FROM campaigns c \
     JOIN projects p ON p.id = c.project_id \
-    JOIN campaign_counters k ON k.campaign_id = c.id";
+    JOIN (SELECT campaign_id, CAST(SUM(raised_cents) AS BIGINT) AS raised_cents, \
+                 CAST(SUM(donors) AS BIGINT) AS donors \
+          FROM campaign_counters GROUP BY campaign_id) k ON k.campaign_id = c.id";
 
 /// Published campaigns still open at `now`, newest first: the home page.
 pub async fn open(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<Campaign>> {

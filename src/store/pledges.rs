@@ -106,14 +106,19 @@ pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<O
 }
 
 /// Records the outcome of the checkout (`completed`, `expired`, `failed`) and the supporter it
-/// became. A completed pledge stays completed.
+/// became. A completed pledge stays completed; nothing is written when nothing changes.
 pub async fn settle(
     conn: &mut AnyConnection,
-    id: i64,
+    pledge: &Pledge,
     status: &str,
     supporter_id: Option<i64>,
     now: i64,
 ) -> sqlx::Result<()> {
+    let unchanged = (pledge.status == status || pledge.status == "completed")
+        && (supporter_id.is_none() || pledge.supporter_id == supporter_id);
+    if unchanged {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE pledges SET status = CASE WHEN status = 'completed' THEN status ELSE $1 END, \
              supporter_id = COALESCE($2, supporter_id), updated_at = $3 WHERE id = $4",
@@ -121,7 +126,7 @@ pub async fn settle(
     .bind(status)
     .bind(supporter_id)
     .bind(now)
-    .bind(id)
+    .bind(pledge.id)
     .execute(conn)
     .await
     .map(|_| ())

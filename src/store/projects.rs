@@ -18,6 +18,7 @@ pub struct Project {
     pub raised_cents: i64,
 }
 
+// Joins every counter shard of every public campaign: the SUM adds them all up.
 const SELECT_PROJECTS: &str = "\
     SELECT p.id, p.slug, p.name, p.full_name, p.tagline, p.description, p.location, \
            p.cover_image, p.impact_unit_cents, p.impact_unit_label, \

@@ -115,21 +115,25 @@ pub async fn apply_state(
 /// paid → `active` (from `incomplete` or `past_due`), failed → `past_due` (from `active`).
 pub async fn payment_outcome(
     conn: &mut AnyConnection,
-    gift_id: i64,
+    gift: &RecurringGift,
     paid: bool,
     now: i64,
 ) -> sqlx::Result<()> {
-    let (to, from) = if paid {
-        ("active", "('incomplete', 'past_due')")
+    let (to, from): (&str, &[&str]) = if paid {
+        ("active", &["incomplete", "past_due"])
     } else {
-        ("past_due", "('active')")
+        ("past_due", &["active"])
     };
-    sqlx::query(&format!(
-        "UPDATE recurring_gifts SET status = $1, updated_at = $2 WHERE id = $3 AND status IN {from}"
-    ))
+    if !from.contains(&gift.status.as_str()) {
+        return Ok(()); // The usual case: an instalment of an active gift changes nothing here.
+    }
+    sqlx::query(
+        "UPDATE recurring_gifts SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+    )
     .bind(to)
     .bind(now)
-    .bind(gift_id)
+    .bind(gift.id)
+    .bind(&gift.status)
     .execute(conn)
     .await
     .map(|_| ())

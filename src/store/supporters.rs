@@ -17,21 +17,27 @@ pub struct SupporterDetails {
 
 /// Creates the supporter or refreshes their identity with the latest one given; returns the id.
 /// News consent is only ever added here, never withdrawn: withdrawal is the supporter's own act.
+/// The Stripe customer is remembered unless the supporter has one already or another
+/// supporter does (one customer, one supporter).
 pub async fn upsert(
     conn: &mut AnyConnection,
     details: &SupporterDetails,
     news_consent: bool,
+    stripe_customer_id: Option<&str>,
     now: i64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO supporters (email, first_name, last_name, address_line1, address_line2, \
-             postal_code, city, country, news_consent, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             postal_code, city, country, news_consent, stripe_customer_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             (SELECT CASE WHEN EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $10) \
+                 THEN NULL ELSE $10 END), $11, $11) \
          ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name, \
              last_name = excluded.last_name, address_line1 = excluded.address_line1, \
              address_line2 = excluded.address_line2, postal_code = excluded.postal_code, \
              city = excluded.city, country = excluded.country, \
              news_consent = CASE WHEN excluded.news_consent = 1 THEN 1 ELSE supporters.news_consent END, \
+             stripe_customer_id = COALESCE(supporters.stripe_customer_id, excluded.stripe_customer_id), \
              updated_at = excluded.updated_at \
          RETURNING id",
     )
@@ -44,27 +50,10 @@ pub async fn upsert(
     .bind(&details.city)
     .bind(&details.country)
     .bind(super::flag(news_consent))
+    .bind(stripe_customer_id)
     .bind(now)
     .fetch_one(conn)
     .await
-}
-
-/// Remembers the supporter's Stripe customer, unless they already have one (or another
-/// supporter does: one customer, one supporter).
-pub async fn link_stripe_customer(
-    conn: &mut AnyConnection,
-    supporter_id: i64,
-    customer_id: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE supporters SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $1)",
-    )
-    .bind(customer_id)
-    .bind(supporter_id)
-    .execute(conn)
-    .await
-    .map(|_| ())
 }
 
 /// "Marie D.": what the campaign page shows of a donor who agreed to be shown.

@@ -86,14 +86,22 @@ async fn recount_repairs_drifted_counters(backend: Backend) {
     let before = counters::campaign(app.db.pool(), campaign).await.unwrap();
     let organisation_before = counters::organisation(app.db.pool()).await.unwrap();
 
+    // Drift: the campaign's shards replaced by one wrong row, the organisation's donations zeroed.
+    sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
+        .bind(campaign)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     sqlx::query(
-        "UPDATE campaign_counters SET raised_cents = 1, donors = 999 WHERE campaign_id = $1",
+        "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
+         VALUES ($1, 0, 1, 999, $2, 0)",
     )
     .bind(campaign)
+    .bind(before.donations)
     .execute(app.db.pool())
     .await
     .unwrap();
-    sqlx::query("UPDATE organisation_counters SET donations = 0 WHERE id = 1")
+    sqlx::query("UPDATE organisation_counters SET donations = 0")
         .execute(app.db.pool())
         .await
         .unwrap();
