@@ -17,7 +17,7 @@ use crate::store::donations::{self, NewDonation, Status, StripeRef};
 use crate::store::pledges::{self, Pledge};
 use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift, SubscriptionState};
 use crate::store::stripe_events;
-use crate::store::supporters::{self, SupporterDetails};
+use crate::store::supporters;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -399,17 +399,15 @@ async fn supporter_for(
         // An earlier event of this pledge already created and linked the supporter.
         return Ok(id);
     }
-    let details = SupporterDetails {
-        email: pledge.email.clone(),
-        first_name: pledge.first_name.clone(),
-        last_name: pledge.last_name.clone(),
-        address_line1: pledge.address_line1.clone(),
-        address_line2: pledge.address_line2.clone(),
-        postal_code: pledge.postal_code.clone(),
-        city: pledge.city.clone(),
-        country: pledge.country.clone(),
-    };
-    supporters::upsert(conn, &details, pledge.news_consent == 1, customer_id, now).await
+
+    supporters::upsert(
+        conn,
+        &pledge.donor,
+        pledge.news_consent == 1,
+        customer_id,
+        now,
+    )
+    .await
 }
 
 fn donation_from(
@@ -430,7 +428,7 @@ fn donation_from(
         payment_method: "card".to_owned(),
         show_publicly,
         public_name: show_publicly
-            .then(|| supporters::public_name(&pledge.first_name, &pledge.last_name)),
+            .then(|| supporters::public_name(&pledge.donor.first_name, &pledge.donor.last_name)),
         dedication_kind: pledge.dedication_kind.clone(),
         dedication_name: pledge.dedication_name.clone(),
         stripe_checkout_session_id: None,

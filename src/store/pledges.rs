@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, AnyPool};
 
 use super::flag;
+use super::supporters::SupporterDetails;
 use crate::domain::gift::Gift;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,14 +15,9 @@ pub struct Pledge {
     pub amount_cents: i64,
     pub currency: String,
     pub frequency: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
+    /// The donor as they filled in the form: what the supporter and the receipt will say.
+    #[sqlx(flatten)]
+    pub donor: SupporterDetails,
     pub dedication_kind: Option<String>,
     pub dedication_name: Option<String>,
     pub show_publicly: i64,

@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 /// Identity given on the donation form (and kept for the tax receipt).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SupporterDetails {
     pub email: String,
     pub first_name: String,

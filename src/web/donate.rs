@@ -423,7 +423,7 @@ async fn thanks(
     let template = ThanksTemplate {
         layout: Layout::new(&state, "Merci pour votre don"),
         state: gift_state,
-        first_name: pledge.first_name.clone(),
+        first_name: pledge.donor.first_name.clone(),
         amount: format_money(pledge.amount_cents, &pledge.currency),
         per: frequency.per(),
         cost_after_tax: format_money(
