@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
 use crate::payments::Payments;
+use crate::payments::apply::Applier;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::seed;
 use crate::web::{self, AppState};
@@ -84,6 +85,7 @@ impl Application {
         let internal_url = format!("http://{}", SocketAddr::new(internal_ip, port));
         let (payments, sandbox) = payments_for(&config, &base_url, &internal_url)?;
         let state = AppState {
+            applier: Applier::new(db.clone()),
             db,
             config: Arc::new(config),
             base_url: base_url.into(),

@@ -29,6 +29,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::db::Db;
 use crate::payments::Payments;
+use crate::payments::apply::Applier;
 use crate::sandbox::Sandbox;
 
 /// Shared by every handler; cheap to clone.
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Public URL without trailing slash, for absolute links.
     pub base_url: Arc<str>,
     pub payments: Payments,
+    /// Applies verified Stripe events (group commit on SQLite).
+    pub applier: Applier,
     /// The Stripe sandbox, mounted in demonstration mode only.
     pub sandbox: Option<Sandbox>,
 }

@@ -11,7 +11,7 @@ use axum::routing::post;
 use serde_json::json;
 
 use super::AppState;
-use crate::payments::apply::{self, Applied, ApplyError};
+use crate::payments::apply::{Applied, ApplyError};
 use crate::payments::webhook;
 
 /// Stripe's events are far below this; anything larger is not one of them.
@@ -36,18 +36,19 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             return reply(StatusCode::BAD_REQUEST, &rejection.to_string());
         }
     };
-    match apply::apply(&state.db, &event).await {
+    let (event_id, event_type) = (event.id.clone(), event.event_type.clone());
+    match state.applier.apply(event).await {
         Ok(Applied::Done) => {
-            tracing::info!(event_id = %event.id, event_type = %event.event_type, "event applied");
+            tracing::info!(%event_id, %event_type, "event applied");
             reply(StatusCode::OK, "applied")
         }
         Ok(Applied::Duplicate) => reply(StatusCode::OK, "already applied"),
         Err(ApplyError::NotYet(reason)) => {
-            tracing::info!(event_id = %event.id, reason, "event not applicable yet; Stripe will retry");
+            tracing::info!(%event_id, reason, "event not applicable yet; Stripe will retry");
             reply(StatusCode::SERVICE_UNAVAILABLE, reason)
         }
         Err(error) => {
-            tracing::error!(event_id = %event.id, %error, "event could not be applied");
+            tracing::error!(%event_id, %error, "event could not be applied");
             reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied")
         }
     }

@@ -17,6 +17,8 @@ dual_backend_tests!(
     the_same_event_delivered_five_times_counts_once,
     recurring_sequence_delivered_in_reverse_order_converges,
     concurrent_duplicate_deliveries_count_once,
+    an_event_that_cannot_apply_yet_does_not_sink_those_beside_it,
+    events_applied_together_fall_back_one_by_one_when_one_fails,
     cancelled_checkout_returns_to_the_form_with_entries_kept,
     thank_you_page_waits_for_the_webhook,
 );
@@ -534,4 +536,104 @@ async fn thank_you_page_waits_for_the_webhook(backend: Backend) {
     assert!(confirmed.contains("Don confirmé"));
     assert_eq!(app.get("/merci?session_id=cs_inconnu").await.status(), 404);
     assert_eq!(app.get("/merci").await.status(), 404);
+}
+
+async fn an_event_that_cannot_apply_yet_does_not_sink_those_beside_it(backend: Backend) {
+    let app = std::sync::Arc::new(spawn_app(backend, Content::Demo).await);
+    let events = undelivered_events_of_a_gift(&app, &[("email", "voisin@example.org")], 0).await;
+    // A refund of a payment Obole has not recorded: refused (503) until Stripe retries.
+    let orphan_refund = serde_json::json!({
+        "id": "evt_orphan_refund", "object": "event", "type": "charge.refunded",
+        "created": app.sandbox().now(), "livemode": false, "pending_webhooks": 1,
+        "data": { "object": { "id": "ch_orphan", "object": "charge", "amount": 1000,
+            "amount_refunded": 1000, "currency": "eur", "payment_intent": "pi_orphan" } }
+    });
+    let mut deliveries = vec![{
+        let app = app.clone();
+        tokio::spawn(async move { (true, app.deliver(&orphan_refund).await) })
+    }];
+    for event in events {
+        let app = app.clone();
+        deliveries.push(tokio::spawn(
+            async move { (false, app.deliver(&event).await) },
+        ));
+    }
+    for delivery in deliveries {
+        let (orphan, status) = delivery.await.unwrap();
+        if orphan {
+            assert_eq!(status, 503, "refused, so that Stripe retries");
+        } else {
+            assert_eq!(status, 200, "applied whatever else was in flight");
+        }
+    }
+    assert_eq!(
+        donations_of(&app, "voisin@example.org").await,
+        vec![("paid".to_owned(), 3000, 0)]
+    );
+    let orphan_recorded = app
+        .count("SELECT COUNT(*) FROM stripe_events WHERE id = 'evt_orphan_refund'")
+        .await;
+    assert_eq!(
+        orphan_recorded, 0,
+        "a refused event is not recorded, so its retry applies"
+    );
+    assert_counters_match_ledger(&app).await;
+}
+
+/// The group commit used on SQLite, driven directly so the batch is certain.
+async fn events_applied_together_fall_back_one_by_one_when_one_fails(backend: Backend) {
+    use obole::payments::apply::{Applied, ApplyError, apply_together};
+    use obole::payments::events::from_json;
+
+    let app = spawn_app(backend, Content::Demo).await;
+    let before = campaign_totals(&app).await;
+    let events = undelivered_events_of_a_gift(&app, &[("email", "lot@example.org")], 0).await;
+    let completed = events
+        .iter()
+        .find(|e| e["type"] == "checkout.session.completed")
+        .unwrap();
+    let orphan_refund = serde_json::json!({
+        "id": "evt_orphan_refund", "type": "charge.refunded", "created": app.sandbox().now(),
+        "data": { "object": { "id": "ch_orphan", "amount": 1000, "amount_refunded": 1000,
+            "currency": "eur", "payment_intent": "pi_orphan" } }
+    });
+    let batch: Vec<_> = [completed, &orphan_refund, completed]
+        .into_iter()
+        .map(|e| from_json(e).expect("a readable event"))
+        .collect();
+
+    let results = apply_together(&app.db, &batch).await;
+    assert!(matches!(results[0], Ok(Applied::Done)), "{:?}", results[0]);
+    assert!(
+        matches!(results[1], Err(ApplyError::NotYet(_))),
+        "{:?}",
+        results[1]
+    );
+    assert!(
+        matches!(results[2], Ok(Applied::Duplicate)),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(
+        donations_of(&app, "lot@example.org").await,
+        vec![("paid".to_owned(), 3000, 0)]
+    );
+    assert_eq!(
+        campaign_totals(&app).await.raised_cents,
+        before.raised_cents + 3000
+    );
+
+    // Without a failure, one transaction holds them all, a redelivery included.
+    let second = undelivered_events_of_a_gift(&app, &[("email", "lot2@example.org")], 0).await;
+    let completed = second
+        .iter()
+        .find(|e| e["type"] == "checkout.session.completed")
+        .unwrap();
+    let twice = vec![from_json(completed).unwrap(), from_json(completed).unwrap()];
+    let results = apply_together(&app.db, &twice).await;
+    assert!(
+        matches!(results[0], Ok(Applied::Done)) && matches!(results[1], Ok(Applied::Duplicate))
+    );
+    assert_eq!(donations_of(&app, "lot2@example.org").await.len(), 1);
+    assert_counters_match_ledger(&app).await;
 }
