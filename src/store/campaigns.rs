@@ -54,6 +54,12 @@ pub async fn find_public(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Camp
     sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await
 }
 
+/// A public campaign by id (a pledge's, for the thank-you page).
+pub async fn find_public_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Campaign>> {
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> 'draft'");
+    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+}
+
 /// A project's public campaigns, open ones first.
 pub async fn for_project(pool: &AnyPool, project_id: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(

@@ -145,14 +145,7 @@ async fn form_page(
     };
     let form = match draft {
         Some(form) => form,
-        None => {
-            let frequency = query.frequence.unwrap_or(Frequency::Once);
-            let amount = match query.montant {
-                Some(cents) => Some(cents),
-                None => default_amount(&state, &campaign, frequency).await?,
-            };
-            GiftForm::initial(frequency, amount)
-        }
+        None => GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant),
     };
     render_form(
         &state,
@@ -164,22 +157,6 @@ async fn form_page(
         StatusCode::OK,
     )
     .await
-}
-
-/// The suggestion ticked on a first visit: the middle one of three or more, as donors most
-/// often choose it, else the first.
-async fn default_amount(
-    state: &AppState,
-    campaign: &Campaign,
-    frequency: Frequency,
-) -> Result<Option<i64>> {
-    let amounts: Vec<i64> = campaigns::suggested_amounts(state.db.pool(), campaign.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.frequency == frequency.as_str())
-        .map(|a| a.amount_cents)
-        .collect();
-    Ok(amounts.get(if amounts.len() >= 3 { 1 } else { 0 }).copied())
 }
 
 /// The posted form: the gift's fields plus the CSRF token.
@@ -292,7 +269,22 @@ async fn render_form(
     let tax = state.config.tax_reduction;
     let frequency = form.frequency();
     let suggested = campaigns::suggested_amounts(state.db.pool(), campaign.id).await?;
-    let chosen = form.amount.clone().unwrap_or_default();
+    let offered: Vec<i64> = suggested
+        .iter()
+        .filter(|a| a.frequency == frequency.as_str())
+        .map(|a| a.amount_cents)
+        .collect();
+    let first_visit = errors.is_empty() && general_error.is_none();
+    let chosen = match &form.amount {
+        Some(amount) => amount.clone(),
+        // On a first visit the middle suggestion of three or more is ticked, as donors most
+        // often choose it; else the first.
+        None if first_visit => offered
+            .get(if offered.len() >= 3 { 1 } else { 0 })
+            .map(i64::to_string)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let other_filled = form
         .other_amount
         .as_deref()
@@ -312,7 +304,11 @@ async fn render_form(
         })
         .collect();
     let other_checked = other_filled || chosen == "other" || !amounts.iter().any(|a| a.checked);
-    let cost_preview = form.chosen_amount(limits).map(|cents| {
+    let ticked = GiftForm {
+        amount: Some(chosen.clone()),
+        ..form.clone()
+    };
+    let cost_preview = ticked.chosen_amount(limits).map(|cents| {
         format_money(
             tax.cost_after_reduction(cents, frequency.instalments_per_year()),
             &campaign.currency,
@@ -408,7 +404,7 @@ async fn thanks(
     let pledge = pledges::find_by_session(pool, &session_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let campaign = campaigns::find_public(pool, &campaign_slug(&state, pledge.campaign_id).await?)
+    let campaign = campaigns::find_public_by_id(pool, pledge.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
@@ -441,14 +437,6 @@ async fn thanks(
         Html(template.render()?),
     )
         .into_response())
-}
-
-async fn campaign_slug(state: &AppState, campaign_id: i64) -> Result<String> {
-    let slug: String = sqlx::query_scalar("SELECT slug FROM campaigns WHERE id = $1")
-        .bind(campaign_id)
-        .fetch_one(state.db.pool())
-        .await?;
-    Ok(slug)
 }
 
 /// Our ledger first (the webhook's word is final); Stripe's view of the session otherwise.
