@@ -8,6 +8,8 @@
 //! id picks: concurrent webhooks then rarely wait on the same row lock, and a total is still
 //! read from a handful of rows, never from the donations.
 
+use std::sync::LazyLock;
+
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::db::{Backend, Db};
@@ -53,7 +55,7 @@ pub async fn apply(
             .await?;
         }
         // One round trip where SQLite needs three: webhooks are PostgreSQL's hot path.
-        sqlx::query(POSTGRES_APPLY)
+        sqlx::query(&POSTGRES_APPLY)
             .bind(change.campaign_id)
             .bind(change.supporter_id)
             .bind(change.donation_id)
@@ -68,13 +70,9 @@ pub async fn apply(
     let (mut campaign_donors, mut organisation_donors) = (0, 0);
     if change.paid_delta != 0 {
         // Does the supporter have another paid donation, in this campaign and at all?
-        let (in_campaign, anywhere): (i64, i64) = sqlx::query_as(
-            "SELECT \
-               (SELECT COUNT(*) FROM (SELECT 1 FROM donations WHERE campaign_id = $1 AND supporter_id = $2 \
-                  AND status = 'paid' AND id <> $3 LIMIT 1) AS here), \
-               (SELECT COUNT(*) FROM (SELECT 1 FROM donations WHERE supporter_id = $2 \
-                  AND status = 'paid' AND id <> $3 LIMIT 1) AS there)",
-        )
+        let (in_campaign, anywhere): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT here, anywhere FROM ({OTHER_PAID}) AS other"
+        ))
         .bind(change.campaign_id)
         .bind(change.supporter_id)
         .bind(change.donation_id)
@@ -121,16 +119,22 @@ pub async fn apply(
     Ok(())
 }
 
+/// Whether the supporter ($2) has paid donations other than $3: in campaign $1 (`here`) and
+/// at all (`anywhere`), each 0 or more. One scan of the supporter's own donations, never of
+/// the campaign's: a campaign-wide index would read every gift of a popular campaign.
+const OTHER_PAID: &str = "\
+    SELECT CAST(COALESCE(SUM(CASE WHEN campaign_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS here, \
+      CAST(COUNT(*) AS BIGINT) AS anywhere \
+    FROM donations WHERE supporter_id = $2 AND status = 'paid' AND id <> $3";
+
 /// [`apply`] on PostgreSQL in one statement (data-modifying CTEs, which SQLite lacks): who is
 /// a first-time donor, then both shard upserts. $1 campaign, $2 supporter, $3 donation,
 /// $4 shard, $5 raised delta, $6 paid delta, $7 now.
-const POSTGRES_APPLY: &str = "\
-    WITH firsts AS ( \
-      SELECT \
-        CASE WHEN $6 = 0 OR EXISTS (SELECT 1 FROM donations WHERE campaign_id = $1 AND supporter_id = $2 \
-             AND status = 'paid' AND id <> $3) THEN 0 ELSE $6 END AS campaign_donors, \
-        CASE WHEN $6 = 0 OR EXISTS (SELECT 1 FROM donations WHERE supporter_id = $2 \
-             AND status = 'paid' AND id <> $3) THEN 0 ELSE $6 END AS organisation_donors \
+static POSTGRES_APPLY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH other AS ({OTHER_PAID}), firsts AS ( \
+      SELECT CASE WHEN $6 = 0 OR here > 0 THEN 0 ELSE $6 END AS campaign_donors, \
+        CASE WHEN $6 = 0 OR anywhere > 0 THEN 0 ELSE $6 END AS organisation_donors FROM other \
     ), campaign AS ( \
       INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donations, donors, updated_at) \
       SELECT $1, $4, $5, $6, campaign_donors, $7 FROM firsts \
@@ -144,7 +148,9 @@ const POSTGRES_APPLY: &str = "\
     ON CONFLICT (shard) DO UPDATE SET \
       raised_cents = organisation_counters.raised_cents + excluded.raised_cents, \
       donations = organisation_counters.donations + excluded.donations, \
-      donors = organisation_counters.donors + excluded.donors, updated_at = excluded.updated_at";
+      donors = organisation_counters.donors + excluded.donors, updated_at = excluded.updated_at"
+    )
+});
 
 /// Creates the counters of a new campaign (its first shard, at zero).
 pub async fn create_for_campaign(
