@@ -1,5 +1,6 @@
 //! Subscriptions and their invoices: creation at checkout, renewals when the clock moves,
-//! changes (amount, pause, cancel at period end), cancellation and card replacement.
+//! retries of failed renewals, changes (amount, pause, cancel at period end), cancellation
+//! and card replacement.
 
 use serde_json::{Map, Value, json};
 
@@ -13,6 +14,11 @@ use super::state::{
 
 /// Guards against a runaway loop when the clock jumps decades ahead.
 const MAX_PERIODS_PER_ADVANCE: usize = 1200;
+
+/// When a failed renewal is tried again, in days after the previous attempt (a Stripe custom
+/// retry schedule); after the last retry fails, the subscription is canceled.
+const RETRY_AFTER_DAYS: [i64; 3] = [3, 5, 7];
+const DAY: i64 = 24 * 3600;
 
 /// Starts the subscription a completed checkout session pays for, with its first invoice
 /// (paid now by card, or pending for SEPA). Returns (subscription, invoice) ids.
@@ -119,6 +125,9 @@ fn create_invoice(
         payment_intent,
         payment_id: new_id("inpay_"),
         attempt_count: if outcome == Outcome::Pending { 0 } else { 1 },
+        next_payment_attempt: (outcome == Outcome::Failed
+            && billing_reason == "subscription_cycle")
+            .then(|| now + RETRY_AFTER_DAYS[0] * DAY),
         paid_at: paid.then_some(now),
     };
     let id = invoice.id.clone();
@@ -137,6 +146,7 @@ pub fn mark_paid(state: &mut State, invoice: &str) {
     };
     inv.status = "paid";
     inv.paid_at = Some(now);
+    inv.next_payment_attempt = None;
     inv.attempt_count += 1;
     let json = objects::invoice(inv);
     state.emit("invoice.paid", json, None);
@@ -155,7 +165,8 @@ pub fn first_payment_failed(state: &mut State, invoice: &str) {
     end(state, &subscription, "payment_failed", now);
 }
 
-/// Ends a subscription now and emits `customer.subscription.deleted`.
+/// Ends a subscription now and emits `customer.subscription.deleted`. Its unpaid invoices
+/// are no longer retried.
 fn end(state: &mut State, id: &str, reason: &'static str, at: i64) {
     let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return;
@@ -166,6 +177,39 @@ fn end(state: &mut State, id: &str, reason: &'static str, at: i64) {
     sub.cancellation_reason = Some(reason);
     let json = objects::subscription(sub);
     state.emit("customer.subscription.deleted", json, None);
+    for invoice in state.invoices.iter_mut().filter(|i| i.subscription == id) {
+        invoice.next_payment_attempt = None;
+    }
+}
+
+/// Tries again every failed renewal whose next attempt is due by the (new) clock. A card that
+/// still fails gets the next retry of the schedule; after the last one the subscription is
+/// canceled (`cancellation_details.reason = payment_failed`) and the invoice left unpaid.
+/// (A card replaced in the portal pays the open invoice at once, so retries only ever fail.)
+pub fn retry_due(state: &mut State) {
+    let now = state.now();
+    loop {
+        let Some(inv) = state
+            .invoices
+            .iter_mut()
+            .find(|i| i.status == "open" && i.next_payment_attempt.is_some_and(|at| at <= now))
+        else {
+            return;
+        };
+        let attempted_at = inv.next_payment_attempt.unwrap_or(now);
+        inv.attempt_count += 1;
+        let retries_done = usize::try_from(inv.attempt_count - 1).unwrap_or(usize::MAX);
+        inv.next_payment_attempt = RETRY_AFTER_DAYS
+            .get(retries_done)
+            .map(|days| attempted_at + days * DAY);
+        let json = objects::invoice(inv);
+        let (subscription, gave_up) =
+            (inv.subscription.clone(), inv.next_payment_attempt.is_none());
+        state.emit("invoice.payment_failed", json, None);
+        if gave_up {
+            end(state, &subscription, "payment_failed", attempted_at);
+        }
+    }
 }
 
 /// Bills every subscription whose period has ended by the (new) clock.

@@ -96,14 +96,16 @@ impl Sandbox {
         self.lock().now()
     }
 
-    /// Advances the test clock: renews due subscriptions (invoice paid or failed), settles
-    /// pending SEPA payments (succeeded or failed), ends subscriptions set to cancel at
-    /// period end. Returns once the resulting events are queued.
+    /// Advances the test clock: settles pending SEPA payments (succeeded or failed), retries
+    /// failed renewals that are due (canceling the subscription after the last retry), renews
+    /// due subscriptions (invoice paid or failed), ends subscriptions set to cancel at period
+    /// end. Returns once the resulting events are queued.
     pub async fn advance_clock(&self, seconds: i64) {
         let mut state = self.lock();
         state.clock_offset += seconds.max(0);
         checkout::settle_pending(&mut state);
         checkout::expire_overdue(&mut state);
+        billing::retry_due(&mut state);
         billing::renew_due(&mut state);
     }
 

@@ -343,7 +343,7 @@ pub fn invoice(i: &Invoice) -> Value {
             },
             "livemode": false,
             "metadata": {},
-            "next_payment_attempt": null,
+            "next_payment_attempt": i.next_payment_attempt,
             "number": null,
             "parent": {
                 "quote_details": null,

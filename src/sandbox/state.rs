@@ -172,6 +172,8 @@ pub struct Invoice {
     pub payment_intent: String,
     pub payment_id: String,
     pub attempt_count: i64,
+    /// When a failed renewal will be tried again; `None` when paid or given up.
+    pub next_payment_attempt: Option<i64>,
     pub paid_at: Option<i64>,
 }
 

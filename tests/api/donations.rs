@@ -10,6 +10,7 @@ use crate::helpers::{Backend, Content, TestApp, plain, spawn_app};
 dual_backend_tests!(
     one_off_gift_by_card_end_to_end,
     monthly_gift_with_two_renewals,
+    failed_renewal_marks_the_gift_past_due_then_retries_cancel_it,
     sepa_debit_pending_then_succeeded,
     sepa_debit_pending_then_failed,
     declined_card_records_nothing,
@@ -175,6 +176,44 @@ async fn monthly_gift_with_two_renewals(backend: Backend) {
     );
     let thanks = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(thanks.contains("par mois"));
+    assert_counters_match_ledger(&app).await;
+}
+
+async fn recurring_gift_status(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT status FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn failed_renewal_marks_the_gift_past_due_then_retries_cancel_it(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let fields = [
+        ("frequency", "monthly"),
+        ("amount", "1500"),
+        ("email", "lea@example.org"),
+    ];
+    let (_, paid) = app.give(SLUG, &fields, "card_renewal_fails").await;
+    assert_eq!(paid.status(), 303);
+    app.settle_webhooks().await;
+    assert_eq!(recurring_gift_status(&app).await, "active");
+    let after_first = campaign_totals(&app).await;
+
+    app.sandbox().advance_clock(32 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(recurring_gift_status(&app).await, "past_due");
+    assert_eq!(
+        donations_of(&app, "lea@example.org").await,
+        [("paid".to_owned(), 1500, 0)],
+        "a failed renewal is no donation"
+    );
+
+    // Stripe retries 3, 5 and 7 days apart, then cancels the subscription.
+    app.sandbox().advance_clock(20 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(recurring_gift_status(&app).await, "canceled");
+    assert_eq!(donations_of(&app, "lea@example.org").await.len(), 1);
+    assert_eq!(campaign_totals(&app).await, after_first);
     assert_counters_match_ledger(&app).await;
 }
 

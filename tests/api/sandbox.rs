@@ -422,6 +422,59 @@ async fn a_failing_renewal_is_recovered_by_replacing_the_card_in_the_portal() {
 }
 
 #[tokio::test]
+async fn a_failing_renewal_is_retried_three_times_then_the_subscription_is_canceled() {
+    let t = spawn().await;
+    paid_session(&t, 1000, true, "card_renewal_fails").await;
+    t.sandbox.advance_clock(32 * DAY).await;
+    let failed = t.received_after(3).await;
+    assert_eq!(
+        types(&failed),
+        ["invoice.payment_failed", "customer.subscription.updated"]
+    );
+    let invoice = &failed[0]["data"]["object"];
+    assert_eq!(invoice["attempt_count"], 1);
+    assert_eq!(
+        invoice["next_payment_attempt"].as_i64(),
+        Some(t.sandbox.now() + 3 * DAY),
+        "the first retry comes three days later"
+    );
+
+    t.sandbox.advance_clock(2 * DAY).await;
+    assert!(
+        t.received_after(5).await.is_empty(),
+        "no retry before it is due"
+    );
+
+    t.sandbox.advance_clock(20 * DAY).await;
+    let retries = t.received_after(5).await;
+    assert_eq!(
+        types(&retries),
+        [
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "customer.subscription.deleted",
+        ]
+    );
+    let attempts: Vec<_> = retries[..3]
+        .iter()
+        .map(|e| e["data"]["object"]["attempt_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(attempts, [2, 3, 4]);
+    assert!(retries[1]["data"]["object"]["next_payment_attempt"].is_i64());
+    assert!(retries[2]["data"]["object"]["next_payment_attempt"].is_null());
+    let ended = &retries[3]["data"]["object"];
+    assert_eq!(ended["status"], "canceled");
+    assert_eq!(ended["cancellation_details"]["reason"], "payment_failed");
+
+    t.sandbox.advance_clock(60 * DAY).await;
+    assert!(
+        t.received_after(9).await.is_empty(),
+        "a canceled subscription is neither retried nor renewed"
+    );
+}
+
+#[tokio::test]
 async fn sepa_debits_settle_or_bounce_at_the_next_clock_advance() {
     let t = spawn().await;
     paid_session(&t, 2000, false, "sepa").await;
