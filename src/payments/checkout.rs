@@ -26,6 +26,8 @@ pub struct CheckoutRequest<'a> {
     pub campaign_id: i64,
     pub campaign_title: &'a str,
     pub amount_cents: i64,
+    /// The campaign's currency, as the pledge and the ledger record it (`EUR`).
+    pub currency: &'a str,
     pub frequency: Frequency,
     pub email: &'a str,
     pub success_url: String,
@@ -47,7 +49,8 @@ pub async fn create_session(
         ("pledge_id".to_owned(), request.pledge_id.to_string()),
         ("campaign_id".to_owned(), request.campaign_id.to_string()),
     ]);
-    let mut price = CreateCheckoutSessionLineItemsPriceData::new(Currency::EUR);
+    let Ok(currency) = request.currency.to_lowercase().parse::<Currency>();
+    let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
     price.unit_amount = Some(request.amount_cents);
     price.product_data = Some(ProductData::new(product_name(request)));
     price.recurring = match request.frequency {

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod checkout;
 pub mod events;
+pub mod refunds;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -58,13 +59,28 @@ impl Payments {
     }
 }
 
-/// A Stripe call that failed, for logs (the donor sees a generic French message).
+/// A Stripe call that failed, for logs (the donor sees a generic French message). Worded
+/// without Stripe's own message, which may quote what was sent (a donor's email).
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
-    #[error("Stripe : {0}")]
+    #[error("Stripe : {}", without_personal_data(.0))]
     Stripe(#[from] stripe::StripeError),
     #[error("Stripe a répondu sans {0}")]
     Missing(&'static str),
     #[error("clé d'idempotence invalide")]
     IdempotencyKey,
+}
+
+/// What went wrong, minus the free text Stripe may echo personal data in.
+fn without_personal_data(error: &stripe::StripeError) -> String {
+    match error {
+        stripe::StripeError::Stripe(api, status) => format!(
+            "HTTP {status}, {} {} (paramètre {})",
+            api.type_.as_str(),
+            api.code.as_ref().map(|c| c.as_str()).unwrap_or("sans code"),
+            api.param.as_deref().unwrap_or("aucun"),
+        ),
+        stripe::StripeError::JSONDeserialize(_) => "réponse illisible".to_owned(),
+        other => other.to_string(),
+    }
 }

@@ -214,6 +214,7 @@ async fn submit(
         campaign_id: campaign.id,
         campaign_title: &campaign.title,
         amount_cents: gift.amount_cents,
+        currency: &campaign.currency,
         frequency: gift.frequency,
         email: gift.email.as_str(),
         success_url: format!(
