@@ -212,11 +212,8 @@ impl Context<'_> {
         if facts.mode == "subscription" {
             // The instalments themselves come with `invoice.paid`.
             if let Some(subscription_id) = &facts.subscription_id {
-                let status = match outcome {
-                    Status::Paid => "active",
-                    Status::Failed => "canceled",
-                    _ => "incomplete",
-                };
+                // Created `incomplete` whatever the outcome: Stripe may still retry a failed
+                // first debit, and the subscription's own events decide its status.
                 let gift = self
                     .gift_for(
                         conn,
@@ -224,11 +221,18 @@ impl Context<'_> {
                         supporter_id,
                         subscription_id,
                         facts.customer_id.as_deref(),
-                        status,
+                        "incomplete",
                     )
                     .await?;
                 if outcome == Status::Paid {
-                    recurring_gifts::payment_outcome(conn, &gift, true, self.now).await?;
+                    recurring_gifts::payment_outcome(
+                        conn,
+                        &gift,
+                        true,
+                        self.event.created,
+                        self.now,
+                    )
+                    .await?;
                 }
             }
             return Ok(());
@@ -277,8 +281,14 @@ impl Context<'_> {
         else {
             return Ok(());
         };
+        let at = self.event.created;
         if !facts.paid {
-            recurring_gifts::payment_outcome(conn, &gift, false, self.now).await?;
+            recurring_gifts::payment_outcome(conn, &gift, false, at, self.now).await?;
+            return Ok(());
+        }
+        if facts.amount_paid <= 0 {
+            // Paid by the customer's credit balance or a coupon: no money, no donation.
+            recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
             return Ok(());
         }
         let mut donation = donation_from(
@@ -298,7 +308,7 @@ impl Context<'_> {
             Status::Paid,
         )
         .await?;
-        recurring_gifts::payment_outcome(conn, &gift, true, self.now).await?;
+        recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
         Ok(())
     }
 
@@ -336,6 +346,7 @@ impl Context<'_> {
             cancel_at_period_end: facts.cancel_at_period_end,
             current_period_end: facts.current_period_end,
             event_at: self.event.created,
+            creation: self.event.event_type == "customer.subscription.created",
         };
         recurring_gifts::apply_state(conn, gift.id, &state, self.now).await?;
         Ok(())
@@ -349,9 +360,19 @@ impl Context<'_> {
         let Some(payment_intent) = &facts.payment_intent_id else {
             return Ok(());
         };
-        match donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
-            .await?
-        {
+        let mut donation =
+            donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
+                .await?;
+        if let (None, Some(invoice)) = (&donation, &facts.invoice_id) {
+            // An instalment, recorded before its PaymentIntent was known.
+            donation =
+                donations::find_locked(conn, self.backend, StripeRef::Invoice(invoice)).await?;
+            if let Some(found) = &mut donation {
+                donations::set_payment_intent(conn, found.id, payment_intent).await?;
+                found.stripe_payment_intent_id = Some(payment_intent.clone());
+            }
+        }
+        match donation {
             Some(donation) => {
                 donations::record_refund(
                     conn,

@@ -83,6 +83,9 @@ pub struct ChargeFacts {
     pub amount: i64,
     pub amount_refunded: i64,
     pub currency: String,
+    /// The invoice the payment paid, when Stripe was asked ([`super::refunds`]); charges do
+    /// not say.
+    pub invoice_id: Option<String>,
 }
 
 fn expandable_id<T>(e: &Expandable<T>) -> String
@@ -132,7 +135,13 @@ pub fn from_typed(event: Event) -> StripeEvent {
                     .unwrap_or_default(),
                 paid: event_type == "invoice.paid",
                 subscription_id,
-                subscription_metadata: details.and_then(|d| d.metadata.clone()).unwrap_or_default(),
+                // A subscription's line items carry its metadata too (older API versions
+                // have no `parent`).
+                subscription_metadata: details
+                    .and_then(|d| d.metadata.clone())
+                    .filter(|m| !m.is_empty())
+                    .or_else(|| invoice.lines.data.first().map(|l| l.metadata.clone()))
+                    .unwrap_or_default(),
                 amount_paid: invoice.amount_paid,
                 currency: invoice.currency.to_string(),
                 customer_id: invoice.customer.as_ref().map(expandable_id),
@@ -165,6 +174,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
             amount: charge.amount,
             amount_refunded: charge.amount_refunded,
             currency: charge.currency.to_string(),
+            invoice_id: None,
         }),
         _ => Fact::Ignored,
     };
@@ -220,9 +230,21 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                 invoice_id: str_at(object, &["id"])?,
                 paid: event_type == "invoice.paid",
                 subscription_id,
-                subscription_metadata: details
-                    .map(|d| map_at(d, &["metadata"]))
-                    .unwrap_or_default(),
+                // Older API versions: `subscription_details` at the top, or the metadata the
+                // subscription's line items carry.
+                subscription_metadata: [
+                    details.map(|d| map_at(d, &["metadata"])),
+                    Some(map_at(object, &["subscription_details", "metadata"])),
+                    object
+                        .get("lines")
+                        .and_then(|l| l.get("data"))
+                        .and_then(|d| d.get(0))
+                        .map(|line| map_at(line, &["metadata"])),
+                ]
+                .into_iter()
+                .flatten()
+                .find(|m| !m.is_empty())
+                .unwrap_or_default(),
                 amount_paid: int_at(object, &["amount_paid"]).unwrap_or(0),
                 currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
                 customer_id: id_at(object, "customer"),
@@ -262,6 +284,7 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
             amount: int_at(object, &["amount"])?,
             amount_refunded: int_at(object, &["amount_refunded"])?,
             currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
+            invoice_id: None,
         }),
         _ => Fact::Ignored,
     };
@@ -347,6 +370,24 @@ mod tests {
         assert_eq!(invoice.subscription_id.as_deref(), Some("sub_9"));
         assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_9"));
         assert!(!invoice.paid);
+    }
+
+    #[test]
+    fn finds_the_pledge_of_an_older_invoice_shape() {
+        let with = |object: Value| {
+            let payload = json!({ "id": "evt_5", "type": "invoice.paid", "created": 1,
+                "data": { "object": object } });
+            match from_json(&payload).unwrap().fact {
+                Fact::Invoice(invoice) => invoice.subscription_metadata,
+                other => panic!("an invoice, not {other:?}"),
+            }
+        };
+        let top = with(json!({ "id": "in_5", "subscription": "sub_5",
+            "subscription_details": { "metadata": { "pledge_id": "12" } } }));
+        assert_eq!(top["pledge_id"], "12");
+        let line = with(json!({ "id": "in_6", "subscription": "sub_6",
+            "lines": { "data": [ { "metadata": { "pledge_id": "13" } } ] } }));
+        assert_eq!(line["pledge_id"], "13");
     }
 
     #[test]

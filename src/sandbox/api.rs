@@ -2,7 +2,7 @@
 //! that parse the form, call the domain functions under the lock and answer JSON.
 
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,7 @@ pub fn router() -> Router<Sandbox> {
                 .delete(cancel_subscription),
         )
         .route("/invoices/{id}", get(retrieve_invoice))
+        .route("/invoice_payments", get(list_invoice_payments))
         .route("/refunds", post(create_refund))
         .route("/billing_portal/sessions", post(create_portal_session))
         // A catch-all route rather than only a fallback: a nested router's fallback is not
@@ -220,11 +221,56 @@ async fn cancel_subscription(
     })
 }
 
-async fn retrieve_invoice(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+/// `GET /v1/invoices/{id}`; its `payments` only with `expand[]=payments`, as at Stripe.
+async fn retrieve_invoice(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = Form::parse(query.as_deref().unwrap_or_default());
+    let expand_payments = query.list(&["expand"]).iter().any(|e| e == "payments");
     sandbox.read(|state| {
-        find(&state.invoices, &id)
-            .map(objects::invoice)
-            .ok_or_else(|| ApiError::no_such("invoice", &id))
+        let invoice =
+            find(&state.invoices, &id).ok_or_else(|| ApiError::no_such("invoice", &id))?;
+        let mut json = objects::invoice(invoice);
+        if expand_payments {
+            json["payments"] = objects::list(
+                vec![objects::invoice_payment(invoice)],
+                &format!("/v1/invoices/{id}/payments"),
+            );
+        }
+        Ok(json)
+    })
+}
+
+/// `GET /v1/invoice_payments`, filtered by `invoice` and/or
+/// `payment[type]=payment_intent&payment[payment_intent]=pi_…`: which invoice a payment paid.
+async fn list_invoice_payments(
+    State(sandbox): State<Sandbox>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = Form::parse(query.as_deref().unwrap_or_default());
+    let invoice = query.get(&["invoice"]).map(str::to_owned);
+    let payment_intent = query.get(&["payment", "payment_intent"]).map(str::to_owned);
+    let limit = query
+        .get(&["limit"])
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    sandbox.read(|state| {
+        let data: Vec<Value> = state
+            .invoices
+            .iter()
+            .filter(|i| invoice.as_deref().is_none_or(|id| i.id == id))
+            .filter(|i| {
+                payment_intent
+                    .as_deref()
+                    .is_none_or(|pi| i.payment_intent == pi)
+            })
+            .take(limit)
+            .map(objects::invoice_payment)
+            .collect();
+        Ok(objects::list(data, "/v1/invoice_payments"))
     })
 }
 

@@ -45,13 +45,19 @@ impl Form {
     }
 
     /// The values of an indexed list (`allowed_payment_method_types[0]=card&…[1]=…`),
-    /// in index order.
+    /// in index order; unindexed ones (`expand[]=…`) follow, in their order.
     pub fn list(&self, prefix: &[&str]) -> Vec<String> {
         let mut items: Vec<(usize, String)> = self
             .fields
             .iter()
             .filter(|(key, _)| key.len() == prefix.len() + 1 && starts_with(key, prefix))
-            .filter_map(|(key, value)| Some((key[prefix.len()].parse().ok()?, value.clone())))
+            .filter_map(|(key, value)| {
+                let index = match key[prefix.len()].as_str() {
+                    "" => usize::MAX,
+                    index => index.parse().ok()?,
+                };
+                Some((index, value.clone()))
+            })
             .collect();
         items.sort_by_key(|(index, _)| *index);
         items.into_iter().map(|(_, value)| value).collect()
@@ -131,6 +137,11 @@ mod tests {
         assert_eq!(
             form.list(&["allowed_payment_method_types"]),
             ["card", "sepa_debit"]
+        );
+        let expand = Form::parse("expand[]=payments&expand[1]=lines&expand[0]=customer&expand[]=x");
+        assert_eq!(
+            expand.list(&["expand"]),
+            ["customer", "lines", "payments", "x"]
         );
     }
 

@@ -238,8 +238,16 @@ pub struct RecountReport {
 
 /// Recomputes every counter from the ledger and repairs those that drifted (all in shard 0),
 /// in one write transaction so that no donation lands between the count and the repair.
+/// SQLite's write lock gives that; PostgreSQL's transactions run side by side, so the
+/// counters are locked first: webhooks already moving them finish (their donations are then
+/// in the count), later ones wait for the repair.
 pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
     let mut tx = db.begin_write().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("LOCK TABLE campaign_counters, organisation_counters IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
     let campaigns: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, slug FROM campaigns ORDER BY id")
             .fetch_all(&mut *tx)

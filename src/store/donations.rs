@@ -235,7 +235,9 @@ pub async fn transition(
 }
 
 /// Sets what Stripe says was refunded in total (refund events carry the running total, so the
-/// largest one wins whatever the order). A full refund takes the donation out of the totals.
+/// largest one wins whatever the order). A refund proves the payment went through: a pending
+/// donation (its success not delivered yet) becomes paid. A full refund takes the donation
+/// out of the totals.
 pub async fn record_refund(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -244,30 +246,46 @@ pub async fn record_refund(
     now: i64,
 ) -> sqlx::Result<()> {
     let total = total_refunded.clamp(0, donation.amount_cents);
-    if total <= donation.refunded_cents {
+    let was = donation.status.as_str();
+    if total <= donation.refunded_cents || !matches!(was, "paid" | "pending") {
         return Ok(());
     }
     let fully = total == donation.amount_cents;
+    let now_status = if fully {
+        Status::Refunded
+    } else {
+        Status::Paid
+    };
     let updated = sqlx::query(
-        "UPDATE donations SET refunded_cents = $1, \
-             status = CASE WHEN $2 = 1 AND status = 'paid' THEN 'refunded' ELSE status END, updated_at = $3 \
-         WHERE id = $4 AND refunded_cents = $5",
+        "UPDATE donations SET refunded_cents = $1, status = $2, updated_at = $3 \
+         WHERE id = $4 AND refunded_cents = $5 AND status = $6",
     )
     .bind(total)
-    .bind(flag(fully))
+    .bind(now_status.as_str())
     .bind(now)
     .bind(donation.id)
     .bind(donation.refunded_cents)
+    .bind(was)
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    if updated == 1 && donation.status == "paid" {
+    // What the donation counted for, before and after.
+    let counted = |counts: bool, refunded: i64| {
+        if counts {
+            (donation.amount_cents - refunded, 1)
+        } else {
+            (0, 0)
+        }
+    };
+    let (raised_before, paid_before) = counted(was == "paid", donation.refunded_cents);
+    let (raised_after, paid_after) = counted(!fully, total);
+    if updated == 1 && (raised_before, paid_before) != (raised_after, paid_after) {
         let change = CounterChange {
             campaign_id: donation.campaign_id,
             supporter_id: donation.supporter_id,
             donation_id: donation.id,
-            raised_delta: -(total - donation.refunded_cents),
-            paid_delta: if fully { -1 } else { 0 },
+            raised_delta: raised_after - raised_before,
+            paid_delta: paid_after - paid_before,
         };
         counters::apply(conn, backend, change).await?;
     }

@@ -102,7 +102,9 @@ pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<O
 }
 
 /// Records the outcome of the checkout (`completed`, `expired`, `failed`) and the supporter it
-/// became. A completed pledge stays completed; nothing is written when nothing changes.
+/// became. Only forward: a completed pledge stays completed unless its payment failed (a SEPA
+/// debit rejected after the checkout), and a failed one stays failed. Nothing is written when
+/// nothing changes.
 pub async fn settle(
     conn: &mut AnyConnection,
     pledge: &Pledge,
@@ -110,13 +112,15 @@ pub async fn settle(
     supporter_id: Option<i64>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let unchanged = (pledge.status == status || pledge.status == "completed")
-        && (supporter_id.is_none() || pledge.supporter_id == supporter_id);
-    if unchanged {
+    let status_stays = pledge.status == status
+        || pledge.status == "failed"
+        || (pledge.status == "completed" && status != "failed");
+    if status_stays && (supporter_id.is_none() || pledge.supporter_id == supporter_id) {
         return Ok(());
     }
     sqlx::query(
-        "UPDATE pledges SET status = CASE WHEN status = 'completed' THEN status ELSE $1 END, \
+        "UPDATE pledges SET status = CASE WHEN status = 'failed' THEN status \
+                 WHEN status = 'completed' AND $1 <> 'failed' THEN status ELSE $1 END, \
              supporter_id = COALESCE($2, supporter_id), updated_at = $3 WHERE id = $4",
     )
     .bind(status)

@@ -77,13 +77,17 @@ pub async fn find_by_subscription(
 }
 
 /// The subscription's state as of a Stripe event created at `event_at`; ignored when a newer
-/// event was already applied, and a canceled gift stays canceled.
+/// event was already applied, and a canceled gift stays canceled. Stripe's times are whole
+/// seconds: on a tie the later-applied event wins, except `customer.subscription.created`,
+/// which Stripe sends before any update of the same second.
 pub struct SubscriptionState<'a> {
     pub status: &'a str,
     pub amount_cents: Option<i64>,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
     pub event_at: i64,
+    /// From `customer.subscription.created`: loses ties.
+    pub creation: bool,
 }
 
 pub async fn apply_state(
@@ -97,7 +101,8 @@ pub async fn apply_state(
              cancel_at_period_end = $3, current_period_end = COALESCE($4, current_period_end), \
              canceled_at = CASE WHEN $1 = 'canceled' THEN COALESCE(canceled_at, $5) ELSE canceled_at END, \
              stripe_event_at = $5, updated_at = $6 \
-         WHERE id = $7 AND stripe_event_at <= $5 AND status <> 'canceled'",
+         WHERE id = $7 AND status <> 'canceled' \
+           AND (stripe_event_at < $5 OR (stripe_event_at = $5 AND $8 = 0))",
     )
     .bind(state.status)
     .bind(state.amount_cents)
@@ -106,17 +111,21 @@ pub async fn apply_state(
     .bind(state.event_at)
     .bind(now)
     .bind(gift_id)
+    .bind(flag(state.creation))
     .execute(conn)
     .await
     .map(|_| ())
 }
 
-/// A payment outcome moves the status unless a newer subscription event already said more:
-/// paid → `active` (from `incomplete` or `past_due`), failed → `past_due` (from `active`).
+/// A payment outcome of Stripe's time `event_at` moves the status, as long as no subscription
+/// event newer than it was applied (that one knows better): paid → `active` (from
+/// `incomplete` or `past_due`), failed → `past_due` (from `active`, unless an instalment was
+/// paid since: a failure delivered after its recovery is old news).
 pub async fn payment_outcome(
     conn: &mut AnyConnection,
     gift: &RecurringGift,
     paid: bool,
+    event_at: i64,
     now: i64,
 ) -> sqlx::Result<()> {
     let (to, from): (&str, &[&str]) = if paid {
@@ -124,16 +133,21 @@ pub async fn payment_outcome(
     } else {
         ("past_due", &["active"])
     };
-    if !from.contains(&gift.status.as_str()) {
+    if !from.contains(&gift.status.as_str()) || gift.stripe_event_at > event_at {
         return Ok(()); // The usual case: an instalment of an active gift changes nothing here.
     }
     sqlx::query(
-        "UPDATE recurring_gifts SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        "UPDATE recurring_gifts SET status = $1, updated_at = $2 \
+         WHERE id = $3 AND status = $4 AND stripe_event_at <= $5 \
+           AND ($6 = 1 OR NOT EXISTS (SELECT 1 FROM donations WHERE recurring_gift_id = $3 \
+                AND status IN ('paid', 'refunded') AND donated_at >= $5))",
     )
     .bind(to)
     .bind(now)
     .bind(gift.id)
     .bind(&gift.status)
+    .bind(event_at)
+    .bind(flag(paid))
     .execute(conn)
     .await
     .map(|_| ())

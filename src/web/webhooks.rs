@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::payments::apply::{Applied, ApplyError};
-use crate::payments::webhook;
+use crate::payments::{refunds, webhook};
 
 /// Stripe's events are far below this; anything larger is not one of them.
 const MAX_BODY: usize = 1024 * 1024;
@@ -29,13 +29,14 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    let event = match webhook::verify(&payload, signature, state.payments.webhook_secret()) {
+    let mut event = match webhook::verify(&payload, signature, state.payments.webhook_secret()) {
         Ok(event) => event,
         Err(rejection) => {
             tracing::warn!(%rejection, "webhook refused");
             return reply(StatusCode::BAD_REQUEST, &rejection.to_string());
         }
     };
+    refunds::find_invoice(&state.payments, &state.db, &mut event).await;
     let (event_id, event_type) = (event.id.clone(), event.event_type.clone());
     match state.applier.apply(event).await {
         Ok(Applied::Done) => {

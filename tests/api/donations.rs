@@ -15,6 +15,7 @@ dual_backend_tests!(
     sepa_debit_pending_then_failed,
     declined_card_records_nothing,
     refunds_partial_then_full_reduce_the_totals,
+    refund_of_an_instalment_is_found_through_its_invoice,
     the_same_event_delivered_five_times_counts_once,
     recurring_sequence_delivered_in_reverse_order_converges,
     concurrent_duplicate_deliveries_count_once,
@@ -45,18 +46,6 @@ async fn campaign_totals(app: &TestApp) -> counters::Totals {
     counters::campaign(app.db.pool(), id).await.unwrap()
 }
 
-/// (status, amount, refunded) of the donations of a pledge's donor, oldest first.
-async fn donations_of(app: &TestApp, email: &str) -> Vec<(String, i64, i64)> {
-    sqlx::query_as(
-        "SELECT d.status, d.amount_cents, d.refunded_cents FROM donations d \
-         JOIN supporters s ON s.id = d.supporter_id WHERE s.email = $1 ORDER BY d.id",
-    )
-    .bind(email)
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap()
-}
-
 async fn one_off_gift_by_card_end_to_end(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     let before = campaign_totals(&app).await;
@@ -78,7 +67,7 @@ async fn one_off_gift_by_card_end_to_end(backend: Backend) {
     app.settle_webhooks().await;
 
     assert_eq!(
-        donations_of(&app, "claire@example.org").await,
+        app.donations_of("claire@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     let (address, city): (String, String) = sqlx::query_as(
@@ -143,7 +132,7 @@ async fn monthly_gift_with_two_renewals(backend: Backend) {
     assert_eq!(paid.status(), 303);
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "paul@example.org").await.len(),
+        app.donations_of("paul@example.org").await.len(),
         1,
         "the first instalment"
     );
@@ -151,7 +140,7 @@ async fn monthly_gift_with_two_renewals(backend: Backend) {
     for renewal in 2..=3 {
         app.sandbox().advance_clock(32 * 24 * 3600).await;
         app.settle_webhooks().await;
-        let donations = donations_of(&app, "paul@example.org").await;
+        let donations = app.donations_of("paul@example.org").await;
         assert_eq!(donations.len(), renewal, "one donation per paid invoice");
         assert!(donations.iter().all(|d| d == &("paid".to_owned(), 2500, 0)));
     }
@@ -203,7 +192,7 @@ async fn failed_renewal_marks_the_gift_past_due_then_retries_cancel_it(backend: 
     app.settle_webhooks().await;
     assert_eq!(recurring_gift_status(&app).await, "past_due");
     assert_eq!(
-        donations_of(&app, "lea@example.org").await,
+        app.donations_of("lea@example.org").await,
         [("paid".to_owned(), 1500, 0)],
         "a failed renewal is no donation"
     );
@@ -212,7 +201,7 @@ async fn failed_renewal_marks_the_gift_past_due_then_retries_cancel_it(backend: 
     app.sandbox().advance_clock(20 * 24 * 3600).await;
     app.settle_webhooks().await;
     assert_eq!(recurring_gift_status(&app).await, "canceled");
-    assert_eq!(donations_of(&app, "lea@example.org").await.len(), 1);
+    assert_eq!(app.donations_of("lea@example.org").await.len(), 1);
     assert_eq!(campaign_totals(&app).await, after_first);
     assert_counters_match_ledger(&app).await;
 }
@@ -225,7 +214,7 @@ async fn sepa_debit_pending_then_succeeded(backend: Backend) {
         .await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "sepa@example.org").await,
+        app.donations_of("sepa@example.org").await,
         vec![("pending".to_owned(), 3000, 0)]
     );
     assert_eq!(
@@ -239,7 +228,7 @@ async fn sepa_debit_pending_then_succeeded(backend: Backend) {
     app.sandbox().advance_clock(3 * 24 * 3600).await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "sepa@example.org").await,
+        app.donations_of("sepa@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     assert_eq!(
@@ -262,14 +251,14 @@ async fn sepa_debit_pending_then_failed(backend: Backend) {
         .await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "rejet@example.org").await,
+        app.donations_of("rejet@example.org").await,
         vec![("pending".to_owned(), 3000, 0)]
     );
 
     app.sandbox().advance_clock(3 * 24 * 3600).await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "rejet@example.org").await,
+        app.donations_of("rejet@example.org").await,
         vec![("failed".to_owned(), 3000, 0)]
     );
     assert_eq!(campaign_totals(&app).await, before);
@@ -287,7 +276,7 @@ async fn declined_card_records_nothing(backend: Backend) {
     assert_eq!(declined.status(), 402);
     assert!(declined.text().await.unwrap().contains("refusée"));
     app.settle_webhooks().await;
-    assert!(donations_of(&app, "refus@example.org").await.is_empty());
+    assert!(app.donations_of("refus@example.org").await.is_empty());
     assert_eq!(campaign_totals(&app).await, before);
     let thanks = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(
@@ -307,7 +296,7 @@ async fn declined_card_records_nothing(backend: Backend) {
     assert_eq!(paid.status(), 303);
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "refus@example.org").await,
+        app.donations_of("refus@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     assert_counters_match_ledger(&app).await;
@@ -355,7 +344,7 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     refund(&app, &payment_intent, Some(3000)).await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "rembourse@example.org").await,
+        app.donations_of("rembourse@example.org").await,
         vec![("paid".to_owned(), 10_000, 3000)]
     );
     let partial = campaign_totals(&app).await;
@@ -370,7 +359,7 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     refund(&app, &payment_intent, None).await;
     app.settle_webhooks().await;
     assert_eq!(
-        donations_of(&app, "rembourse@example.org").await,
+        app.donations_of("rembourse@example.org").await,
         vec![("refunded".to_owned(), 10_000, 10_000)]
     );
     assert_eq!(
@@ -382,6 +371,57 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
 }
 
 /// Events the sandbox generated, without delivering them.
+async fn refund_of_an_instalment_is_found_through_its_invoice(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let before = campaign_totals(&app).await;
+    let fields = [
+        ("frequency", "monthly"),
+        ("amount", "2500"),
+        ("email", "marc@example.org"),
+    ];
+    app.give(SLUG, &fields, "card").await;
+    app.settle_webhooks().await;
+    let invoice: String = sqlx::query_scalar(
+        "SELECT stripe_invoice_id FROM donations WHERE stripe_invoice_id IS NOT NULL",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM donations WHERE stripe_payment_intent_id IS NOT NULL")
+            .await,
+        0,
+        "as at Stripe, invoice.paid does not name its PaymentIntent"
+    );
+
+    // Staff refund the instalment's payment; the refund names only the PaymentIntent.
+    let payments: Value = app
+        .client
+        .get(app.url(&format!(
+            "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
+        )))
+        .bearer_auth("sk_test_obole_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payment_intent = payments["data"][0]["payment"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    refund(&app, &payment_intent, None).await;
+    app.settle_webhooks().await;
+
+    assert_eq!(
+        app.donations_of("marc@example.org").await,
+        [("refunded".to_owned(), 2500, 2500)]
+    );
+    assert_eq!(campaign_totals(&app).await, before);
+    assert_counters_match_ledger(&app).await;
+}
+
 async fn undelivered_events_of_a_gift(
     app: &TestApp,
     fields: &[(&str, &str)],
@@ -407,7 +447,7 @@ async fn the_same_event_delivered_five_times_counts_once(backend: Backend) {
         }
     }
     assert_eq!(
-        donations_of(&app, "cinq@example.org").await,
+        app.donations_of("cinq@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     assert_eq!(
@@ -458,7 +498,7 @@ async fn recurring_sequence_delivered_in_reverse_order_converges(backend: Backen
     }
     assert!(pending.is_empty(), "every event applied in the end");
 
-    let donations = donations_of(&app, "envers@example.org").await;
+    let donations = app.donations_of("envers@example.org").await;
     assert_eq!(donations, vec![("paid".to_owned(), 2500, 0); 3]);
     let (status, period_end): (String, Option<i64>) =
         sqlx::query_as("SELECT status, current_period_end FROM recurring_gifts")
@@ -499,7 +539,7 @@ async fn concurrent_duplicate_deliveries_count_once(backend: Backend) {
     // Whatever was refused under contention is retried, as Stripe would.
     assert_eq!(app.deliver(&completed).await, 200);
     assert_eq!(
-        donations_of(&app, "course@example.org").await,
+        app.donations_of("course@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     let after = campaign_totals(&app).await;
@@ -606,7 +646,7 @@ async fn an_event_that_cannot_apply_yet_does_not_sink_those_beside_it(backend: B
         }
     }
     assert_eq!(
-        donations_of(&app, "voisin@example.org").await,
+        app.donations_of("voisin@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     let orphan_recorded = app
@@ -654,7 +694,7 @@ async fn events_applied_together_fall_back_one_by_one_when_one_fails(backend: Ba
         results[2]
     );
     assert_eq!(
-        donations_of(&app, "lot@example.org").await,
+        app.donations_of("lot@example.org").await,
         vec![("paid".to_owned(), 3000, 0)]
     );
     assert_eq!(
@@ -673,6 +713,6 @@ async fn events_applied_together_fall_back_one_by_one_when_one_fails(backend: Ba
     assert!(
         matches!(results[0], Ok(Applied::Done)) && matches!(results[1], Ok(Applied::Duplicate))
     );
-    assert_eq!(donations_of(&app, "lot2@example.org").await.len(), 1);
+    assert_eq!(app.donations_of("lot2@example.org").await.len(), 1);
     assert_counters_match_ledger(&app).await;
 }

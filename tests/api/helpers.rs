@@ -472,6 +472,18 @@ impl TestApp {
             .as_u16()
     }
 
+    /// (status, amount, refunded) of the donations of the supporter with `email`, oldest first.
+    pub async fn donations_of(&self, email: &str) -> Vec<(String, i64, i64)> {
+        sqlx::query_as(
+            "SELECT d.status, d.amount_cents, d.refunded_cents FROM donations d \
+             JOIN supporters s ON s.id = d.supporter_id WHERE s.email = $1 ORDER BY d.id",
+        )
+        .bind(email)
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db.pool())

@@ -9,6 +9,7 @@ mod api;
 mod counters;
 mod donation_input;
 mod donations;
+mod event_order;
 mod pages;
 mod platform;
 mod sandbox;

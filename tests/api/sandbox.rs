@@ -13,6 +13,9 @@ use obole::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::invoice_payment::{
+    ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType,
+};
 use stripe_billing::subscription::{
     CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
     UpdateSubscriptionItemsPriceData, UpdateSubscriptionItemsPriceDataRecurring,
@@ -347,7 +350,51 @@ async fn a_monthly_gift_renews_when_the_clock_moves() {
         invoice["parent"]["subscription_details"]["metadata"]["donation_id"],
         "42"
     );
-    assert!(invoice["payments"]["data"][0]["payment"]["payment_intent"].is_string());
+    assert!(
+        invoice.get("payments").is_none(),
+        "as at Stripe, an invoice's payments are only sent when expanded"
+    );
+    let invoice_id = invoice["id"].as_str().unwrap();
+    let expanded: Value = t
+        .http
+        .get(format!(
+            "{}/sandbox/stripe/v1/invoices/{invoice_id}?expand[]=payments",
+            t.origin
+        ))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payment_intent = expanded["payments"]["data"][0]["payment"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Which invoice did this payment pay? What Obole asks when the payment is refunded.
+    let mut by_payment =
+        ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);
+    by_payment.payment_intent = Some(payment_intent.clone());
+    let listed = ListInvoicePayment::new()
+        .payment(by_payment)
+        .limit(1)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(listed.data.len(), 1);
+    assert_eq!(
+        listed.data[0].invoice.id().as_ref().map(|id| id.as_str()),
+        Some(invoice_id)
+    );
+    let mut unknown = ListInvoicePaymentPayment::new(ListInvoicePaymentPaymentType::PaymentIntent);
+    unknown.payment_intent = Some("pi_unknown".to_owned());
+    let none = ListInvoicePayment::new()
+        .payment(unknown)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert!(none.data.is_empty());
 
     let sub = RetrieveSubscription::new(sub_id.as_str())
         .send(&t.stripe)
