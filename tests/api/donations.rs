@@ -13,6 +13,7 @@ dual_backend_tests!(
     failed_renewal_marks_the_gift_past_due_then_retries_cancel_it,
     sepa_debit_pending_then_succeeded,
     sepa_debit_pending_then_failed,
+    monthly_sepa_gift_whose_first_debit_fails,
     declined_card_records_nothing,
     refunds_partial_then_full_reduce_the_totals,
     refund_of_an_instalment_is_found_through_its_invoice,
@@ -264,6 +265,40 @@ async fn sepa_debit_pending_then_failed(backend: Backend) {
     assert_eq!(campaign_totals(&app).await, before);
     let thanks = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(thanks.contains("pas pu être prélevé"), "{thanks}");
+    assert_counters_match_ledger(&app).await;
+}
+
+async fn monthly_sepa_gift_whose_first_debit_fails(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let before = campaign_totals(&app).await;
+    let fields = [
+        ("frequency", "monthly"),
+        ("amount", "2000"),
+        ("email", "rejet-mensuel@example.org"),
+    ];
+    let (session_id, _) = app.give(SLUG, &fields, "sepa_fails").await;
+    app.settle_webhooks().await;
+    let thanks = app.page(&format!("/merci?session_id={session_id}")).await;
+    assert!(thanks.contains("prélèvement"), "{thanks}");
+
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert!(
+        app.donations_of("rejet-mensuel@example.org")
+            .await
+            .is_empty()
+    );
+    let status: String = sqlx::query_scalar(
+        "SELECT g.status FROM recurring_gifts g JOIN supporters s ON s.id = g.supporter_id \
+         WHERE s.email = 'rejet-mensuel@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "canceled", "Stripe ended the subscription");
+    let thanks = app.page(&format!("/merci?session_id={session_id}")).await;
+    assert!(thanks.contains("pas pu être prélevé"), "{thanks}");
+    assert_eq!(campaign_totals(&app).await, before);
     assert_counters_match_ledger(&app).await;
 }
 
