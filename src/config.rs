@@ -32,6 +32,9 @@ pub struct Config {
     pub tax_reduction: TaxReduction,
     /// Checkouts one IP address may start per minute (card-testing protection).
     pub checkout_rate_per_minute: u32,
+    /// How many reverse proxies or load balancers of ours stand before Obole (0: none), so
+    /// that the donor's address is read from `X-Forwarded-For` and not the proxy's.
+    pub trusted_proxies: usize,
     /// Name of the organisation shown in the header and titles.
     pub organisation_name: String,
     /// Seed the demo content into an empty database (demo mode only).
@@ -93,6 +96,7 @@ impl Config {
             },
             checkout_rate_per_minute: number("CHECKOUT_RATE_PER_MINUTE", 1, 10_000)?.unwrap_or(10)
                 as u32,
+            trusted_proxies: number("TRUSTED_PROXIES", 0, 10)?.unwrap_or(0) as usize,
             organisation_name: var("ORGANISATION_NAME")
                 .unwrap_or_else(|| "Villages d'Enfants".to_owned()),
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
@@ -114,6 +118,7 @@ impl Config {
             amount_limits: AmountLimits::default(),
             tax_reduction: TaxReduction::default(),
             checkout_rate_per_minute: 10,
+            trusted_proxies: 0,
             organisation_name: "Villages d'Enfants".to_owned(),
             seed_demo_content: true,
         }

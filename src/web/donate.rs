@@ -31,6 +31,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/campagnes/{slug}/don", get(form_page).post(submit))
         .layer(super::rate_limit::checkouts(
             state.config.checkout_rate_per_minute,
+            super::rate_limit::ClientIp {
+                trusted_proxies: state.config.trusted_proxies,
+            },
         ));
     Router::new().merge(limited).route("/merci", get(thanks))
 }

@@ -27,6 +27,7 @@ dual_backend_tests!(
     an_oversized_form_post_answers_413,
     an_unknown_frequency_is_refused,
     checkout_posts_beyond_the_rate_limit_answer_429,
+    behind_a_proxy_the_limit_is_per_donor_not_per_proxy,
     webhook_without_signature_is_refused,
     webhook_with_a_malformed_signature_header_is_refused,
     webhook_signed_with_another_secret_is_refused,
@@ -787,6 +788,48 @@ async fn checkout_posts_beyond_the_rate_limit_answer_429(backend: Backend) {
         app.page(&format!("/campagnes/{SLUG}/don")).await;
     }
     assert_eq!(ledger(&app).await, before);
+}
+
+/// A visitor whose requests reach Obole through our reverse proxy, which says who they are.
+fn client_behind_proxy(forwarded_for: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", forwarded_for.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+async fn behind_a_proxy_the_limit_is_per_donor_not_per_proxy(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Demo);
+    config.checkout_rate_per_minute = 2;
+    config.trusted_proxies = 1;
+    let app = spawn_with(database, config).await;
+    let bad_amount = [("amount", "other"), ("other_amount", "abc")];
+
+    let first = client_behind_proxy("203.0.113.1");
+    let token = csrf_token(&app, &first, SLUG).await;
+    for attempt in 1..=2 {
+        let response = post_form(&app, &first, SLUG, &gift_form(Some(&token), &bad_amount)).await;
+        assert_eq!(response.status(), 422, "attempt {attempt}");
+    }
+    let refused = post_form(&app, &first, SLUG, &gift_form(Some(&token), &bad_amount)).await;
+    assert_eq!(refused.status(), 429, "the same donor, a third time");
+
+    // Another donor through the same proxy is not held back by the first.
+    let second = client_behind_proxy("203.0.113.2");
+    let token = csrf_token(&app, &second, SLUG).await;
+    let response = post_form(&app, &second, SLUG, &gift_form(Some(&token), &bad_amount)).await;
+    assert_eq!(response.status(), 422);
+
+    // Forging an address in front of the proxy's own entry changes nothing.
+    let forger = client_behind_proxy("198.51.100.7, 203.0.113.1");
+    let token = csrf_token(&app, &forger, SLUG).await;
+    let response = post_form(&app, &forger, SLUG, &gift_form(Some(&token), &bad_amount)).await;
+    assert_eq!(response.status(), 429);
 }
 
 // ---------------------------------------------------------------------------------------
