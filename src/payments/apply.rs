@@ -529,6 +529,7 @@ async fn supporter_for(
         &pledge.donor,
         pledge.news_consent == 1,
         customer_id,
+        pledge.created_at,
         now,
     )
     .await

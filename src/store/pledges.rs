@@ -25,11 +25,12 @@ pub struct Pledge {
     pub stripe_checkout_session_id: Option<String>,
     pub checkout_url: Option<String>,
     pub status: String,
+    pub created_at: i64,
 }
 
 const COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, currency, frequency, email, first_name, \
     last_name, address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
-    show_publicly, news_consent, stripe_checkout_session_id, checkout_url, status";
+    show_publicly, news_consent, stripe_checkout_session_id, checkout_url, status, created_at";
 
 pub async fn insert(
     pool: &AnyPool,

@@ -1,5 +1,7 @@
 //! Supporters: the people who give, one row per email address.
 
+use std::sync::LazyLock;
+
 use sqlx::AnyConnection;
 
 /// Identity given on the donation form (and kept for the tax receipt).
@@ -15,7 +17,9 @@ pub struct SupporterDetails {
     pub country: String,
 }
 
-/// Creates the supporter or refreshes their identity with the latest one given; returns the id.
+/// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
+/// creation time of the pledge it comes from), unless the row already holds a newer one:
+/// events arrive out of order, and the tax receipt must carry the latest address.
 /// News consent is only ever added here, never withdrawn: withdrawal is the supporter's own act.
 /// The Stripe customer is remembered unless the supporter has one already or another
 /// supporter does (one customer, one supporter).
@@ -24,37 +28,63 @@ pub async fn upsert(
     details: &SupporterDetails,
     news_consent: bool,
     stripe_customer_id: Option<&str>,
+    identity_at: i64,
     now: i64,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&UPSERT)
+        .bind(details.email.trim().to_lowercase())
+        .bind(&details.first_name)
+        .bind(&details.last_name)
+        .bind(&details.address_line1)
+        .bind(&details.address_line2)
+        .bind(&details.postal_code)
+        .bind(&details.city)
+        .bind(&details.country)
+        .bind(super::flag(news_consent))
+        .bind(stripe_customer_id)
+        .bind(now)
+        .bind(identity_at)
+        .fetch_one(conn)
+        .await
+}
+
+/// The identity columns, refreshed together and only from a newer identity.
+const IDENTITY: [&str; 8] = [
+    "first_name",
+    "last_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "identity_at",
+];
+
+static UPSERT: LazyLock<String> = LazyLock::new(|| {
+    let refresh: Vec<String> = IDENTITY
+        .iter()
+        .map(|column| {
+            format!(
+                "{column} = CASE WHEN excluded.identity_at >= supporters.identity_at \
+                 THEN excluded.{column} ELSE supporters.{column} END"
+            )
+        })
+        .collect();
+    format!(
         "INSERT INTO supporters (email, first_name, last_name, address_line1, address_line2, \
-             postal_code, city, country, news_consent, stripe_customer_id, created_at, updated_at) \
+             postal_code, city, country, news_consent, stripe_customer_id, created_at, updated_at, \
+             identity_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              (SELECT CASE WHEN EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $10) \
-                 THEN NULL ELSE $10 END), $11, $11) \
-         ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name, \
-             last_name = excluded.last_name, address_line1 = excluded.address_line1, \
-             address_line2 = excluded.address_line2, postal_code = excluded.postal_code, \
-             city = excluded.city, country = excluded.country, \
+                 THEN NULL ELSE $10 END), $11, $11, $12) \
+         ON CONFLICT (email) DO UPDATE SET {}, \
              news_consent = CASE WHEN excluded.news_consent = 1 THEN 1 ELSE supporters.news_consent END, \
              stripe_customer_id = COALESCE(supporters.stripe_customer_id, excluded.stripe_customer_id), \
              updated_at = excluded.updated_at \
          RETURNING id",
+        refresh.join(", ")
     )
-    .bind(details.email.trim().to_lowercase())
-    .bind(&details.first_name)
-    .bind(&details.last_name)
-    .bind(&details.address_line1)
-    .bind(&details.address_line2)
-    .bind(&details.postal_code)
-    .bind(&details.city)
-    .bind(&details.country)
-    .bind(super::flag(news_consent))
-    .bind(stripe_customer_id)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-}
+});
 
 /// "Marie D.": what the campaign page shows of a donor who agreed to be shown.
 pub fn public_name(first_name: &str, last_name: &str) -> String {

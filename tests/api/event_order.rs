@@ -15,6 +15,7 @@ dual_backend_tests!(
     a_late_creation_notice_does_not_undo_the_update_of_the_same_second,
     a_failed_first_debit_delivered_first_does_not_end_the_gift,
     an_instalment_paid_by_credit_balance_is_acknowledged_without_a_donation,
+    a_late_event_of_an_older_gift_keeps_the_newer_address,
     recount_during_webhooks_leaves_the_counters_equal_to_the_ledger,
 );
 
@@ -211,6 +212,35 @@ async fn an_instalment_paid_by_credit_balance_is_acknowledged_without_a_donation
         app.donations_of(DONOR).await,
         [("paid".to_owned(), 2500, 0)]
     );
+}
+
+async fn a_late_event_of_an_older_gift_keeps_the_newer_address(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let older = [("email", DONOR), ("address_line1", "1 rue Ancienne")];
+    let older = events_of_gift(&app, &older, "card").await;
+    let newer = [("email", DONOR), ("address_line1", "2 rue Nouvelle")];
+    let newer = events_of_gift(&app, &newer, "card").await;
+    // The first gift was made a minute before the second.
+    sqlx::query(
+        "UPDATE pledges SET created_at = created_at - 60 WHERE address_line1 = '1 rue Ancienne'",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+
+    deliver_all(&app, &newer).await;
+    deliver_all(&app, &older).await;
+    let address: String =
+        sqlx::query_scalar("SELECT address_line1 FROM supporters WHERE email = $1")
+            .bind(DONOR)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        address, "2 rue Nouvelle",
+        "the tax receipt's address is the latest"
+    );
+    assert_eq!(app.donations_of(DONOR).await.len(), 2);
 }
 
 /// PostgreSQL runs the recount beside the webhooks; it must neither miss nor erase a
