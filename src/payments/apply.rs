@@ -200,8 +200,17 @@ impl Context<'_> {
             _ if facts.payment_status == "unpaid" => Status::Pending,
             _ => Status::Paid,
         };
-        let supporter_id =
-            supporter_for(conn, &pledge, facts.customer_id.as_deref(), self.now).await?;
+        // A failed payment still needs its supporter (the failed donation names one), but
+        // grants no news consent: the gift did not happen.
+        let consent = outcome != Status::Failed;
+        let supporter_id = supporter_for(
+            conn,
+            &pledge,
+            facts.customer_id.as_deref(),
+            consent,
+            self.now,
+        )
+        .await?;
         let pledge_status = if outcome == Status::Failed {
             "failed"
         } else {
@@ -455,7 +464,7 @@ impl Context<'_> {
             tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
             return Ok(None);
         };
-        let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
+        let supporter_id = supporter_for(conn, &pledge, customer_id, true, self.now).await?;
         pledges::settle(conn, &pledge, "completed", Some(supporter_id), self.now).await?;
         let gift = self
             .gift_for(
@@ -512,11 +521,13 @@ async fn pledge_from(
     }
 }
 
-/// The supporter behind a pledge, created or refreshed from the identity it carries.
+/// The supporter behind a pledge, created or refreshed from the identity it carries; the
+/// news consent it carries is granted only with `consent`.
 async fn supporter_for(
     conn: &mut AnyConnection,
     pledge: &Pledge,
     customer_id: Option<&str>,
+    consent: bool,
     now: i64,
 ) -> sqlx::Result<i64> {
     if let Some(id) = pledge.supporter_id {
@@ -527,7 +538,7 @@ async fn supporter_for(
     supporters::upsert(
         conn,
         &pledge.donor,
-        pledge.news_consent == 1,
+        consent && pledge.news_consent == 1,
         customer_id,
         pledge.created_at,
         now,

@@ -16,6 +16,7 @@ dual_backend_tests!(
     a_failed_first_debit_delivered_first_does_not_end_the_gift,
     an_instalment_paid_by_credit_balance_is_acknowledged_without_a_donation,
     a_late_event_of_an_older_gift_keeps_the_newer_address,
+    a_payment_that_failed_grants_no_news_consent,
     recount_during_webhooks_leaves_the_counters_equal_to_the_ledger,
 );
 
@@ -241,6 +242,31 @@ async fn a_late_event_of_an_older_gift_keeps_the_newer_address(backend: Backend)
         "the tax receipt's address is the latest"
     );
     assert_eq!(app.donations_of(DONOR).await.len(), 2);
+}
+
+async fn a_payment_that_failed_grants_no_news_consent(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let fields = [("email", DONOR), ("news_consent", "on")];
+    let events = events_of_gift(&app, &fields, "sepa").await;
+    let completed = first_of(&events, "checkout.session.completed");
+    let failed = variant(
+        &completed,
+        "evt_debit_failed",
+        "checkout.session.async_payment_failed",
+        completed["created"].as_i64().unwrap() + 100,
+    );
+    deliver_all(&app, &[failed]).await;
+    deliver_all(&app, &events).await;
+    assert_eq!(
+        app.donations_of(DONOR).await,
+        [("failed".to_owned(), 3000, 0)]
+    );
+    let consent: i64 = sqlx::query_scalar("SELECT news_consent FROM supporters WHERE email = $1")
+        .bind(DONOR)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(consent, 0, "no gift, no newsletter");
 }
 
 /// PostgreSQL runs the recount beside the webhooks; it must neither miss nor erase a
