@@ -84,8 +84,15 @@ impl Application {
         };
         let internal_url = format!("http://{}", SocketAddr::new(internal_ip, port));
         let (payments, sandbox) = payments_for(&config, &base_url, &internal_url)?;
+        let checkout_limiter = web::rate_limit::CheckoutLimiter::new(
+            config.checkout_rate_per_minute,
+            web::rate_limit::ClientIp {
+                trusted_proxies: config.trusted_proxies,
+            },
+        );
         let state = AppState {
             applier: Applier::new(db.clone()),
+            checkout_limiter,
             db,
             config: Arc::new(config),
             base_url: base_url.into(),

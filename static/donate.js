@@ -1,15 +1,23 @@
-// Live "cost after tax reduction" on the donation form. The server computes the same figure
-// (see src/domain/tax.rs); without JavaScript the form works just the same.
+// Keeps the donation form's "cost after tax reduction" current as the donor chooses. The
+// server computes the same figure (src/domain/tax.rs) and the form works without this script:
+// CSS shows the suggestions of the frequency ticked, the server reads what was ticked.
 (function () {
   "use strict";
   var form = document.querySelector(".donate-form");
   var preview = document.getElementById("tax-preview");
-  if (!form || !preview) return;
-  var rate = parseInt(form.dataset.taxRate, 10) || 0;
-  var instalments = parseInt(form.dataset.instalments, 10) || 1;
-  var per = form.dataset.per || "";
   var other = document.getElementById("other_amount");
+  if (!form || !preview || !other) return;
+  var data = form.dataset;
+  var rate = int(data.taxRate);
+  var baseRate = int(data.taxBaseRate);
+  var ceiling = data.taxCeiling ? int(data.taxCeiling) : null;
+  var min = int(data.min);
+  var max = int(data.max);
 
+  function int(text) {
+    return parseInt(text, 10) || 0;
+  }
+  // French input, as the server reads it: "50", "50,00", "1 000", "12.5".
   function cents(text) {
     var t = text.replace(/[\s\u00a0\u202f€]/g, "");
     var m = /^(\d{1,9})(?:[.,](\d{0,2}))?$/.exec(t);
@@ -21,22 +29,64 @@
     var rest = c % 100;
     return whole + (rest ? "," + (rest < 10 ? "0" : "") + rest : "") + "\u00a0€";
   }
-  function chosen() {
-    if (other.value.trim() !== "") return cents(other.value);
-    var radio = form.querySelector('input[name="amount"]:checked');
-    return radio && radio.value !== "other" ? parseInt(radio.value, 10) : null;
+  // TaxReduction::reduction: the rate up to the yearly ceiling, the base rate beyond, floored.
+  function reduction(yearly) {
+    var favoured = ceiling !== null && yearly > ceiling ? ceiling : yearly;
+    return Math.floor((favoured * rate + (yearly - favoured) * baseRate) / 100);
+  }
+  function frequency() {
+    return form.querySelector('input[name="frequency"]:checked');
+  }
+  function ticked(f) {
+    return form.querySelector('input[name="amount_' + f.value + '"]:checked');
+  }
+  function say(before, strong, after) {
+    preview.textContent = before;
+    if (strong) {
+      var b = document.createElement("strong");
+      b.textContent = strong;
+      preview.appendChild(b);
+      preview.appendChild(document.createTextNode(after));
+    }
   }
   function update() {
-    var amount = chosen();
-    if (!amount) return;
-    var yearly = amount * instalments;
-    var cost = Math.floor((yearly - Math.floor(yearly * rate / 100)) / instalments);
-    preview.textContent = "Après la réduction d'impôt de " + rate + " %, ce don ne vous coûtera que " + euros(cost) + " " + per + ".";
+    var f = frequency();
+    if (!f) return;
+    var radio = ticked(f);
+    var amount = radio && radio.value !== "other" ? int(radio.value) : null;
+    if (amount === null) {
+      if (other.value.trim() === "") return say(data.rule);
+      amount = cents(other.value);
+      if (amount === null || amount < min || amount > max) return say(data.range);
+    }
+    var n = int(f.dataset.instalments) || 1;
+    var cost = Math.floor((amount * n - reduction(amount * n)) / n);
+    var per = f.dataset.per;
+    say(data.costIntro + " ", euros(cost), (per ? " " + per : "") + ".");
   }
-  form.addEventListener("change", update);
+
+  var current = frequency();
+  form.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.name === "frequency") {
+      // A free amount typed for the previous frequency stays the choice.
+      var before = current && ticked(current);
+      if (before && before.value === "other") {
+        var same = form.querySelector('input[name="amount_' + input.value + '"][value="other"]');
+        if (same) same.checked = true;
+      }
+      current = input;
+    } else if (input.name.indexOf("amount_") === 0 && input.value !== "other") {
+      // A suggestion picked after typing a free amount: the suggestion it is.
+      other.value = "";
+    }
+    update();
+  });
   other.addEventListener("input", function () {
-    var radio = form.querySelector('input[name="amount"][value="other"]');
+    var f = frequency();
+    var radio = f && form.querySelector('input[name="amount_' + f.value + '"][value="other"]');
     if (radio && other.value.trim() !== "") radio.checked = true;
     update();
   });
+  update();
 })();

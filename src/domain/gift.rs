@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::amount::{AmountLimits, parse_amount};
 use super::email::Email;
 use super::frequency::Frequency;
+use super::money::format_money;
 
 /// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
 pub const COUNTRIES: &[(&str, &str)] = &[
@@ -47,8 +48,14 @@ const CONTROL_CHARACTERS: &str = "Ce champ contient des caractères non autoris�
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct GiftForm {
     pub frequency: Option<String>,
-    /// A suggested amount in cents, or `other`.
+    /// A suggested amount in cents, or `other`: what links and plain forms send.
     pub amount: Option<String>,
+    /// The form offers its suggestions for every frequency at once, each group its own radio
+    /// buttons, so that switching frequency keeps everything typed. Only the group of the
+    /// chosen frequency counts.
+    pub amount_once: Option<String>,
+    pub amount_monthly: Option<String>,
+    pub amount_yearly: Option<String>,
     pub other_amount: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -119,24 +126,61 @@ impl GiftForm {
             .unwrap_or(Frequency::Once)
     }
 
-    /// The amount the donor chose, if it can be read (for the cost-after-tax preview).
-    pub fn chosen_amount(&self, limits: AmountLimits) -> Option<i64> {
-        self.amount_input()
-            .and_then(|raw| parse_amount(&raw, limits).ok())
+    /// What is ticked among the suggestions of `frequency` (cents, or `other`), if anything.
+    pub fn ticked_for(&self, frequency: Frequency) -> Option<String> {
+        let group = match frequency {
+            Frequency::Once => &self.amount_once,
+            Frequency::Monthly => &self.amount_monthly,
+            Frequency::Yearly => &self.amount_yearly,
+        };
+        let ticked = text(group);
+        let ticked = if ticked.is_empty() && frequency == self.frequency() {
+            text(&self.amount)
+        } else {
+            ticked
+        };
+        (!ticked.is_empty()).then_some(ticked)
     }
 
-    /// The free amount wins when filled in; otherwise the suggested one ticked.
-    fn amount_input(&self) -> Option<String> {
+    /// The amount the donor chose, if it can be read (for the cost-after-tax preview).
+    pub fn chosen_amount(&self, limits: AmountLimits) -> Option<i64> {
+        self.amount(limits).ok()
+    }
+
+    /// The ticked choice decides: a suggested amount, or « Autre montant » and the free amount.
+    /// The free amount alone (nothing ticked) counts too. A suggested amount ticked beside a
+    /// different free amount (a browser without JavaScript, which cannot clear one when the
+    /// other is chosen) is asked about, never guessed: the donor is charged what they meant.
+    fn amount(&self, limits: AmountLimits) -> Result<i64, String> {
         let other = text(&self.other_amount);
-        if !other.is_empty() {
-            return Some(other);
+        let free = || {
+            if other.is_empty() {
+                Err("Indiquez le montant de votre don.".to_owned())
+            } else {
+                parse_amount(&other, limits).map_err(|e| e.to_string())
+            }
+        };
+        let ticked = self.ticked_for(self.frequency()).unwrap_or_default();
+        if ticked.is_empty() || ticked == "other" {
+            return free();
         }
-        match text(&self.amount).as_str() {
-            "" | "other" => None,
-            cents => cents
-                .parse::<i64>()
-                .ok()
-                .map(|c| format!("{},{:02}", c / 100, c % 100)),
+        let Some(suggested) = ticked.parse::<i64>().ok().filter(|c| *c > 0) else {
+            return Err("Choisissez l'un des montants proposés ou « Autre montant ».".to_owned());
+        };
+        let suggested = parse_amount(
+            &format!("{},{:02}", suggested / 100, suggested % 100),
+            limits,
+        )
+        .map_err(|e| e.to_string())?;
+        match free() {
+            _ if other.is_empty() => Ok(suggested),
+            Ok(same) if same == suggested => Ok(suggested),
+            _ => Err(format!(
+                "Vous avez coché {} et saisi « {other} » : cochez « Autre montant » pour donner le \
+                 montant saisi, ou effacez-le pour donner {}.",
+                format_money(suggested, "EUR"),
+                format_money(suggested, "EUR"),
+            )),
         }
     }
 
@@ -146,6 +190,9 @@ impl GiftForm {
         [
             &self.frequency,
             &self.amount,
+            &self.amount_once,
+            &self.amount_monthly,
+            &self.amount_yearly,
             &self.other_amount,
             &self.first_name,
             &self.last_name,
@@ -180,11 +227,8 @@ impl GiftForm {
                 "Choisissez la fréquence de votre don.".to_owned(),
             );
         }
-        let amount = match self.amount_input() {
-            None => Err("Indiquez le montant de votre don.".to_owned()),
-            Some(raw) => parse_amount(&raw, limits).map_err(|e| e.to_string()),
-        };
-        let amount_cents = amount
+        let amount_cents = self
+            .amount(limits)
             .map_err(|message| errors.insert("amount", message))
             .ok();
 
@@ -253,6 +297,15 @@ impl GiftForm {
             errors.insert("postal_code", message.to_owned());
         }
         let dedication = match text(&self.dedication_kind).as_str() {
+            "" | "none" if !text(&self.dedication_name).is_empty() => {
+                // A name typed but no kind chosen: ask, rather than drop what was meant.
+                errors.insert(
+                    "dedication_kind",
+                    "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
+                        .to_owned(),
+                );
+                None
+            }
             "" | "none" => None,
             kind @ ("memory" | "honour") => {
                 let name = text(&self.dedication_name);
@@ -349,6 +402,7 @@ mod tests {
             dedication_name: None,
             show_publicly: Some("on".into()),
             news_consent: None,
+            ..GiftForm::default()
         }
     }
 
@@ -367,24 +421,46 @@ mod tests {
     }
 
     #[test]
-    fn the_free_amount_wins_over_the_suggestion() {
-        let form = GiftForm {
-            other_amount: Some("1 000".into()),
+    fn the_ticked_choice_decides_and_a_disagreement_is_asked_about() {
+        let limits = AmountLimits::default();
+        let with = |amount: &str, other: &str| GiftForm {
+            amount: Some(amount.into()),
+            other_amount: Some(other.into()),
             ..valid()
         };
         assert_eq!(
-            form.validate(AmountLimits::default()).unwrap().amount_cents,
-            100_000
-        );
-        let form = GiftForm {
-            amount: Some("other".into()),
-            other_amount: Some("12,5".into()),
-            ..valid()
-        };
-        assert_eq!(
-            form.validate(AmountLimits::default()).unwrap().amount_cents,
+            with("other", "12,5").validate(limits).unwrap().amount_cents,
             1_250
         );
+        assert_eq!(
+            with("", "1 000").validate(limits).unwrap().amount_cents,
+            100_000
+        );
+        assert_eq!(
+            with("3000", "").validate(limits).unwrap().amount_cents,
+            3_000
+        );
+        assert_eq!(
+            with("3000", "30,00").validate(limits).unwrap().amount_cents,
+            3_000
+        );
+        // 30 € ticked, 50 typed: which one? Never charge the wrong one.
+        let errors = with("3000", "50").validate(limits).unwrap_err();
+        let message = &errors["amount"];
+        assert!(message.contains("30"), "{message}");
+        assert!(message.contains("Autre montant"), "{message}");
+        assert!(with("other", "").validate(limits).is_err());
+        // Only the group of the chosen frequency counts.
+        let monthly = GiftForm {
+            frequency: Some("monthly".into()),
+            amount_once: Some("5000".into()),
+            amount_monthly: Some("2000".into()),
+            other_amount: Some(String::new()),
+            ..valid()
+        };
+        assert_eq!(monthly.validate(limits).unwrap().amount_cents, 2_000);
+        assert!(with("-3000", "").validate(limits).is_err());
+        assert!(with("abc", "").validate(limits).is_err());
     }
 
     #[test]
@@ -445,6 +521,17 @@ mod tests {
             gift.dedication,
             Some((DedicationKind::Honour, "Mamie Jeanne".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_dedication_name_without_a_kind_is_asked_about() {
+        let form = GiftForm {
+            dedication_kind: Some(String::new()),
+            dedication_name: Some("Mamie Jeanne".into()),
+            ..valid()
+        };
+        let errors = form.validate(AmountLimits::default()).unwrap_err();
+        assert!(errors["dedication_kind"].contains("En mémoire de"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! French tax reduction for gifts to charities (article 200 du CGI): what a gift really costs.
 
+use super::money::format_money;
+
 /// The rule an organisation falls under: usually 66 %; 75 % up to a yearly ceiling for
 /// organisations helping people in difficulty, the base rate beyond it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +43,60 @@ impl TaxReduction {
     }
 }
 
+impl TaxReduction {
+    /// The rule in a sentence, as donors read it (article 200: a *réduction* d'impôt, not a
+    /// deduction): « 66 % de votre don ouvre droit à une réduction d’impôt sur le revenu ».
+    pub fn describe(&self) -> String {
+        let rate = format!("{}\u{a0}%", self.rate_percent);
+        match self.ceiling_cents {
+            Some(ceiling) => format!(
+                "{rate} de votre don, jusqu’à {} de dons par an ({}\u{a0}% au-delà), ouvre droit \
+                 à une réduction d’impôt sur le revenu",
+                format_money(ceiling, "EUR"),
+                self.base_rate_percent
+            ),
+            None => {
+                format!("{rate} de votre don ouvre droit à une réduction d’impôt sur le revenu")
+            }
+        }
+    }
+
+    /// How the cost after reduction is introduced: the rate is named only when it is one.
+    pub fn cost_intro(&self) -> String {
+        match self.ceiling_cents {
+            Some(_) => "Après la réduction d’impôt, ce don ne vous coûtera que".to_owned(),
+            None => format!(
+                "Après la réduction d’impôt de {}\u{a0}%, ce don ne vous coûtera que",
+                self.rate_percent
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn says_reduction_not_deduction() {
+        let usual = TaxReduction::default();
+        assert_eq!(
+            usual.describe(),
+            "66\u{a0}% de votre don ouvre droit à une réduction d’impôt sur le revenu"
+        );
+        let capped = TaxReduction {
+            rate_percent: 75,
+            ceiling_cents: Some(100_000),
+            base_rate_percent: 66,
+        };
+        assert!(
+            capped
+                .describe()
+                .starts_with("75\u{a0}% de votre don, jusqu’à 1")
+        );
+        assert!(capped.describe().contains("(66\u{a0}% au-delà)"));
+        assert!(!capped.cost_intro().contains('%'));
+    }
 
     #[test]
     fn sixty_six_percent_by_default() {

@@ -1,10 +1,11 @@
 //! Giving: the donation form, the redirect to Stripe Checkout, and the thank-you page.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -15,27 +16,23 @@ use super::extract::{AppPath, AppQuery};
 use super::layout::Layout;
 use super::session::Visitor;
 use super::views::CampaignView;
+use crate::domain::amount::AmountLimits;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{COUNTRIES, GiftForm};
 use crate::domain::money::format_money;
 use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
+use crate::domain::tax::TaxReduction;
 use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest};
 use crate::store::campaigns::{self, Campaign};
 use crate::store::{donations, pledges};
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let limited = Router::new()
+pub fn router() -> Router<AppState> {
+    Router::new()
         .route("/campagnes/{slug}/don", get(form_page).post(submit))
-        .layer(super::rate_limit::checkouts(
-            state.config.checkout_rate_per_minute,
-            super::rate_limit::ClientIp {
-                trusted_proxies: state.config.trusted_proxies,
-            },
-        ));
-    Router::new().merge(limited).route("/merci", get(thanks))
+        .route("/merci", get(thanks))
 }
 
 /// One suggested amount as a radio button.
@@ -47,10 +44,13 @@ pub struct AmountChoice {
     pub checked: bool,
 }
 
-pub struct FrequencyTab {
-    pub value: &'static str,
-    pub label: &'static str,
+/// The suggestions of one frequency; the page shows the group of the frequency ticked.
+pub struct AmountGroup {
+    pub frequency: Frequency,
+    /// The frequency ticked when the page was made.
     pub current: bool,
+    pub amounts: Vec<AmountChoice>,
+    pub other_checked: bool,
 }
 
 #[derive(Template)]
@@ -59,17 +59,16 @@ struct DonateTemplate {
     layout: Layout,
     campaign: CampaignView,
     frequency: Frequency,
-    tabs: Vec<FrequencyTab>,
-    amounts: Vec<AmountChoice>,
-    other_checked: bool,
+    groups: Vec<AmountGroup>,
     form: FormValues,
     errors: BTreeMap<&'static str, String>,
     general_error: Option<String>,
     csrf_token: String,
     donate_js: String,
     countries: Vec<(&'static str, &'static str, bool)>,
-    tax_rate: i64,
+    tax: TaxReduction,
     cost_preview: Option<String>,
+    limits: AmountLimits,
     min_amount: String,
     max_amount: String,
 }
@@ -173,6 +172,8 @@ struct Submission {
 async fn submit(
     State(state): State<AppState>,
     AppPath(slug): AppPath<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     visitor: Visitor,
     form: std::result::Result<Form<Submission>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response> {
@@ -208,6 +209,30 @@ async fn submit(
             .await;
         }
     };
+    // Counted once the gift is valid: card testers start checkouts, donors fix typos.
+    if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!(
+            "Trop de tentatives de paiement depuis votre connexion en peu de temps. Vos \
+             informations sont conservées : merci de réessayer dans {minutes} minute{}.",
+            if minutes > 1 { "s" } else { "" }
+        );
+        let mut page = render_form(
+            &state,
+            &visitor,
+            &campaign,
+            &form,
+            BTreeMap::new(),
+            Some(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await?;
+        page.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(page);
+    }
     let now = dates::now();
     let pledge_id =
         pledges::insert(state.db.pool(), campaign.id, &campaign.currency, &gift, now).await?;
@@ -235,7 +260,7 @@ async fn submit(
         Ok(created) => created,
         Err(error) => {
             tracing::error!(%error, pledge_id, "checkout session could not be created");
-            let message = "Le service de paiement ne répond pas pour le moment. Vous n'avez pas été débité : merci de réessayer dans quelques instants.";
+            let message = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
             return render_form(
                 &state,
                 &visitor,
@@ -273,46 +298,47 @@ async fn render_form(
     let tax = state.config.tax_reduction;
     let frequency = form.frequency();
     let suggested = campaigns::suggested_amounts(state.db.pool(), campaign.id).await?;
-    let offered: Vec<i64> = suggested
-        .iter()
-        .filter(|a| a.frequency == frequency.as_str())
-        .map(|a| a.amount_cents)
-        .collect();
     let first_visit = errors.is_empty() && general_error.is_none();
-    let chosen = match &form.amount {
-        Some(amount) => amount.clone(),
-        // On a first visit the middle suggestion of three or more is ticked, as donors most
-        // often choose it; else the first.
-        None if first_visit => offered
-            .get(if offered.len() >= 3 { 1 } else { 0 })
-            .map(i64::to_string)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let other_filled = form
-        .other_amount
-        .as_deref()
-        .is_some_and(|a| !a.trim().is_empty());
-    let amounts: Vec<AmountChoice> = suggested
+    let groups: Vec<AmountGroup> = Frequency::ALL
         .iter()
-        .filter(|a| a.frequency == frequency.as_str())
-        .map(|a| AmountChoice {
-            value: a.amount_cents.to_string(),
-            amount: format_money(a.amount_cents, &campaign.currency),
-            label: a.label.clone(),
-            cost_after_tax: format_money(
-                tax.cost_after_reduction(a.amount_cents, frequency.instalments_per_year()),
-                &campaign.currency,
-            ),
-            checked: !other_filled && chosen == a.amount_cents.to_string(),
+        .map(|&f| {
+            let offered: Vec<_> = suggested
+                .iter()
+                .filter(|a| a.frequency == f.as_str())
+                .collect();
+            // Untouched, a group ticks its middle suggestion of three or more, the one
+            // donors most often choose; else the first. A form sent back with an error
+            // shows exactly what was sent.
+            let chosen = match form.ticked_for(f) {
+                Some(ticked) => ticked,
+                None if first_visit || f != frequency => offered
+                    .get(if offered.len() >= 3 { 1 } else { 0 })
+                    .map(|a| a.amount_cents.to_string())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            let amounts: Vec<AmountChoice> = offered
+                .iter()
+                .map(|a| AmountChoice {
+                    value: a.amount_cents.to_string(),
+                    amount: format_money(a.amount_cents, &campaign.currency),
+                    label: a.label.clone(),
+                    cost_after_tax: format_money(
+                        tax.cost_after_reduction(a.amount_cents, f.instalments_per_year()),
+                        &campaign.currency,
+                    ),
+                    checked: chosen == a.amount_cents.to_string(),
+                })
+                .collect();
+            AmountGroup {
+                frequency: f,
+                current: f == frequency,
+                other_checked: !amounts.iter().any(|a| a.checked),
+                amounts,
+            }
         })
         .collect();
-    let other_checked = other_filled || chosen == "other" || !amounts.iter().any(|a| a.checked);
-    let ticked = GiftForm {
-        amount: Some(chosen.clone()),
-        ..form.clone()
-    };
-    let cost_preview = ticked.chosen_amount(limits).map(|cents| {
+    let cost_preview = form.chosen_amount(limits).map(|cents| {
         format_money(
             tax.cost_after_reduction(cents, frequency.instalments_per_year()),
             &campaign.currency,
@@ -323,16 +349,7 @@ async fn render_form(
         layout: Layout::new(state, format!("Je donne — {}", campaign.title)),
         campaign: CampaignView::new(campaign, dates::now()),
         frequency,
-        tabs: Frequency::ALL
-            .iter()
-            .map(|f| FrequencyTab {
-                value: f.as_str(),
-                label: f.label(),
-                current: *f == frequency,
-            })
-            .collect(),
-        amounts,
-        other_checked,
+        groups,
         form: FormValues::from(form),
         errors,
         general_error,
@@ -342,8 +359,9 @@ async fn render_form(
             .iter()
             .map(|(code, name)| (*code, *name, *code == country))
             .collect(),
-        tax_rate: tax.rate_percent,
+        tax,
         cost_preview,
+        limits,
         min_amount: format_money(limits.min_cents, "EUR"),
         max_amount: format_money(limits.max_cents, "EUR"),
     };

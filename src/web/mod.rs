@@ -44,6 +44,8 @@ pub struct AppState {
     pub applier: Applier,
     /// The Stripe sandbox, mounted in demonstration mode only.
     pub sandbox: Option<Sandbox>,
+    /// Checkouts started per client address (card-testing protection).
+    pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
@@ -54,7 +56,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
     let with_sessions = session::add_layer(
-        donate::router(&state),
+        donate::router(),
         &state.config.database_url,
         state.db.backend(),
         secure,

@@ -1,18 +1,14 @@
-//! Rate limits per client IP address: starting checkouts is where card testers knock.
+//! Rate limits per client IP address: starting checkouts is where card testers knock. Only
+//! checkouts actually started count, so a donor correcting a typo is never held back.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request};
-use governor::middleware::NoOpMiddleware;
-use tower_governor::GovernorError;
-use tower_governor::GovernorLayer;
-use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::KeyExtractor;
-
-pub type IpRateLimit = GovernorLayer<ClientIp, NoOpMiddleware, axum::body::Body>;
+use axum::http::HeaderMap;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The donor's IP address. Without proxies (`trusted_proxies = 0`) it is the peer's. Behind
 /// `n` reverse proxies or load balancers of our own, each appends the address it saw to
@@ -24,7 +20,7 @@ pub struct ClientIp {
 }
 
 impl ClientIp {
-    fn address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    pub fn address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if self.trusted_proxies == 0 {
             return peer;
         }
@@ -40,45 +36,46 @@ impl ClientIp {
             .checked_sub(self.trusted_proxies)
             .and_then(|i| forwarded[i].parse().ok())
             // A request that did not come through the proxies: its own address.
-            .or(peer)
+            .unwrap_or(peer)
     }
 }
 
-impl KeyExtractor for ClientIp {
-    type Key = IpAddr;
-
-    fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, GovernorError> {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip());
-        self.address(peer, request.headers())
-            .ok_or(GovernorError::UnableToExtractKey)
-    }
+/// `per_minute` checkouts per IP address, refilled evenly over the minute.
+pub struct CheckoutLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    client_ip: ClientIp,
 }
 
-/// `per_minute` checkout attempts (POST) per IP address, refilled evenly over the minute;
-/// form views (GET) are not counted. Beyond that: 429 and our "Trop de tentatives" page.
-pub fn checkouts(per_minute: u32, client_ip: ClientIp) -> IpRateLimit {
-    let per_minute = per_minute.max(1);
-    let config = GovernorConfigBuilder::default()
-        .key_extractor(client_ip)
-        .period(Duration::from_secs(60) / per_minute)
-        .burst_size(per_minute)
-        .methods(vec![Method::POST])
-        .finish()
-        .expect("a rate limit with a non-zero period and burst");
-    let config = Arc::new(config);
-    let limiter = config.limiter().clone();
-    // Forget idle addresses now and then, so the table does not grow without end.
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            limiter.retain_recent();
-        }
-    });
-    GovernorLayer::new(config)
+impl CheckoutLimiter {
+    /// Needs a tokio runtime: a task forgets idle addresses now and then, so the table does
+    /// not grow without end.
+    pub fn new(per_minute: u32, client_ip: ClientIp) -> Arc<CheckoutLimiter> {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(CheckoutLimiter {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            client_ip,
+        });
+        let weak = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                let Some(limiter) = weak.upgrade() else {
+                    return;
+                };
+                limiter.limiter.retain_recent();
+            }
+        });
+        limiter
+    }
+
+    /// Counts one checkout for the client; `Err(wait)` when it started too many lately.
+    pub fn check(&self, peer: IpAddr, headers: &HeaderMap) -> Result<(), Duration> {
+        let client = self.client_ip.address(peer, headers);
+        self.limiter
+            .check_key(&client)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
 }
 
 #[cfg(test)]
@@ -95,8 +92,8 @@ mod tests {
 
     #[test]
     fn trusts_only_the_entries_our_proxies_added() {
-        let peer: Option<IpAddr> = Some("10.0.0.2".parse().unwrap());
-        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let direct = ClientIp { trusted_proxies: 0 };
         assert_eq!(direct.address(peer, &headers(&["203.0.113.9"])), peer);
 
@@ -118,5 +115,26 @@ mod tests {
             ip("203.0.113.9")
         );
         assert_eq!(two.address(peer, &headers(&["garbage, 10.0.0.1"])), peer);
+    }
+
+    #[tokio::test]
+    async fn counts_per_client() {
+        let limiter = CheckoutLimiter::new(2, ClientIp { trusted_proxies: 0 });
+        let (a, b) = (
+            "203.0.113.1".parse().unwrap(),
+            "203.0.113.2".parse().unwrap(),
+        );
+        let none = HeaderMap::new();
+        assert!(limiter.check(a, &none).is_ok());
+        assert!(limiter.check(a, &none).is_ok());
+        let wait = limiter.check(a, &none).unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(
+            limiter.check(b, &none).is_ok(),
+            "another donor is not held back"
+        );
     }
 }
