@@ -849,6 +849,10 @@ async fn the_dashboard_shows_the_clock_and_moves_it() {
         html.contains("invoice.paid") && html.contains("actif"),
         "{html}"
     );
+    assert!(
+        html.contains("<link rel=\"icon\" href=\"data:image/svg+xml,"),
+        "an inline icon, so browsers ask no /favicon.ico"
+    );
 
     let before = t.sandbox.now();
     let form = t
