@@ -20,7 +20,10 @@ struct DemoProject {
     description: &'static str,
     location: &'static str,
     cover_image: &'static str,
+    /// What one impact unit costs (one of the tiers) and what the home page counts in it.
     impact_unit: (i64, &'static str),
+    /// (cents, what it pays for): the one place an impact's figure and words are written;
+    /// the campaign page lists them and the donation form labels its amounts with them.
     tiers: &'static [(i64, &'static str)],
     campaign: DemoCampaign,
     news: &'static [(&'static str, &'static str, &'static str, i64)],
@@ -34,8 +37,9 @@ struct DemoCampaign {
     goal_euros: i64,
     started_days_ago: i64,
     ends_in_days: i64,
-    /// (frequency, euros, impact label)
-    amounts: &'static [(&'static str, i64, Option<&'static str>)],
+    /// (frequency, euros); an amount is labelled with the project's tier of that amount, if
+    /// any, so the form never gives an impact another figure than the campaign page.
+    amounts: &'static [(&'static str, i64)],
     /// How many demo gifts, and their typical sizes in euros.
     gifts: usize,
     gift_sizes: &'static [i64],
@@ -56,6 +60,7 @@ son éducateur de référence.",
         cover_image: "/static/img/peps.svg",
         impact_unit: (30_000, "enfants accompagnés pendant un an"),
         tiers: &[
+            (1_000, "un mois de transport vers les matchs pour un enfant"),
             (2_500, "un mois de sport encadré pour un enfant"),
             (
                 6_000,
@@ -81,20 +86,12 @@ transports vers les compétitions et stages pendant les vacances. Chaque don com
             started_days_ago: 40,
             ends_in_days: 45,
             amounts: &[
-                ("once", 30, Some("un mois de sport encadré pour un enfant")),
-                ("once", 60, Some("un équipement sportif complet")),
-                ("once", 150, Some("une semaine de stage sportif")),
-                (
-                    "monthly",
-                    10,
-                    Some("les transports vers les matchs d'un enfant"),
-                ),
-                (
-                    "monthly",
-                    25,
-                    Some("un mois de sport encadré pour un enfant"),
-                ),
-                ("yearly", 300, Some("une année de sport pour un enfant")),
+                ("once", 25),
+                ("once", 60),
+                ("once", 150),
+                ("monthly", 10),
+                ("monthly", 25),
+                ("yearly", 300),
             ],
             gifts: 64,
             gift_sizes: &[20, 30, 30, 50, 60, 100, 150, 25, 40, 300],
@@ -144,7 +141,7 @@ devant les autorités locales.",
         campaign: DemoCampaign {
             slug: "parlement-des-femmes-kara",
             title: "Le Parlement des femmes de Kara",
-            summary: "Formez 60 femmes élues qui protègent les enfants de leurs villages, dans la région de Kara au Togo.",
+            summary: "Formez 150 femmes élues qui protègent les enfants de leurs villages, dans la région de Kara au Togo.",
             story: "Dans la région de Kara, au nord du Togo, trop d'enfants quittent l'école trop tôt, travaillent \
 ou sont mariés avant l'âge. Les femmes des villages le voient, et veulent agir.\n\n\
 Le Parlement des femmes leur donne les moyens de le faire : des élues formées aux droits de l'enfant, \
@@ -156,28 +153,12 @@ des enfants soit entendue là où les décisions se prennent.",
             started_days_ago: 25,
             ends_in_days: 60,
             amounts: &[
-                ("once", 20, Some("le transport d'une élue vers une session")),
-                (
-                    "once",
-                    50,
-                    Some("une journée de formation aux droits de l'enfant"),
-                ),
-                (
-                    "once",
-                    120,
-                    Some("la formation complète d'une parlementaire"),
-                ),
-                ("monthly", 10, Some("le transport d'une élue chaque mois")),
-                (
-                    "monthly",
-                    20,
-                    Some("une journée de formation tous les trois mois"),
-                ),
-                (
-                    "yearly",
-                    120,
-                    Some("la formation complète d'une parlementaire"),
-                ),
+                ("once", 20),
+                ("once", 50),
+                ("once", 120),
+                ("monthly", 10),
+                ("monthly", 20),
+                ("yearly", 120),
             ],
             gifts: 38,
             gift_sizes: &[20, 20, 50, 50, 120, 35, 80, 200],
@@ -227,16 +208,12 @@ créent autour de chaque enfant un filet de sécurité fait de visages connus.",
             started_days_ago: 60,
             ends_in_days: 20,
             amounts: &[
-                (
-                    "once",
-                    30,
-                    Some("le livret de prévention pour dix familles"),
-                ),
-                ("once", 80, Some("la formation d'une personne relais")),
-                ("once", 250, Some("une réunion de quartier")),
-                ("monthly", 15, None),
-                ("monthly", 30, None),
-                ("yearly", 150, None),
+                ("once", 30),
+                ("once", 80),
+                ("once", 250),
+                ("monthly", 15),
+                ("monthly", 30),
+                ("yearly", 150),
             ],
             gifts: 27,
             gift_sizes: &[30, 50, 80, 40, 100, 25],
@@ -271,11 +248,8 @@ deux ans : soutien éducatif, accès aux droits, aide à l'insertion professionn
         impact_unit: (40_000, "familles accompagnées"),
         tiers: &[
             (3_500, "un mois de fournitures scolaires pour une fratrie"),
-            (9_000, "un mois d'accompagnement éducatif pour une famille"),
-            (
-                40_000,
-                "une année d'accompagnement complet pour une famille",
-            ),
+            (9_000, "un atelier budget pour dix parents"),
+            (40_000, "deux ans d'accompagnement complet pour une famille"),
         ],
         campaign: DemoCampaign {
             slug: "garder-les-familles-unies",
@@ -289,32 +263,12 @@ Les parents reprennent pied, les enfants restent à la maison.",
             started_days_ago: 10,
             ends_in_days: 80,
             amounts: &[
-                (
-                    "once",
-                    35,
-                    Some("un mois de fournitures scolaires pour une fratrie"),
-                ),
-                (
-                    "once",
-                    90,
-                    Some("un mois d'accompagnement éducatif pour une famille"),
-                ),
-                (
-                    "once",
-                    400,
-                    Some("une année d'accompagnement complet pour une famille"),
-                ),
-                ("monthly", 15, None),
-                (
-                    "monthly",
-                    35,
-                    Some("un mois de fournitures scolaires pour une fratrie"),
-                ),
-                (
-                    "yearly",
-                    400,
-                    Some("une année d'accompagnement complet pour une famille"),
-                ),
+                ("once", 35),
+                ("once", 90),
+                ("once", 400),
+                ("monthly", 15),
+                ("monthly", 35),
+                ("yearly", 400),
             ],
             gifts: 22,
             gift_sizes: &[35, 90, 50, 100, 400, 60],
@@ -337,6 +291,16 @@ leurs droits.",
         ],
     },
 ];
+
+impl DemoProject {
+    /// The words of the tier costing exactly `cents`, if there is one.
+    fn impact_of(&self, cents: i64) -> Option<&'static str> {
+        self.tiers
+            .iter()
+            .find(|(amount, _)| *amount == cents)
+            .map(|(_, label)| *label)
+    }
+}
 
 const FIRST_NAMES: &[&str] = &[
     "Marie", "Thomas", "Camille", "Lucas", "Léa", "Hugo", "Chloé", "Nathan", "Manon", "Louis",
@@ -444,7 +408,7 @@ async fn seed_project(
     .await?;
     counters::create_for_campaign(conn, campaign_id, now).await?;
 
-    for (position, (frequency, euros, label)) in c.amounts.iter().enumerate() {
+    for (position, (frequency, euros)) in c.amounts.iter().enumerate() {
         sqlx::query(
             "INSERT INTO suggested_amounts (campaign_id, frequency, amount_cents, label, position, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -452,7 +416,7 @@ async fn seed_project(
         .bind(campaign_id)
         .bind(*frequency)
         .bind(euros * 100)
-        .bind(*label)
+        .bind(project.impact_of(euros * 100))
         .bind(position as i64)
         .bind(now)
         .execute(&mut *conn)
@@ -534,4 +498,49 @@ fn ascii_lower(name: &str) -> String {
         })
         .filter(char::is_ascii_alphanumeric)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn each_impact_has_one_figure() {
+        for project in PROJECTS {
+            let amounts: BTreeSet<i64> = project.tiers.iter().map(|t| t.0).collect();
+            let labels: BTreeSet<&str> = project.tiers.iter().map(|t| t.1).collect();
+            assert_eq!(
+                amounts.len(),
+                project.tiers.len(),
+                "{}: an amount twice",
+                project.slug
+            );
+            assert_eq!(
+                labels.len(),
+                project.tiers.len(),
+                "{}: an impact twice",
+                project.slug
+            );
+            assert!(
+                project.impact_of(project.impact_unit.0).is_some(),
+                "{}: the home page's unit is one of the tiers",
+                project.slug
+            );
+        }
+    }
+
+    #[test]
+    fn every_one_off_suggestion_says_what_it_pays_for() {
+        for project in PROJECTS {
+            for (frequency, euros) in project.campaign.amounts {
+                assert!(
+                    *frequency != "once" || project.impact_of(euros * 100).is_some(),
+                    "{}: {euros} € once has no tier",
+                    project.slug
+                );
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::error::{ApiError, json_response};
 use super::form::Form;
+use super::payments::RefundRequest;
 use super::state::{self, IdempotentResponse, find};
 use super::{Sandbox, billing, checkout, objects, payments};
 
@@ -279,7 +280,9 @@ async fn create_refund(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    sandbox.write(&headers, "POST /refunds".into(), &body, payments::refund)
+    sandbox.write(&headers, "POST /refunds".into(), &body, |state, form| {
+        payments::refund(state, RefundRequest::parse(form)?)
+    })
 }
 
 async fn create_portal_session(

@@ -212,11 +212,11 @@ pub(crate) mod testing {
             let pi = super::state::find(&state.sessions, &card)
                 .and_then(|s| s.payment_intent.clone())
                 .expect("payment intent");
-            payments::refund(
-                &mut state,
-                &Form::parse(&format!("payment_intent={pi}&amount=250")),
-            )
-            .expect("refunded");
+            let request = payments::RefundRequest::parse(&Form::parse(&format!(
+                "payment_intent={pi}&amount=250"
+            )))
+            .expect("valid refund");
+            payments::refund(&mut state, request).expect("refunded");
             let sub = state.subscriptions[0].id.clone();
             let item = state.subscriptions[0].item_id.clone();
             let product = state.subscriptions[0].price.product.clone();

@@ -1,6 +1,7 @@
 //! The sandbox's own pages (French): hosted checkout, billing portal, dashboard, and the
 //! control endpoint that moves the clock. No script; every action is a plain form post.
-//! There is no CSRF token: these pages move no real money and exist only in demo mode.
+//! There is no CSRF token: these pages move no real money and exist only in demo mode (the
+//! dashboard's refund button included: it refunds only the sandbox's simulated payments).
 
 use askama::Template;
 use axum::Router;
@@ -13,20 +14,27 @@ use serde_json::json;
 use super::Sandbox;
 use super::billing::{self, Change};
 use super::checkout::{self, Choice, PayError};
+use super::error::ApiError;
 use super::form::Form;
-use super::state::{Delivery, Method, Mode, State as Records, Subscription, find};
+use super::payments::{self, ALREADY_REFUNDED, RefundRequest, RefundTarget};
+use super::state::{
+    Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
+};
 use crate::domain::dates::{DAY, french_date};
 use crate::domain::money::format_money;
 
 const STYLESHEET: &str = include_str!("../../static/sandbox.css");
 /// How many events the dashboard lists.
 const RECENT_EVENTS: usize = 50;
+/// How many payments the dashboard lists.
+const RECENT_PAYMENTS: usize = 50;
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
         .route("/", get(dashboard))
         .route("/assets/sandbox.css", get(stylesheet))
         .route("/control/advance", post(advance))
+        .route("/control/payments/{id}/refund", post(refund_payment))
         .route("/checkout/{id}", get(checkout_page).post(pay))
         .route("/portal/{id}", get(portal_page))
         .route(
@@ -167,11 +175,7 @@ impl SubscriptionView {
             id: sub.id.clone(),
             product_name: sub.price.product_name.clone(),
             amount: format_money(cents, &sub.price.currency),
-            amount_input: if cents % 100 == 0 {
-                (cents / 100).to_string()
-            } else {
-                format!("{},{:02}", cents / 100, cents % 100)
-            },
+            amount_input: euros_input(cents),
             interval: sub.price.interval.french(),
             status: match sub.status {
                 "active" if sub.paused => "suspendu",
@@ -307,6 +311,15 @@ fn portal_change(action: &str, form: &Form) -> Result<PortalChange, String> {
     }
 }
 
+/// Cents as a French form field shows euros: `15`, `12,50`.
+fn euros_input(cents: i64) -> String {
+    if cents % 100 == 0 {
+        (cents / 100).to_string()
+    } else {
+        format!("{},{:02}", cents / 100, cents % 100)
+    }
+}
+
 /// `15`, `12,50` or `12.5` euros → cents; positive only.
 fn parse_euros(text: &str) -> Option<i64> {
     let text = text.trim().replace(',', ".");
@@ -330,6 +343,88 @@ struct EventView {
     delivery: String,
 }
 
+/// A successful payment as the dashboard lists it, with what is left to refund.
+struct PaymentView {
+    id: String,
+    /// When its charge succeeded, by the sandbox clock.
+    created: i64,
+    paid_at: String,
+    amount: String,
+    email: String,
+    /// `Don ponctuel (Checkout)` or `Facture d'abonnement (…)`.
+    kind: String,
+    product_name: String,
+    /// The checkout session or invoice it paid.
+    reference: String,
+    refunded: Option<String>,
+    /// What remains to refund, formatted; `None` once everything is refunded.
+    refundable: Option<String>,
+    /// The same, as the refund field takes it (`12,50`).
+    refundable_input: String,
+}
+
+impl PaymentView {
+    /// `None` for a payment without a successful charge (pending SEPA, declined card).
+    fn new(records: &Records, intent: &PaymentIntent) -> Option<PaymentView> {
+        if intent.status != "succeeded" {
+            return None;
+        }
+        let charge = intent
+            .latest_charge
+            .as_deref()
+            .and_then(|id| find(&records.charges, id))
+            .filter(|c| c.status == "succeeded")?;
+        let invoice = records
+            .invoices
+            .iter()
+            .find(|i| i.payment_intent == intent.id);
+        let session = records
+            .sessions
+            .iter()
+            .find(|s| s.payment_intent.as_deref() == Some(intent.id.as_str()));
+        let (kind, product_name, reference) = match (invoice, session) {
+            (Some(invoice), _) => (
+                format!(
+                    "Facture d'abonnement ({})",
+                    if invoice.billing_reason == "subscription_create" {
+                        "premier paiement"
+                    } else {
+                        "renouvellement"
+                    }
+                ),
+                invoice.price.product_name.clone(),
+                invoice.id.clone(),
+            ),
+            (None, Some(session)) => (
+                "Don ponctuel (Checkout)".to_owned(),
+                session.product_name.clone(),
+                session.id.clone(),
+            ),
+            (None, None) => ("Paiement".to_owned(), String::new(), intent.id.clone()),
+        };
+        let refundable = charge.refundable();
+        Some(PaymentView {
+            id: intent.id.clone(),
+            created: charge.created,
+            paid_at: french_date_time(charge.created),
+            amount: format_money(charge.amount, &charge.currency),
+            email: intent
+                .customer
+                .as_deref()
+                .and_then(|id| find(&records.customers, id))
+                .and_then(|c| c.email.clone())
+                .unwrap_or_else(|| "—".to_owned()),
+            kind,
+            product_name,
+            reference,
+            refunded: (charge.amount_refunded > 0)
+                .then(|| format_money(charge.amount_refunded, &charge.currency)),
+            refundable: (refundable > 0).then(|| format_money(refundable, &charge.currency)),
+            refundable_input: euros_input(refundable),
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "sandbox/dashboard.html")]
 struct DashboardPage {
@@ -337,6 +432,9 @@ struct DashboardPage {
     mount: String,
     clock: String,
     subscriptions: Vec<SubscriptionView>,
+    payments: Vec<PaymentView>,
+    /// Why the last refund asked for was not made.
+    refund_error: Option<String>,
     events: Vec<EventView>,
 }
 
@@ -351,18 +449,27 @@ fn french_date_time(unix: i64) -> String {
     )
 }
 
-async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
-    let page = {
-        let records = sandbox.lock();
+impl DashboardPage {
+    fn new(mount: String, records: &Records, refund_error: Option<String>) -> DashboardPage {
+        let mut payments: Vec<PaymentView> = records
+            .payment_intents
+            .iter()
+            .filter_map(|intent| PaymentView::new(records, intent))
+            .collect();
+        // Newest first; the sort is stable, so payments of the same second keep their order.
+        payments.sort_by_key(|p| std::cmp::Reverse(p.created));
+        payments.truncate(RECENT_PAYMENTS);
         DashboardPage {
             title: "Tableau de bord",
-            mount: sandbox.mount_path(),
+            mount,
             clock: french_date_time(records.now()),
             subscriptions: records
                 .subscriptions
                 .iter()
                 .map(SubscriptionView::new)
                 .collect(),
+            payments,
+            refund_error,
             events: records
                 .events
                 .iter()
@@ -384,8 +491,88 @@ async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
                 })
                 .collect(),
         }
-    };
+    }
+}
+
+async fn dashboard(State(sandbox): State<Sandbox>) -> Response {
+    let page = DashboardPage::new(sandbox.mount_path(), &sandbox.lock(), None);
     render(StatusCode::OK, &page)
+}
+
+/// Where the dashboard's forms send the browser back to.
+fn back_to_dashboard(sandbox: &Sandbox) -> Response {
+    let mount = sandbox.mount_path();
+    Redirect::to(if mount.is_empty() { "/" } else { &mount }).into_response()
+}
+
+/// `POST /control/payments/{id}/refund` with an optional `amount` in euros (`12,50`); empty
+/// refunds everything that remains. Same domain call, hence same events, as `POST
+/// /v1/refunds`; a refused refund shows the dashboard again with the reason, nothing changed.
+async fn refund_payment(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let form = Form::parse(&body);
+    let typed = form
+        .get(&["amount"])
+        .map(str::trim)
+        .filter(|text| !text.is_empty());
+    let amount = match typed.map(parse_euros) {
+        None => Ok(None),
+        Some(Some(cents)) => Ok(Some(cents)),
+        Some(None) => Err(
+            "Indiquez un montant en euros, par exemple 15 ou 12,50, ou laissez le champ vide pour \
+             tout rembourser."
+                .to_owned(),
+        ),
+    };
+    let error = {
+        let mut records = sandbox.lock();
+        if find(&records.payment_intents, &id).is_none() {
+            return not_found();
+        }
+        let refunded = amount.and_then(|amount| {
+            let request = RefundRequest {
+                target: RefundTarget::PaymentIntent(id.clone()),
+                amount,
+                reason: None,
+                metadata: Metadata::new(),
+            };
+            payments::refund(&mut records, request)
+                .map_err(|error| refund_refused(&records, &id, amount, &error))
+        });
+        match refunded {
+            Ok(_) => return back_to_dashboard(&sandbox),
+            Err(error) => error,
+        }
+    };
+    let page = DashboardPage::new(sandbox.mount_path(), &sandbox.lock(), Some(error));
+    render(StatusCode::BAD_REQUEST, &page)
+}
+
+/// Why a refund was refused, in French, for whoever clicked on the dashboard.
+fn refund_refused(records: &Records, pi: &str, amount: Option<i64>, error: &ApiError) -> String {
+    let charge = find(&records.payment_intents, pi)
+        .and_then(|intent| intent.latest_charge.as_deref())
+        .and_then(|id| find(&records.charges, id));
+    if error.code == Some(ALREADY_REFUNDED) {
+        return "Ce paiement a déjà été entièrement remboursé : rien n'a été remboursé de plus."
+            .to_owned();
+    }
+    // The amount was read here, so an `amount` error can only mean it exceeds what remains.
+    if error.param.as_deref() == Some("amount")
+        && let (Some(amount), Some(charge)) = (amount, charge)
+    {
+        return format!(
+            "Le montant demandé ({}) dépasse ce qui reste à rembourser sur ce paiement ({}) : \
+             rien n'a été remboursé.",
+            format_money(amount, &charge.currency),
+            format_money(charge.refundable(), &charge.currency),
+        );
+    }
+    "Ce paiement ne peut pas être remboursé (il n'a pas abouti) : rien n'a été remboursé."
+        .to_owned()
 }
 
 /// `POST /control/advance` with `days` as a form (redirects to the dashboard) or as JSON
@@ -421,8 +608,7 @@ async fn advance(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
         )
             .into_response();
     }
-    let mount = sandbox.mount_path();
-    Redirect::to(if mount.is_empty() { "/" } else { &mount }).into_response()
+    back_to_dashboard(&sandbox)
 }
 
 #[cfg(test)]

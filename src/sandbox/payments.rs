@@ -19,6 +19,9 @@ pub enum Outcome {
     Failed,
 }
 
+/// Stripe's error code for a refund of a charge that has nothing left to refund.
+pub const ALREADY_REFUNDED: &str = "charge_already_refunded";
+
 const DECLINED: (&str, &str) = ("card_declined", "Your card was declined.");
 const SEPA_REJECTED: (&str, &str) = (
     "insufficient_funds",
@@ -113,29 +116,72 @@ pub fn retry_with_new_card(state: &mut State, pi: &str) {
     state.charges.push(charge);
 }
 
-/// `POST /v1/refunds`: refunds all or part of what remains of a payment's successful charge.
-pub fn refund(state: &mut State, form: &Form) -> Result<Value, ApiError> {
-    let charge_id = match (form.get(&["payment_intent"]), form.get(&["charge"])) {
-        (Some(pi), _) => {
+/// Which payment a refund is for: Stripe accepts either its PaymentIntent or its Charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundTarget {
+    PaymentIntent(String),
+    Charge(String),
+}
+
+/// A refund asked for through the API or from the dashboard.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub target: RefundTarget,
+    /// In cents; `None` refunds everything that remains.
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+    pub metadata: Metadata,
+}
+
+impl RefundRequest {
+    /// Reads `POST /v1/refunds`' form; every parameter is checked here, before any lookup.
+    pub fn parse(form: &Form) -> Result<RefundRequest, ApiError> {
+        let target = match (form.get(&["payment_intent"]), form.get(&["charge"])) {
+            (Some(pi), _) => RefundTarget::PaymentIntent(pi.to_owned()),
+            (None, Some(charge)) => RefundTarget::Charge(charge.to_owned()),
+            (None, None) => return Err(ApiError::missing("payment_intent")),
+        };
+        let reason = form.get(&["reason"]).map(str::to_owned);
+        if let Some(reason) = &reason
+            && !["duplicate", "fraudulent", "requested_by_customer"].contains(&reason.as_str())
+        {
+            return Err(ApiError::invalid(
+                "reason",
+                format!("Invalid reason: {reason}"),
+            ));
+        }
+        let amount = form
+            .get(&["amount"])
+            .map(|text| {
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|a| *a > 0)
+                    .ok_or_else(|| ApiError::invalid("amount", "Invalid positive integer"))
+            })
+            .transpose()?;
+        Ok(RefundRequest {
+            target,
+            amount,
+            reason,
+            metadata: form.map(&["metadata"]),
+        })
+    }
+}
+
+/// Refunds all or part of what remains of a payment's successful charge, and emits
+/// `charge.refunded` then `refund.created`. `POST /v1/refunds` and the dashboard's refund
+/// button both come here, so both produce the same events; on error nothing changes.
+pub fn refund(state: &mut State, request: RefundRequest) -> Result<Value, ApiError> {
+    let charge_id = match &request.target {
+        RefundTarget::PaymentIntent(pi) => {
             let intent = find(&state.payment_intents, pi)
                 .ok_or_else(|| ApiError::no_such("payment_intent", pi))?;
             intent.latest_charge.clone().ok_or_else(|| {
                 ApiError::state(format!("PaymentIntent {pi} has no charge to refund."))
             })?
         }
-        (None, Some(charge)) => charge.to_owned(),
-        (None, None) => return Err(ApiError::missing("payment_intent")),
+        RefundTarget::Charge(charge) => charge.clone(),
     };
-    let reason = form.get(&["reason"]).map(str::to_owned);
-    if let Some(reason) = &reason
-        && !["duplicate", "fraudulent", "requested_by_customer"].contains(&reason.as_str())
-    {
-        return Err(ApiError::invalid(
-            "reason",
-            format!("Invalid reason: {reason}"),
-        ));
-    }
-    let metadata = form.map(&["metadata"]);
     let now = state.now();
     let charge = find_mut(&mut state.charges, &charge_id)
         .ok_or_else(|| ApiError::no_such("charge", &charge_id))?;
@@ -144,21 +190,14 @@ pub fn refund(state: &mut State, form: &Form) -> Result<Value, ApiError> {
             "Charge {charge_id} has not succeeded, so it cannot be refunded."
         )));
     }
-    let remaining = charge.amount - charge.amount_refunded;
-    let amount = match form.get(&["amount"]) {
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|a| *a > 0)
-            .ok_or_else(|| ApiError::invalid("amount", "Invalid positive integer"))?,
-        None => remaining,
-    };
+    let remaining = charge.refundable();
     if remaining == 0 {
         return Err(ApiError {
-            code: Some("charge_already_refunded"),
+            code: Some(ALREADY_REFUNDED),
             ..ApiError::state(format!("Charge {charge_id} has already been refunded."))
         });
     }
+    let amount = request.amount.unwrap_or(remaining);
     if amount > remaining {
         return Err(ApiError::invalid(
             "amount",
@@ -179,8 +218,8 @@ pub fn refund(state: &mut State, form: &Form) -> Result<Value, ApiError> {
         currency: charge.currency.clone(),
         charge: charge.id.clone(),
         payment_intent: charge.payment_intent.clone(),
-        reason,
-        metadata,
+        reason: request.reason,
+        metadata: request.metadata,
     };
     let charge = charge.clone();
     state.refunds.push(refund.clone());
@@ -212,5 +251,34 @@ fn failure(outcome: Outcome, method: Method) -> Option<(&'static str, &'static s
         (Outcome::Failed, true) => Some(SEPA_REJECTED),
         (Outcome::Failed, false) => Some(DECLINED),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<RefundRequest, ApiError> {
+        RefundRequest::parse(&Form::parse(body))
+    }
+
+    #[test]
+    fn a_refund_request_names_its_payment_and_a_positive_amount() {
+        let request = parse("charge=ch_1&amount=250&metadata[k]=v").expect("valid");
+        assert_eq!(request.target, RefundTarget::Charge("ch_1".into()));
+        assert_eq!(request.amount, Some(250));
+        assert_eq!(request.metadata.get("k").map(String::as_str), Some("v"));
+        let everything = parse("payment_intent=pi_1&charge=ch_1").expect("valid");
+        assert_eq!(
+            everything.target,
+            RefundTarget::PaymentIntent("pi_1".into())
+        );
+        assert_eq!(everything.amount, None);
+
+        let param = |body: &str| parse(body).err().and_then(|e| e.param);
+        assert_eq!(param("amount=5").as_deref(), Some("payment_intent"));
+        assert_eq!(param("charge=ch_1&amount=0").as_deref(), Some("amount"));
+        assert_eq!(param("charge=ch_1&amount=12.5").as_deref(), Some("amount"));
+        assert_eq!(param("charge=ch_1&reason=bored").as_deref(), Some("reason"));
     }
 }

@@ -210,6 +210,11 @@ impl Charge {
     pub fn refunded(&self) -> bool {
         self.amount_refunded >= self.amount
     }
+
+    /// What can still be refunded, in cents.
+    pub fn refundable(&self) -> i64 {
+        self.amount - self.amount_refunded
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -849,6 +849,10 @@ async fn the_dashboard_shows_the_clock_and_moves_it() {
         html.contains("invoice.paid") && html.contains("actif"),
         "{html}"
     );
+    assert!(
+        html.contains("<link rel=\"icon\" href=\"data:image/svg+xml,"),
+        "an inline icon, so browsers ask no /favicon.ico"
+    );
 
     let before = t.sandbox.now();
     let form = t
@@ -881,4 +885,174 @@ async fn the_dashboard_shows_the_clock_and_moves_it() {
         .await
         .unwrap();
     assert_eq!(css.status(), StatusCode::OK);
+}
+
+/// A page's HTML with askama's escaped apostrophes put back, so French text reads as written.
+async fn page_text(response: reqwest::Response) -> String {
+    response.text().await.unwrap().replace("&#39;", "'")
+}
+
+impl TestSandbox {
+    async fn dashboard(&self) -> String {
+        let response = self
+            .http
+            .get(format!("{}/sandbox", self.origin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        page_text(response).await
+    }
+
+    /// Fills the refund field of a payment's row on the dashboard and clicks "Rembourser".
+    async fn refund_on_dashboard(&self, payment_intent: &str, amount: &str) -> reqwest::Response {
+        self.http
+            .post(format!(
+                "{}/sandbox/control/payments/{payment_intent}/refund",
+                self.origin
+            ))
+            .form(&[("amount", amount)])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Pays a one-off gift by card; returns its PaymentIntent's id.
+async fn paid_gift(t: &TestSandbox, amount: i64) -> String {
+    let before = t.received().await.len();
+    paid_session(t, amount, false, "card").await;
+    let completed = t.received_after(before).await;
+    completed[0]["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_paid_gifts_with_their_refund_form() {
+    let t = spawn().await;
+    let one_off = paid_gift(&t, 123_450).await;
+    paid_session(&t, 1500, true, "card").await;
+    paid_session(&t, 2000, false, "sepa").await;
+
+    let html = t.dashboard().await;
+    assert!(
+        html.contains("<h2 id=\"paiements\">Paiements</h2>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("1\u{202f}234,50\u{a0}€"),
+        "French amount: {html}"
+    );
+    assert!(html.contains("marie@example.fr"));
+    assert!(html.contains("Don ponctuel (Checkout)"));
+    assert!(html.contains("Facture d'abonnement (premier paiement)"));
+    assert!(html.contains(&format!(
+        "action=\"/sandbox/control/payments/{one_off}/refund\""
+    )));
+    assert_eq!(
+        html.matches(">Rembourser</button>").count(),
+        2,
+        "the pending SEPA debit cannot be refunded yet"
+    );
+    assert!(html.contains("placeholder=\"1234,50\""));
+}
+
+#[tokio::test]
+async fn refunds_from_the_dashboard_emit_the_same_events_as_the_api() {
+    let t = spawn().await;
+    let pi = paid_gift(&t, 3000).await;
+
+    let partial = t.refund_on_dashboard(&pi, "12,50").await;
+    assert_eq!(partial.status(), StatusCode::SEE_OTHER);
+    assert_eq!(partial.headers()["location"], "/sandbox");
+    let html = t.dashboard().await;
+    assert!(html.contains("12,50\u{a0}€"), "already refunded: {html}");
+    assert!(
+        html.contains("placeholder=\"17,50\""),
+        "what remains: {html}"
+    );
+
+    let rest = t.refund_on_dashboard(&pi, "").await;
+    assert_eq!(rest.status(), StatusCode::SEE_OTHER);
+    let events = t.received_after(1).await;
+    assert_eq!(
+        types(&events),
+        [
+            "charge.refunded",
+            "refund.created",
+            "charge.refunded",
+            "refund.created"
+        ]
+    );
+    let first = &events[0]["data"]["object"];
+    assert_eq!(first["payment_intent"], pi.as_str());
+    assert_eq!(first["amount_refunded"], 1250);
+    assert_eq!(first["refunded"], false);
+    assert_eq!(first["metadata"]["donation_id"], "42");
+    assert_eq!(
+        events[0]["data"]["previous_attributes"]["amount_refunded"],
+        0
+    );
+    assert_eq!(events[1]["data"]["object"]["amount"], 1250);
+    assert_eq!(events[2]["data"]["object"]["amount_refunded"], 3000);
+    assert_eq!(events[2]["data"]["object"]["refunded"], true);
+    assert_eq!(events[3]["data"]["object"]["amount"], 1750);
+    assert_eq!(t.receiver.rejected.load(Ordering::SeqCst), 0);
+
+    let html = t.dashboard().await;
+    assert!(html.contains("Remboursé intégralement"), "{html}");
+    assert_eq!(html.matches(">Rembourser</button>").count(), 0);
+    let again = t.refund_on_dashboard(&pi, "").await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        page_text(again)
+            .await
+            .contains("Ce paiement a déjà été entièrement remboursé")
+    );
+    assert_eq!(t.received().await.len(), 5, "nothing more was emitted");
+}
+
+#[tokio::test]
+async fn an_over_refund_on_the_dashboard_is_refused_in_french_and_changes_nothing() {
+    let t = spawn().await;
+    let pi = paid_gift(&t, 3000).await;
+    assert_eq!(
+        t.refund_on_dashboard(&pi, "10").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let emitted = t.received().await.len();
+
+    let over = t.refund_on_dashboard(&pi, "20,01").await;
+    assert_eq!(over.status(), StatusCode::BAD_REQUEST);
+    let html = page_text(over).await;
+    assert!(
+        html.contains(
+            "Le montant demandé (20,01\u{a0}€) dépasse ce qui reste à rembourser sur ce \
+             paiement (20\u{a0}€) : rien n'a été remboursé."
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("placeholder=\"20\""),
+        "the dashboard, unchanged"
+    );
+
+    let unreadable = t.refund_on_dashboard(&pi, "dix euros").await;
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        page_text(unreadable)
+            .await
+            .contains("Indiquez un montant en euros")
+    );
+    assert_eq!(
+        t.refund_on_dashboard("pi_unknown", "").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    assert_eq!(t.received().await.len(), emitted, "nothing emitted");
+    assert_eq!(t.sandbox.events().len(), emitted);
+    let html = t.dashboard().await;
+    assert!(html.contains("placeholder=\"20\""), "still 20 € to refund");
 }
