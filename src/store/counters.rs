@@ -240,12 +240,14 @@ pub struct RecountReport {
 /// in one write transaction so that no donation lands between the count and the repair.
 /// SQLite's write lock gives that; PostgreSQL's transactions run side by side, so the
 /// counters are locked first: webhooks already moving them finish (their donations are then
-/// in the count), later ones wait for the repair. In the order [`POSTGRES_APPLY`] takes them
-/// (its main table, then the one of its CTE), or the two would deadlock.
+/// in the count), later ones wait for the repair. Every change writes the organisation's
+/// counters, so that one table is enough; locking both would deadlock, as PostgreSQL takes
+/// the tables of [`POSTGRES_APPLY`] in an order that differs between its first and later
+/// (prepared) runs.
 pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
     let mut tx = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
-        sqlx::query("LOCK TABLE organisation_counters, campaign_counters IN EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE organisation_counters IN EXCLUSIVE MODE")
             .execute(&mut *tx)
             .await?;
     }
