@@ -179,6 +179,19 @@ async fn select(
     .await
 }
 
+/// How many instalments of a recurring pledge were received (paid, even if refunded since).
+pub async fn count_received_of_pledge(
+    conn: &mut AnyConnection,
+    pledge_id: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM donations WHERE pledge_id = $1 AND status IN ('paid', 'refunded')",
+    )
+    .bind(pledge_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Fills in the payment intent of a donation recorded before it was known.
 pub async fn set_payment_intent(
     conn: &mut AnyConnection,

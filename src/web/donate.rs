@@ -377,7 +377,13 @@ async fn render_form(
 #[derive(Debug, Deserialize)]
 struct ThanksQuery {
     session_id: Option<String>,
+    /// How many times the page has refreshed itself while waiting for the confirmation.
+    essai: Option<u32>,
 }
+
+/// The "confirming" page refreshes itself every 4 s for about a minute, then stops (a screen
+/// reader starts the page again at each refresh) and says the confirmation will come by email.
+const MAX_REFRESHES: u32 = 15;
 
 /// Where the gift stands, as the thank-you page says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +394,8 @@ pub enum GiftState {
     /// A SEPA debit, settled in a few days.
     SepaPending,
     Failed,
+    /// Paid, then given back in full.
+    Refunded,
     /// The donor came back without paying.
     NotPaid,
 }
@@ -399,13 +407,18 @@ struct ThanksTemplate {
     state: GiftState,
     first_name: String,
     amount: String,
-    per: &'static str,
+    per: String,
     cost_after_tax: String,
     impact: Option<String>,
     campaign_title: String,
     campaign_slug: String,
+    session_id: String,
+    /// The checkout to go back to, while it is still open.
     checkout_url: Option<String>,
-    tax_rate: i64,
+    /// The form again, with the entries kept.
+    retry_url: String,
+    refresh_url: Option<String>,
+    cost_intro: String,
 }
 
 async fn thanks(
@@ -430,7 +443,10 @@ async fn thanks(
         .await?
         .ok_or(AppError::NotFound)?;
     let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
-    let gift_state = gift_state(&state, &pledge, &session_id).await?;
+    let (gift_state, checkout_open) = gift_state(&state, &pledge, &session_id).await?;
+    let refreshes = query.essai.unwrap_or(0);
+    let refresh_url = (gift_state == GiftState::Confirming && refreshes < MAX_REFRESHES)
+        .then(|| format!("/merci?session_id={session_id}&essai={}", refreshes + 1));
     let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
     let impact = tiers
         .iter()
@@ -443,7 +459,11 @@ async fn thanks(
         state: gift_state,
         first_name: pledge.donor.first_name.clone(),
         amount: format_money(pledge.amount_cents, &pledge.currency),
-        per: frequency.per(),
+        // With its leading space, so that a one-off gift reads "17 €." and not "17 € .".
+        per: match frequency.per() {
+            "" => String::new(),
+            per => format!(" {per}"),
+        },
         cost_after_tax: format_money(
             tax.cost_after_reduction(pledge.amount_cents, frequency.instalments_per_year()),
             &pledge.currency,
@@ -451,8 +471,15 @@ async fn thanks(
         impact,
         campaign_title: campaign.title.clone(),
         campaign_slug: campaign.slug.clone(),
-        checkout_url: pledge.checkout_url.clone(),
-        tax_rate: tax.rate_percent,
+        checkout_url: pledge.checkout_url.clone().filter(|_| checkout_open),
+        retry_url: format!(
+            "/campagnes/{}/don?frequence={}&reprendre=1",
+            campaign.slug,
+            frequency.as_str()
+        ),
+        refresh_url,
+        cost_intro: tax.cost_intro(),
+        session_id,
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
@@ -461,47 +488,44 @@ async fn thanks(
         .into_response())
 }
 
-/// Our ledger first (the webhook's word is final); Stripe's view of the session otherwise.
+/// Where the gift stands, and whether its checkout can still be resumed: the ledger first
+/// (the webhook's word), then Stripe's view of the session while the webhook is on its way.
 async fn gift_state(
     state: &AppState,
     pledge: &pledges::Pledge,
     session_id: &str,
-) -> Result<GiftState> {
+) -> Result<(GiftState, bool)> {
     let mut conn = state.db.pool().acquire().await?;
     if pledge.frequency == "once" {
         let by = donations::StripeRef::CheckoutSession(session_id);
         if let Some(donation) = donations::find(&mut conn, by).await? {
-            return Ok(match donation.status.as_str() {
-                "pending" => GiftState::SepaPending,
-                "failed" => GiftState::Failed,
-                _ => GiftState::Confirmed,
-            });
+            return Ok((
+                match donation.status.as_str() {
+                    "pending" => GiftState::SepaPending,
+                    "failed" => GiftState::Failed,
+                    "refunded" => GiftState::Refunded,
+                    _ => GiftState::Confirmed,
+                },
+                false,
+            ));
         }
-    } else {
-        let paid: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM donations WHERE pledge_id = $1 AND status IN ('paid', 'refunded')",
-        )
-        .bind(pledge.id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if paid > 0 {
-            return Ok(GiftState::Confirmed);
-        }
+    } else if donations::count_received_of_pledge(&mut conn, pledge.id).await? > 0 {
+        return Ok((GiftState::Confirmed, false));
     }
     if pledge.status == "failed" {
-        return Ok(GiftState::Failed);
+        return Ok((GiftState::Failed, false));
     }
     drop(conn);
     Ok(
         match checkout::session_status(&state.payments, session_id).await {
             Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
-                GiftState::SepaPending
+                (GiftState::SepaPending, false)
             }
-            Ok(s) if s.status == "complete" => GiftState::Confirming,
-            Ok(_) => GiftState::NotPaid,
+            Ok(s) if s.status == "complete" => (GiftState::Confirming, false),
+            Ok(s) => (GiftState::NotPaid, s.status == "open"),
             Err(error) => {
                 tracing::warn!(%error, "checkout session status unavailable");
-                GiftState::Confirming
+                (GiftState::Confirming, false)
             }
         },
     )

@@ -75,6 +75,10 @@ struct CampaignTemplate {
     tiers: Vec<ImpactTierView>,
     supporters: Vec<SupporterView>,
     news: Vec<NewsView>,
+    /// The tax rule in a sentence, from the configuration.
+    tax_rule: String,
+    /// « un don de 50 € ne vous coûte que 17 € », computed with the same rule.
+    tax_example: String,
 }
 
 async fn campaign_page(
@@ -102,9 +106,24 @@ async fn campaign_page(
         supporters: supporters.iter().map(SupporterView::new).collect(),
         news: news.iter().map(NewsView::new).collect(),
         campaign: CampaignView::new(&campaign, now),
+        tax_rule: state.config.tax_reduction.describe(),
+        tax_example: format!(
+            "un don de {} ne vous coûte que {}",
+            format_money(EXAMPLE_GIFT, &campaign.currency),
+            format_money(
+                state
+                    .config
+                    .tax_reduction
+                    .cost_after_reduction(EXAMPLE_GIFT, 1),
+                &campaign.currency
+            )
+        ),
     };
     Ok(Html(template.render()?))
 }
+
+/// The gift the campaign page takes as its example of the tax reduction: 50 €.
+const EXAMPLE_GIFT: i64 = 5_000;
 
 #[derive(Template)]
 #[template(path = "project.html")]

@@ -9,6 +9,7 @@ mod api;
 mod counters;
 mod donation_input;
 mod donations;
+mod donor_pages;
 mod event_order;
 mod pages;
 mod platform;

@@ -1,0 +1,218 @@
+//! What donors read and choose on the form and the thank-you page: the amount charged is the
+//! one ticked, entries survive every detour, and every state of a gift says where it stands.
+
+use obole::domain::tax::TaxReduction;
+
+use crate::helpers::{
+    Backend, Content, TestApp, TestDatabase, plain, spawn_app, spawn_with, test_config,
+};
+
+dual_backend_tests!(
+    a_suggestion_ticked_beside_a_typed_amount_is_asked_about,
+    the_frequency_and_its_suggestions_are_chosen_in_the_form,
+    the_confirming_page_stops_refreshing_after_a_minute,
+    a_refunded_gift_says_so_on_the_thank_you_page,
+    a_failed_or_abandoned_gift_leads_back_to_the_filled_form,
+    the_tax_wording_follows_the_configuration,
+);
+
+const SLUG: &str = "le-sport-pour-grandir";
+
+/// The amount of the last pledge started, in cents.
+async fn last_pledge_amount(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT amount_cents FROM pledges ORDER BY id DESC LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn a_suggestion_ticked_beside_a_typed_amount_is_asked_about(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let pledges = app.count("SELECT COUNT(*) FROM pledges").await;
+    // 30 € ticked, 50 typed earlier (a browser without JavaScript cannot clear it).
+    let conflict = app
+        .submit_gift(SLUG, &[("amount", "3000"), ("other_amount", "50")])
+        .await;
+    assert_eq!(conflict.status(), 422);
+    let html = plain(&conflict.text().await.unwrap());
+    assert!(html.contains("Autre montant"), "{html}");
+    assert!(html.contains("value=\"50\""), "the typed amount is kept");
+    assert_eq!(app.count("SELECT COUNT(*) FROM pledges").await, pledges);
+
+    // The free amount counts once « Autre montant » is ticked; the suggestion when it is.
+    let free = [("amount", "other"), ("other_amount", "50")];
+    assert_eq!(app.submit_gift(SLUG, &free).await.status(), 303);
+    assert_eq!(last_pledge_amount(&app).await, 5_000);
+    let suggested = [("amount", "3000"), ("other_amount", "")];
+    assert_eq!(app.submit_gift(SLUG, &suggested).await.status(), 303);
+    assert_eq!(last_pledge_amount(&app).await, 3_000);
+}
+
+async fn the_frequency_and_its_suggestions_are_chosen_in_the_form(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let form = app
+        .page(&format!("/campagnes/{SLUG}/don?frequence=monthly"))
+        .await;
+    for frequency in ["once", "monthly", "yearly"] {
+        assert!(
+            form.contains(&format!("name=\"amount_{frequency}\"")),
+            "the {frequency} suggestions are on the page"
+        );
+    }
+    assert!(form.contains("name=\"frequency\" value=\"monthly\""));
+    assert!(
+        form.contains(" checked>\n          Chaque mois"),
+        "monthly is ticked"
+    );
+
+    // Ticking « Chaque mois » counts the monthly group, whatever the others hold.
+    let monthly = [
+        ("frequency", "monthly"),
+        ("amount", ""),
+        ("amount_once", "5000"),
+        ("amount_monthly", "1500"),
+        ("other_amount", ""),
+    ];
+    assert_eq!(app.submit_gift(SLUG, &monthly).await.status(), 303);
+    assert_eq!(last_pledge_amount(&app).await, 1_500);
+    let frequency: String =
+        sqlx::query_scalar("SELECT frequency FROM pledges ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(frequency, "monthly");
+}
+
+/// The Checkout Session of a gift paid in the sandbox whose webhooks were not delivered.
+async fn paid_without_webhooks(app: &TestApp, fields: &[(&str, &str)]) -> String {
+    app.sandbox().set_auto_deliver(false);
+    let (session_id, paid) = app.give(SLUG, fields, "card").await;
+    assert_eq!(paid.status(), 303);
+    session_id
+}
+
+async fn the_confirming_page_stops_refreshing_after_a_minute(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let session_id = paid_without_webhooks(&app, &[]).await;
+    let first = app.page(&format!("/merci?session_id={session_id}")).await;
+    assert!(
+        first.contains(&format!(
+            "content=\"4; url=/merci?session_id={session_id}&#38;essai=1\""
+        )),
+        "{first}"
+    );
+    let last = app
+        .page(&format!("/merci?session_id={session_id}&essai=15"))
+        .await;
+    assert!(!last.contains("http-equiv=\"refresh\""), "{last}");
+    assert!(plain(&last).contains("elle vous sera envoyée par e-mail"));
+}
+
+async fn a_refunded_gift_says_so_on_the_thank_you_page(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let (session_id, _) = app
+        .give(SLUG, &[("email", "rendu@example.org")], "card")
+        .await;
+    app.settle_webhooks().await;
+    let payment_intent: String = sqlx::query_scalar(
+        "SELECT stripe_payment_intent_id FROM donations WHERE stripe_checkout_session_id = $1",
+    )
+    .bind(&session_id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let refunded = app
+        .client
+        .post(app.url("/sandbox/stripe/v1/refunds"))
+        .bearer_auth("sk_test_obole_sandbox")
+        .form(&[("payment_intent", payment_intent.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refunded.status(), 200);
+    app.settle_webhooks().await;
+    let thanks = plain(&app.page(&format!("/merci?session_id={session_id}")).await);
+    assert!(thanks.contains("Don remboursé"), "{thanks}");
+    assert!(!thanks.contains("Don confirmé"));
+    assert!(!thanks.contains("reçu fiscal vous sera envoyé"));
+}
+
+/// The link of the page's main button.
+fn button_link(html: &str) -> String {
+    html.split("<a class=\"button\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a button")
+        .replace("&#38;", "&")
+}
+
+async fn a_failed_or_abandoned_gift_leads_back_to_the_filled_form(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let fields = [("first_name", "Ysaline"), ("email", "ysaline@example.org")];
+
+    // A SEPA debit the bank rejected: « Réessayer » opens the form as it was.
+    let (session_id, _) = app.give(SLUG, &fields, "sepa_fails").await;
+    app.settle_webhooks().await;
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    let failed = app.page(&format!("/merci?session_id={session_id}")).await;
+    let retry = button_link(&failed);
+    assert!(retry.contains("reprendre=1"), "{retry}");
+    assert!(app.page(&retry).await.contains("value=\"Ysaline\""));
+
+    // A checkout left until it expired: no dead link to it, the form instead.
+    let submitted = app.submit_gift(SLUG, &fields).await;
+    let checkout = submitted.headers()["location"].to_str().unwrap().to_owned();
+    let session_id = checkout.rsplit('/').next().unwrap().to_owned();
+    let open = app.page(&format!("/merci?session_id={session_id}")).await;
+    assert_eq!(
+        button_link(&open),
+        checkout,
+        "while open, back to the checkout"
+    );
+    app.sandbox().advance_clock(2 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    let expired = app.page(&format!("/merci?session_id={session_id}")).await;
+    let resume = button_link(&expired);
+    assert!(
+        resume.starts_with(&format!("/campagnes/{SLUG}/don")),
+        "{resume}"
+    );
+    assert!(app.page(&resume).await.contains("value=\"Ysaline\""));
+}
+
+async fn the_tax_wording_follows_the_configuration(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Demo);
+    config.tax_reduction = TaxReduction {
+        rate_percent: 75,
+        ceiling_cents: Some(100_000),
+        base_rate_percent: 66,
+    };
+    let app = spawn_with(database, config).await;
+    let campaign = plain(&app.page(&format!("/campagnes/{SLUG}")).await);
+    assert!(
+        campaign.contains("75 % de votre don, jusqu’à 1 000 €"),
+        "{campaign}"
+    );
+    assert!(campaign.contains("un don de 50 € ne vous coûte que 12,50 €"));
+    assert!(!campaign.contains("déductible"));
+
+    // 2 000 € once: 75 % of 1 000 € and 66 % of the rest, as the live preview computes too.
+    let form = app
+        .submit_gift(
+            SLUG,
+            &[
+                ("amount", "other"),
+                ("other_amount", "2000"),
+                ("email", "x"),
+            ],
+        )
+        .await;
+    let html = plain(&form.text().await.unwrap());
+    assert!(
+        html.contains("ne vous coûtera que <strong>590 €</strong>."),
+        "{html}"
+    );
+    assert!(html.contains("data-tax-ceiling=\"100000\""));
+}
