@@ -58,20 +58,41 @@ impl Default for AmountLimits {
 /// Longest input considered; anything longer is not an amount anyone typed.
 const MAX_INPUT_LEN: usize = 20;
 
-/// Parses euros as typed into cents, then checks the limits.
+/// Parses euros as typed into cents, then checks the limits. A negative amount is below the
+/// minimum and a run of digits too long to count is above the maximum: the message then says
+/// what would be accepted, not just "not a number".
 pub fn parse_amount(raw: &str, limits: AmountLimits) -> Result<i64, AmountError> {
-    let cents = parse_cents(raw)?;
+    let below = AmountError::BelowMinimum {
+        min_cents: limits.min_cents,
+    };
+    let above = AmountError::AboveMaximum {
+        max_cents: limits.max_cents,
+    };
+    let cents = match parse_cents(raw) {
+        Ok(cents) => cents,
+        Err(AmountError::NotANumber) => {
+            let trimmed = raw.trim();
+            return Err(match trimmed.strip_prefix('-') {
+                Some(rest) if parse_cents(rest).is_ok() => below,
+                _ if is_long_run_of_digits(trimmed) => above,
+                _ => AmountError::NotANumber,
+            });
+        }
+        Err(other) => return Err(other),
+    };
     if cents < limits.min_cents {
-        return Err(AmountError::BelowMinimum {
-            min_cents: limits.min_cents,
-        });
+        return Err(below);
     }
     if cents > limits.max_cents {
-        return Err(AmountError::AboveMaximum {
-            max_cents: limits.max_cents,
-        });
+        return Err(above);
     }
     Ok(cents)
+}
+
+/// Only digits (and spaces), more than any amount: "99999999999999999999".
+fn is_long_run_of_digits(text: &str) -> bool {
+    let digits = text.chars().filter(|c| !c.is_whitespace()).count();
+    digits > 9 && text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace())
 }
 
 /// "1 000,5" → 100050. Spaces (also no-break ones) group thousands; one `,` or `.` marks
@@ -142,13 +163,20 @@ mod tests {
         assert_eq!(parse(""), Err(AmountError::Empty));
         assert_eq!(parse("   "), Err(AmountError::Empty));
         for bad in [
-            "abc", "1e9", "-5", "+5", ",5", "5,,", "1,000.50", "5 euros", "0x10", "½",
+            "abc", "1e9", "+5", ",5", "5,,", "1,000.50", "5 euros", "0x10", "½", "--5",
         ] {
             assert_eq!(parse(bad), Err(AmountError::NotANumber), "{bad:?}");
         }
         assert_eq!(parse("10,555"), Err(AmountError::TooManyDecimals));
-        assert_eq!(parse(&"9".repeat(200)), Err(AmountError::NotANumber));
-        assert_eq!(parse("99999999999999999"), Err(AmountError::NotANumber));
+        // What would be accepted, rather than "not a number".
+        let below = AmountError::BelowMinimum { min_cents: 500 };
+        let above = AmountError::AboveMaximum {
+            max_cents: 5_000_000,
+        };
+        assert_eq!(parse("-5"), Err(below.clone()));
+        assert_eq!(parse("-12,50"), Err(below));
+        assert_eq!(parse(&"9".repeat(200)), Err(above.clone()));
+        assert_eq!(parse("99999999999999999"), Err(above));
     }
 
     #[test]
