@@ -92,7 +92,10 @@ pub fn parse_amount(raw: &str, limits: AmountLimits) -> Result<i64, AmountError>
 /// Only digits (and spaces), more than any amount: "99999999999999999999".
 fn is_long_run_of_digits(text: &str) -> bool {
     let digits = text.chars().filter(|c| !c.is_whitespace()).count();
-    digits > 9 && text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace())
+    digits > 9
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace())
 }
 
 /// "1 000,5" → 100050. Spaces (also no-break ones) group thousands; one `,` or `.` marks

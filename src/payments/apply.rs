@@ -186,7 +186,7 @@ impl Context<'_> {
         conn: &mut AnyConnection,
         facts: &CheckoutFacts,
     ) -> Result<(), ApplyError> {
-        let Some(pledge) = pledge_from(conn, &facts.metadata).await? else {
+        let Some(pledge) = pledge_from(conn, self.backend, &facts.metadata).await? else {
             tracing::warn!(event_id = %self.event.id, "checkout session without a known pledge: ignored");
             return Ok(());
         };
@@ -460,7 +460,7 @@ impl Context<'_> {
             };
             return Ok(pledge.map(|p| (gift, p)));
         }
-        let Some(pledge) = pledge_from(conn, metadata).await? else {
+        let Some(pledge) = pledge_from(conn, self.backend, metadata).await? else {
             tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
             return Ok(None);
         };
@@ -507,16 +507,19 @@ impl Context<'_> {
     }
 }
 
-/// Our pledge, named in the metadata we gave Stripe.
+/// Our pledge, named in the metadata we gave Stripe. Locked until the transaction ends: Stripe
+/// sends a new gift's first events all at once, and the first to create its supporter must
+/// be seen by the others (on SQLite, write transactions already take turns).
 async fn pledge_from(
     conn: &mut AnyConnection,
+    backend: Backend,
     metadata: &HashMap<String, String>,
 ) -> sqlx::Result<Option<Pledge>> {
     match metadata
         .get("pledge_id")
         .and_then(|id| id.parse::<i64>().ok())
     {
-        Some(id) => pledges::find(conn, id).await,
+        Some(id) => pledges::find_locked(conn, backend, id).await,
         None => Ok(None),
     }
 }

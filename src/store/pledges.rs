@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::flag;
 use super::supporters::SupporterDetails;
+use crate::db::Backend;
 use crate::domain::gift::Gift;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -91,6 +92,26 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Pled
         .bind(id)
         .fetch_optional(conn)
         .await
+}
+
+/// Like [`find`], and on PostgreSQL the row stays locked until the transaction ends, so that
+/// concurrent events of one pledge apply one after the other.
+pub async fn find_locked(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+) -> sqlx::Result<Option<Pledge>> {
+    let lock = if backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM pledges WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<Option<Pledge>> {
