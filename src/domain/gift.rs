@@ -109,7 +109,8 @@ pub struct Gift {
 pub type FieldErrors = BTreeMap<&'static str, String>;
 
 impl GiftForm {
-    /// The form for a first visit: a frequency and the first suggested amount pre-selected.
+    /// The form for a first visit: a frequency, and an amount when a link gave one (else the
+    /// page ticks its own suggestion).
     pub fn initial(frequency: Frequency, amount_cents: Option<i64>) -> GiftForm {
         GiftForm {
             frequency: Some(frequency.as_str().to_owned()),
@@ -140,6 +141,16 @@ impl GiftForm {
             ticked
         };
         (!ticked.is_empty()).then_some(ticked)
+    }
+
+    /// Ticks `value` (cents, or `other`) among the suggestions of `frequency`.
+    pub fn set_ticked(&mut self, frequency: Frequency, value: &str) {
+        let group = match frequency {
+            Frequency::Once => &mut self.amount_once,
+            Frequency::Monthly => &mut self.amount_monthly,
+            Frequency::Yearly => &mut self.amount_yearly,
+        };
+        *group = Some(value.to_owned());
     }
 
     /// The amount the donor chose, if it can be read (for the cost-after-tax preview).

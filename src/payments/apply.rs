@@ -200,17 +200,8 @@ impl Context<'_> {
             _ if facts.payment_status == "unpaid" => Status::Pending,
             _ => Status::Paid,
         };
-        // A failed payment still needs its supporter (the failed donation names one), but
-        // grants no news consent: the gift did not happen.
-        let consent = outcome != Status::Failed;
-        let supporter_id = supporter_for(
-            conn,
-            &pledge,
-            facts.customer_id.as_deref(),
-            consent,
-            self.now,
-        )
-        .await?;
+        let supporter_id =
+            supporter_for(conn, &pledge, facts.customer_id.as_deref(), self.now).await?;
         let pledge_status = if outcome == Status::Failed {
             "failed"
         } else {
@@ -268,7 +259,11 @@ impl Context<'_> {
             StripeRef::CheckoutSession(&facts.session_id),
             outcome,
         )
-        .await
+        .await?;
+        if outcome == Status::Paid {
+            consent_if_asked(conn, &pledge, supporter_id, self.now).await?;
+        }
+        Ok(())
     }
 
     async fn invoice(
@@ -317,6 +312,7 @@ impl Context<'_> {
             Status::Paid,
         )
         .await?;
+        consent_if_asked(conn, &pledge, gift.supporter_id, self.now).await?;
         recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
         Ok(())
     }
@@ -453,7 +449,9 @@ impl Context<'_> {
         metadata: &HashMap<String, String>,
         customer_id: Option<&str>,
     ) -> Result<Option<(RecurringGift, Pledge)>, ApplyError> {
-        if let Some(gift) = recurring_gifts::find_by_subscription(conn, subscription_id).await? {
+        if let Some(gift) =
+            recurring_gifts::find_by_subscription(conn, self.backend, subscription_id).await?
+        {
             let pledge = match gift.pledge_id {
                 Some(id) => pledges::find(conn, id).await?,
                 None => None,
@@ -464,7 +462,7 @@ impl Context<'_> {
             tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
             return Ok(None);
         };
-        let supporter_id = supporter_for(conn, &pledge, customer_id, true, self.now).await?;
+        let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
         pledges::settle(conn, &pledge, "completed", Some(supporter_id), self.now).await?;
         let gift = self
             .gift_for(
@@ -503,7 +501,7 @@ impl Context<'_> {
             stripe_subscription_id: subscription_id,
             stripe_customer_id: customer_id,
         };
-        Ok(recurring_gifts::ensure(conn, &new, self.now).await?)
+        Ok(recurring_gifts::ensure(conn, self.backend, &new, self.now).await?)
     }
 }
 
@@ -524,13 +522,12 @@ async fn pledge_from(
     }
 }
 
-/// The supporter behind a pledge, created or refreshed from the identity it carries; the
-/// news consent it carries is granted only with `consent`.
+/// The supporter behind a pledge, created or refreshed from the identity it carries. Not the
+/// news consent it carries: that waits for the money ([`consent_if_asked`]).
 async fn supporter_for(
     conn: &mut AnyConnection,
     pledge: &Pledge,
     customer_id: Option<&str>,
-    consent: bool,
     now: i64,
 ) -> sqlx::Result<i64> {
     if let Some(id) = pledge.supporter_id {
@@ -541,12 +538,26 @@ async fn supporter_for(
     supporters::upsert(
         conn,
         &pledge.donor,
-        consent && pledge.news_consent == 1,
+        false,
         customer_id,
         pledge.created_at,
         now,
     )
     .await
+}
+
+/// The news the donor asked for on the form, granted once their money is confirmed: never
+/// for a payment that failed, nor while a debit is pending.
+async fn consent_if_asked(
+    conn: &mut AnyConnection,
+    pledge: &Pledge,
+    supporter_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    if pledge.news_consent == 1 {
+        supporters::grant_news_consent(conn, supporter_id, now).await?;
+    }
+    Ok(())
 }
 
 fn donation_from(

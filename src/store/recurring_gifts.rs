@@ -3,6 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::flag;
+use crate::db::Backend;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RecurringGift {
@@ -35,9 +36,11 @@ pub struct NewRecurringGift<'a> {
     pub stripe_customer_id: Option<&'a str>,
 }
 
-/// Creates the gift of a subscription unless it exists; returns it either way.
+/// Creates the gift of a subscription unless it exists; returns it either way, locked as
+/// [`find_by_subscription`] does.
 pub async fn ensure(
     conn: &mut AnyConnection,
+    backend: Backend,
     new: &NewRecurringGift<'_>,
     now: i64,
 ) -> sqlx::Result<RecurringGift> {
@@ -59,17 +62,26 @@ pub async fn ensure(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    find_by_subscription(conn, new.stripe_subscription_id)
+    find_by_subscription(conn, backend, new.stripe_subscription_id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
 
+/// The gift of a subscription. On PostgreSQL the row stays locked until the transaction ends,
+/// so that the events of one subscription apply one after the other: each then sees what the
+/// previous one wrote (SQLite's write transactions already take turns).
 pub async fn find_by_subscription(
     conn: &mut AnyConnection,
+    backend: Backend,
     subscription_id: &str,
 ) -> sqlx::Result<Option<RecurringGift>> {
+    let lock = if backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM recurring_gifts WHERE stripe_subscription_id = $1"
+        "SELECT {COLUMNS} FROM recurring_gifts WHERE stripe_subscription_id = $1{lock}"
     ))
     .bind(subscription_id)
     .fetch_optional(conn)

@@ -48,6 +48,20 @@ pub async fn upsert(
         .await
 }
 
+/// Records the supporter's consent to news (asked on the form, granted once a gift is paid).
+pub async fn grant_news_consent(
+    conn: &mut AnyConnection,
+    supporter_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE supporters SET news_consent = 1, updated_at = $1 WHERE id = $2 AND news_consent = 0")
+        .bind(now)
+        .bind(supporter_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// The identity columns, refreshed together and only from a newer identity.
 const IDENTITY: [&str; 8] = [
     "first_name",

@@ -51,6 +51,16 @@ pub struct AmountGroup {
     pub current: bool,
     pub amounts: Vec<AmountChoice>,
     pub other_checked: bool,
+    /// What is ticked: a suggestion's cents, `other`, or an amount no suggestion has.
+    chosen: String,
+}
+
+/// Cents as a donor would type them in the free amount field: "45", "12,50".
+fn amount_as_typed(cents: i64) -> String {
+    match cents % 100 {
+        0 => (cents / 100).to_string(),
+        rest => format!("{},{rest:02}", cents / 100),
+    }
 }
 
 #[derive(Template)]
@@ -335,9 +345,27 @@ async fn render_form(
                 current: f == frequency,
                 other_checked: !amounts.iter().any(|a| a.checked),
                 amounts,
+                chosen,
             }
         })
         .collect();
+    // The form as the page shows it: with the defaults ticked above, and an amount that is
+    // no suggestion (a link's `montant`) in the free amount field, « Autre montant » ticked.
+    let mut shown = form.clone();
+    if let Some(current) = groups.iter().find(|g| g.current) {
+        let free_is_empty = form
+            .other_amount
+            .as_deref()
+            .is_none_or(|a| a.trim().is_empty());
+        match current.chosen.parse::<i64>() {
+            Ok(cents) if current.other_checked && free_is_empty && cents > 0 => {
+                shown.other_amount = Some(amount_as_typed(cents));
+                shown.set_ticked(frequency, "other");
+            }
+            _ => shown.set_ticked(frequency, &current.chosen),
+        }
+    }
+    let form = &shown;
     let cost_preview = form.chosen_amount(limits).map(|cents| {
         format_money(
             tax.cost_after_reduction(cents, frequency.instalments_per_year()),
@@ -382,7 +410,7 @@ struct ThanksQuery {
 }
 
 /// The "confirming" page refreshes itself every 4 s for about a minute, then stops (a screen
-/// reader starts the page again at each refresh) and says the confirmation will come by email.
+/// reader starts the page again at each refresh) and offers a link to look again later.
 const MAX_REFRESHES: u32 = 15;
 
 /// Where the gift stands, as the thank-you page says it.

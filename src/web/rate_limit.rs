@@ -1,7 +1,7 @@
 //! Rate limits per client IP address: starting checkouts is where card testers knock. Only
 //! checkouts actually started count, so a donor correcting a typo is never held back.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,13 +34,35 @@ impl ClientIp {
         forwarded
             .len()
             .checked_sub(self.trusted_proxies)
-            .and_then(|i| forwarded[i].parse().ok())
+            .and_then(|i| parse_forwarded(forwarded[i]))
             // A request that did not come through the proxies: its own address.
             .unwrap_or(peer)
     }
 }
 
-/// `per_minute` checkouts per IP address, refilled evenly over the minute.
+/// An `X-Forwarded-For` entry: an address, or an address with its port (`203.0.113.9:4711`,
+/// `[2001:db8::1]:4711`), as some proxies write it.
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// Who is counted: an IPv4 address, or an IPv6 /64 (one home or phone gets a whole /64 and
+/// could otherwise take a new address for each attempt).
+fn counted_as(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(Ipv6Addr::from(network))
+        }
+        v4 => v4,
+    }
+}
+
+/// `per_minute` checkouts per IP address, refilled evenly over the minute. Counted in this
+/// process: several instances behind a load balancer each allow that many.
 pub struct CheckoutLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     client_ip: ClientIp,
@@ -71,7 +93,7 @@ impl CheckoutLimiter {
 
     /// Counts one checkout for the client; `Err(wait)` when it started too many lately.
     pub fn check(&self, peer: IpAddr, headers: &HeaderMap) -> Result<(), Duration> {
-        let client = self.client_ip.address(peer, headers);
+        let client = counted_as(self.client_ip.address(peer, headers));
         self.limiter
             .check_key(&client)
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
@@ -115,6 +137,26 @@ mod tests {
             ip("203.0.113.9")
         );
         assert_eq!(two.address(peer, &headers(&["garbage, 10.0.0.1"])), peer);
+        assert_eq!(
+            one.address(peer, &headers(&["203.0.113.9:4711"])),
+            ip("203.0.113.9"),
+            "with its port"
+        );
+        assert_eq!(
+            one.address(peer, &headers(&["[2001:db8::1]:4711"])),
+            ip("2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_slash_64() {
+        let a = counted_as("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = counted_as("2001:db8:1:2:bbbb::9".parse().unwrap());
+        let other = counted_as("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(counted_as(v4), v4);
     }
 
     #[tokio::test]

@@ -405,7 +405,6 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     assert_counters_match_ledger(&app).await;
 }
 
-/// Events the sandbox generated, without delivering them.
 async fn refund_of_an_instalment_is_found_through_its_invoice(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     let before = campaign_totals(&app).await;
@@ -457,6 +456,7 @@ async fn refund_of_an_instalment_is_found_through_its_invoice(backend: Backend) 
     assert_counters_match_ledger(&app).await;
 }
 
+/// Events the sandbox generated, without delivering them.
 async fn undelivered_events_of_a_gift(
     app: &TestApp,
     fields: &[(&str, &str)],

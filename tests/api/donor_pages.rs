@@ -10,6 +10,7 @@ use crate::helpers::{
 dual_backend_tests!(
     a_suggestion_ticked_beside_a_typed_amount_is_asked_about,
     the_frequency_and_its_suggestions_are_chosen_in_the_form,
+    the_cost_after_reduction_shows_from_the_first_visit_without_javascript,
     the_confirming_page_stops_refreshing_after_a_minute,
     a_refunded_gift_says_so_on_the_thank_you_page,
     a_failed_or_abandoned_gift_leads_back_to_the_filled_form,
@@ -83,6 +84,26 @@ async fn the_frequency_and_its_suggestions_are_chosen_in_the_form(backend: Backe
     assert_eq!(frequency, "monthly");
 }
 
+async fn the_cost_after_reduction_shows_from_the_first_visit_without_javascript(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let first = plain(&app.page(&format!("/campagnes/{SLUG}/don")).await);
+    assert!(
+        first.contains("ne vous coûtera que <strong>"),
+        "the suggestion ticked by default has its cost: {first}"
+    );
+    // A link with an amount no suggestion has: it is the free amount, and its cost is shown.
+    let linked = plain(
+        &app.page(&format!("/campagnes/{SLUG}/don?montant=4550"))
+            .await,
+    );
+    assert!(linked.contains("name=\"other_amount\" inputmode=\"decimal\" value=\"45,50\""));
+    assert!(linked.contains("name=\"amount_once\" value=\"other\" checked"));
+    assert!(
+        linked.contains("ne vous coûtera que <strong>15,47 €</strong>."),
+        "{linked}"
+    );
+}
+
 /// The Checkout Session of a gift paid in the sandbox whose webhooks were not delivered.
 async fn paid_without_webhooks(app: &TestApp, fields: &[(&str, &str)]) -> String {
     app.sandbox().set_auto_deliver(false);
@@ -105,7 +126,7 @@ async fn the_confirming_page_stops_refreshing_after_a_minute(backend: Backend) {
         .page(&format!("/merci?session_id={session_id}&essai=15"))
         .await;
     assert!(!last.contains("http-equiv=\"refresh\""), "{last}");
-    assert!(plain(&last).contains("elle vous sera envoyée par e-mail"));
+    assert!(plain(&last).contains("votre don sera enregistré dès qu’elle arrivera"));
 }
 
 async fn a_refunded_gift_says_so_on_the_thank_you_page(backend: Backend) {

@@ -17,6 +17,7 @@ dual_backend_tests!(
     an_instalment_paid_by_credit_balance_is_acknowledged_without_a_donation,
     a_late_event_of_an_older_gift_keeps_the_newer_address,
     a_payment_that_failed_grants_no_news_consent,
+    a_late_failure_after_a_paid_instalment_leaves_the_gift_active,
     recount_during_webhooks_leaves_the_counters_equal_to_the_ledger,
 );
 
@@ -244,10 +245,44 @@ async fn a_late_event_of_an_older_gift_keeps_the_newer_address(backend: Backend)
     assert_eq!(app.donations_of(DONOR).await.len(), 2);
 }
 
+async fn news_consent(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT news_consent FROM supporters WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Consent to news is asked on the form and granted once the money is there: not while a
+/// debit is pending, never for one that failed, whatever order the events come in.
 async fn a_payment_that_failed_grants_no_news_consent(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
-    let fields = [("email", DONOR), ("news_consent", "on")];
-    let events = events_of_gift(&app, &fields, "sepa").await;
+    let rejected = |email| [("email", email), ("news_consent", "on")];
+
+    // Stripe's order: completed (debit pending), then rejected days later.
+    app.give(SLUG, &rejected("rejet@example.org"), "sepa_fails")
+        .await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, "rejet@example.org").await, 0, "pending");
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, "rejet@example.org").await, 0, "rejected");
+
+    // A monthly gift whose first debit is rejected.
+    let monthly = [
+        ("frequency", "monthly"),
+        ("amount", "2500"),
+        ("email", "rejet-mensuel@example.org"),
+        ("news_consent", "on"),
+    ];
+    app.give(SLUG, &monthly, "sepa_fails").await;
+    app.settle_webhooks().await;
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, "rejet-mensuel@example.org").await, 0);
+
+    // The rare order: the failure first.
+    let events = events_of_gift(&app, &[("email", DONOR), ("news_consent", "on")], "sepa").await;
     let completed = first_of(&events, "checkout.session.completed");
     let failed = variant(
         &completed,
@@ -261,12 +296,36 @@ async fn a_payment_that_failed_grants_no_news_consent(backend: Backend) {
         app.donations_of(DONOR).await,
         [("failed".to_owned(), 3000, 0)]
     );
-    let consent: i64 = sqlx::query_scalar("SELECT news_consent FROM supporters WHERE email = $1")
-        .bind(DONOR)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(consent, 0, "no gift, no newsletter");
+    assert_eq!(news_consent(&app, DONOR).await, 0, "no gift, no newsletter");
+
+    // A debit that goes through: the consent asked for is granted.
+    app.sandbox().set_auto_deliver(true);
+    app.give(SLUG, &rejected("accord@example.org"), "sepa")
+        .await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, "accord@example.org").await, 0, "pending");
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, "accord@example.org").await, 1, "paid");
+}
+
+/// Without any subscription event: the recovery's `invoice.paid`, then the older failure.
+async fn a_late_failure_after_a_paid_instalment_leaves_the_gift_active(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let events = events_of_gift(&app, &MONTHLY, "card").await;
+    deliver_all(&app, &events).await;
+    let paid = first_of(&events, "invoice.paid");
+    let t = paid["created"].as_i64().unwrap();
+    let mut recovered = variant(&paid, "evt_recovered", "invoice.paid", t + 200);
+    recovered["data"]["object"]["id"] = json!("in_second");
+    recovered["data"]["object"]["status_transitions"]["paid_at"] = json!(t + 200);
+    let mut failed = variant(&paid, "evt_failed", "invoice.payment_failed", t + 100);
+    failed["data"]["object"]["id"] = json!("in_second");
+    failed["data"]["object"]["status"] = json!("open");
+    failed["data"]["object"]["amount_paid"] = json!(0);
+
+    deliver_all(&app, &[recovered, failed]).await;
+    assert_eq!(gift_status(&app).await, "active", "the failure is old news");
 }
 
 /// PostgreSQL runs the recount beside the webhooks; it must neither miss nor erase a
