@@ -74,7 +74,7 @@ impl ErrorPage {
             }
             _ => (
                 "Une erreur est survenue",
-                "Une erreur inattendue nous empêche d'afficher cette page. Elle a été enregistrée ; merci de réessayer dans quelques instants.",
+                "Une erreur inattendue nous empêche d'afficher cette page. Elle a été enregistrée ; merci de réessayer dans quelques instants.",
             ),
         };
         ErrorPage {

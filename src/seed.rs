@@ -75,7 +75,7 @@ son éducateur de référence.",
         campaign: DemoCampaign {
             slug: "le-sport-pour-grandir",
             title: "Le sport pour grandir",
-            summary: "Offrez à 80 enfants une année de sport encadré : une licence, un équipement et un éducateur à leurs côtés.",
+            summary: "Offrez à 80 enfants une année de sport encadré : une licence, un équipement et un éducateur à leurs côtés.",
             story: "Pour un enfant séparé de sa famille, le terrain de sport est souvent le premier endroit où il \
 se sent à sa place. On y apprend à perdre, à gagner, à compter sur les autres.\n\n\
 Avec le PEPS, nos éducateurs accompagnent chaque semaine les enfants de nos villages dans un club de leur \

@@ -176,7 +176,7 @@ impl GiftForm {
             return free();
         }
         let Some(suggested) = ticked.parse::<i64>().ok().filter(|c| *c > 0) else {
-            return Err("Choisissez l'un des montants proposés ou « Autre montant ».".to_owned());
+            return Err("Choisissez l'un des montants proposés ou « Autre montant ».".to_owned());
         };
         let suggested = parse_amount(
             &format!("{},{:02}", suggested / 100, suggested % 100),
@@ -260,7 +260,7 @@ impl GiftForm {
         let email = Email::parse(&text(&self.email));
         if email.is_none() {
             let message = if text(&self.email).is_empty() {
-                "Indiquez votre adresse e-mail : nous y enverrons votre reçu."
+                "Indiquez votre adresse e-mail : nous y enverrons votre reçu."
             } else {
                 "Cette adresse e-mail ne semble pas valide (exemple : marie@exemple.fr)."
             };
@@ -312,7 +312,7 @@ impl GiftForm {
                 // A name typed but no kind chosen: ask, rather than drop what was meant.
                 errors.insert(
                     "dedication_kind",
-                    "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
+                    "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
                         .to_owned(),
                 );
                 None

@@ -136,7 +136,7 @@ async fn open_campaign(state: &AppState, slug: &str) -> Result<Campaign> {
     let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
     if campaign.status == "closed" || ended {
         return Err(AppError::Gone(format!(
-            "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
+            "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
             campaign.title
         )));
     }
@@ -270,7 +270,7 @@ async fn submit(
         Ok(created) => created,
         Err(error) => {
             tracing::error!(%error, pledge_id, "checkout session could not be created");
-            let message = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
+            let message = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
             return render_form(
                 &state,
                 &visitor,

@@ -49,7 +49,7 @@ async fn home(State(state): State<AppState>) -> Result<Html<String>> {
     let totals = counters::organisation(pool).await?;
     let template = HomeTemplate {
         layout: Layout::new(&state, "Grâce à vous").with_description(
-            "Soutenez les projets de protection de l'enfance : sport, familles, communautés.",
+            "Soutenez les projets de protection de l'enfance : sport, familles, communautés.",
         ),
         campaigns: campaigns
             .iter()
