@@ -459,7 +459,7 @@ async fn seed_project(
             city: city.to_owned(),
             country: "FR".to_owned(),
         };
-        let supporter_id = supporters::upsert(conn, &details, false, None, now, now).await?;
+        let supporter_id = supporters::upsert(conn, &details, None, now, now).await?;
         let show_publicly = n % 3 != 2;
         let dedication = (n % 11 == 4).then(|| ("memory".to_owned(), "Mamie Suzanne".to_owned()));
         let euros = c.gift_sizes[k % c.gift_sizes.len()];

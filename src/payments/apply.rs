@@ -535,15 +535,7 @@ async fn supporter_for(
         return Ok(id);
     }
 
-    supporters::upsert(
-        conn,
-        &pledge.donor,
-        false,
-        customer_id,
-        pledge.created_at,
-        now,
-    )
-    .await
+    supporters::upsert(conn, &pledge.donor, customer_id, pledge.created_at, now).await
 }
 
 /// The news the donor asked for on the form, granted once their money is confirmed: never

@@ -20,13 +20,12 @@ pub struct SupporterDetails {
 /// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
 /// creation time of the pledge it comes from), unless the row already holds a newer one:
 /// events arrive out of order, and the tax receipt must carry the latest address.
-/// News consent is only ever added here, never withdrawn: withdrawal is the supporter's own act.
-/// The Stripe customer is remembered unless the supporter has one already or another
-/// supporter does (one customer, one supporter).
+/// A new supporter has no news consent yet ([`grant_news_consent`] gives it once a gift is
+/// paid); an existing one keeps theirs. The Stripe customer is remembered unless the
+/// supporter has one already or another supporter does (one customer, one supporter).
 pub async fn upsert(
     conn: &mut AnyConnection,
     details: &SupporterDetails,
-    news_consent: bool,
     stripe_customer_id: Option<&str>,
     identity_at: i64,
     now: i64,
@@ -40,7 +39,6 @@ pub async fn upsert(
         .bind(&details.postal_code)
         .bind(&details.city)
         .bind(&details.country)
-        .bind(super::flag(news_consent))
         .bind(stripe_customer_id)
         .bind(now)
         .bind(identity_at)
@@ -88,11 +86,10 @@ static UPSERT: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO supporters (email, first_name, last_name, address_line1, address_line2, \
              postal_code, city, country, news_consent, stripe_customer_id, created_at, updated_at, \
              identity_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             (SELECT CASE WHEN EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $10) \
-                 THEN NULL ELSE $10 END), $11, $11, $12) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, \
+             (SELECT CASE WHEN EXISTS (SELECT 1 FROM supporters WHERE stripe_customer_id = $9) \
+                 THEN NULL ELSE $9 END), $10, $10, $11) \
          ON CONFLICT (email) DO UPDATE SET {}, \
-             news_consent = CASE WHEN excluded.news_consent = 1 THEN 1 ELSE supporters.news_consent END, \
              stripe_customer_id = COALESCE(supporters.stripe_customer_id, excluded.stripe_customer_id), \
              updated_at = excluded.updated_at \
          RETURNING id",

@@ -334,7 +334,7 @@ pub mod fixtures {
             city: "Paris".to_owned(),
             country: "FR".to_owned(),
         };
-        let supporter_id = supporters::upsert(conn, &details, false, None, now, now)
+        let supporter_id = supporters::upsert(conn, &details, None, now, now)
             .await
             .expect("supporter");
         let donation = NewDonation {
