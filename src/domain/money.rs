@@ -19,6 +19,15 @@ pub fn format_money(cents: i64, currency: &str) -> String {
     }
 }
 
+/// Cents as a donor types euros into a form field: `45`, `12,50` (no grouping, no sign), so
+/// that the field reads back as the same amount.
+pub fn euros_as_typed(cents: i64) -> String {
+    match cents % 100 {
+        0 => (cents / 100).to_string(),
+        rest => format!("{},{:02}", cents / 100, rest.abs()),
+    }
+}
+
 /// Formats a whole number with French digit grouping (`12 345`).
 pub fn format_count(n: i64) -> String {
     let grouped = group_thousands(n.unsigned_abs());
@@ -70,6 +79,14 @@ mod tests {
         assert_eq!(plain(format_money(123_450, "EUR")), "1 234,50 €");
         assert_eq!(plain(format_money(100_000_005, "EUR")), "1 000 000,05 €");
         assert_eq!(plain(format_money(-1_250, "EUR")), "-12,50 €");
+    }
+
+    #[test]
+    fn amounts_as_typed_read_back_the_same() {
+        assert_eq!(euros_as_typed(4_500), "45");
+        assert_eq!(euros_as_typed(4_550), "45,50");
+        assert_eq!(euros_as_typed(5), "0,05");
+        assert_eq!(euros_as_typed(100_000), "1000");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::state::{
     Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
 };
 use crate::domain::dates::{DAY, french_date};
-use crate::domain::money::format_money;
+use crate::domain::money::{euros_as_typed, format_money};
 
 const STYLESHEET: &str = include_str!("../../static/sandbox.css");
 /// How many events the dashboard lists.
@@ -175,7 +175,7 @@ impl SubscriptionView {
             id: sub.id.clone(),
             product_name: sub.price.product_name.clone(),
             amount: format_money(cents, &sub.price.currency),
-            amount_input: euros_input(cents),
+            amount_input: euros_as_typed(cents),
             interval: sub.price.interval.french(),
             status: match sub.status {
                 "active" if sub.paused => "suspendu",
@@ -311,15 +311,6 @@ fn portal_change(action: &str, form: &Form) -> Result<PortalChange, String> {
     }
 }
 
-/// Cents as a French form field shows euros: `15`, `12,50`.
-fn euros_input(cents: i64) -> String {
-    if cents % 100 == 0 {
-        (cents / 100).to_string()
-    } else {
-        format!("{},{:02}", cents / 100, cents % 100)
-    }
-}
-
 /// `15`, `12,50` or `12.5` euros → cents; positive only.
 fn parse_euros(text: &str) -> Option<i64> {
     let text = text.trim().replace(',', ".");
@@ -420,7 +411,7 @@ impl PaymentView {
             refunded: (charge.amount_refunded > 0)
                 .then(|| format_money(charge.amount_refunded, &charge.currency)),
             refundable: (refundable > 0).then(|| format_money(refundable, &charge.currency)),
-            refundable_input: euros_input(refundable),
+            refundable_input: euros_as_typed(refundable),
         })
     }
 }

@@ -20,7 +20,7 @@ use crate::domain::amount::AmountLimits;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{COUNTRIES, GiftForm};
-use crate::domain::money::format_money;
+use crate::domain::money::{euros_as_typed, format_money};
 use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
 use crate::domain::tax::TaxReduction;
@@ -53,14 +53,6 @@ pub struct AmountGroup {
     pub other_checked: bool,
     /// What is ticked: a suggestion's cents, `other`, or an amount no suggestion has.
     chosen: String,
-}
-
-/// Cents as a donor would type them in the free amount field: "45", "12,50".
-fn amount_as_typed(cents: i64) -> String {
-    match cents % 100 {
-        0 => (cents / 100).to_string(),
-        rest => format!("{},{rest:02}", cents / 100),
-    }
 }
 
 #[derive(Template)]
@@ -359,7 +351,7 @@ async fn render_form(
             .is_none_or(|a| a.trim().is_empty());
         match current.chosen.parse::<i64>() {
             Ok(cents) if current.other_checked && free_is_empty && cents > 0 => {
-                shown.other_amount = Some(amount_as_typed(cents));
+                shown.other_amount = Some(euros_as_typed(cents));
                 shown.set_ticked(frequency, "other");
             }
             _ => shown.set_ticked(frequency, &current.chosen),
