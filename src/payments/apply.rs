@@ -253,17 +253,16 @@ impl Context<'_> {
         donation.payment_method = method.to_owned();
         donation.stripe_checkout_session_id = Some(facts.session_id.clone());
         donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
+        if outcome == Status::Paid {
+            consent_if_asked(conn, &pledge, supporter_id, self.now).await?;
+        }
         self.upsert_donation(
             conn,
             &donation,
             StripeRef::CheckoutSession(&facts.session_id),
             outcome,
         )
-        .await?;
-        if outcome == Status::Paid {
-            consent_if_asked(conn, &pledge, supporter_id, self.now).await?;
-        }
-        Ok(())
+        .await
     }
 
     async fn invoice(
@@ -305,6 +304,7 @@ impl Context<'_> {
         donation.recurring_gift_id = Some(gift.id);
         donation.stripe_invoice_id = Some(facts.invoice_id.clone());
         donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
+        consent_if_asked(conn, &pledge, gift.supporter_id, self.now).await?;
         self.upsert_donation(
             conn,
             &donation,
@@ -312,7 +312,6 @@ impl Context<'_> {
             Status::Paid,
         )
         .await?;
-        consent_if_asked(conn, &pledge, gift.supporter_id, self.now).await?;
         recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
         Ok(())
     }
@@ -538,15 +537,19 @@ async fn supporter_for(
     supporters::upsert(conn, &pledge.donor, customer_id, pledge.created_at, now).await
 }
 
-/// The news the donor asked for on the form, granted once their money is confirmed: never
-/// for a payment that failed, nor while a debit is pending.
+/// The news the donor asked for on the form, granted when the pledge's first money is
+/// confirmed: never for a payment that failed, nor while a debit is pending, and not again at
+/// each instalment (a donor who unsubscribed stays unsubscribed). Called before the donation
+/// is written: the supporter row is then locked before the counters' per-supporter lock,
+/// in the order a new gift of the same donor takes them.
 async fn consent_if_asked(
     conn: &mut AnyConnection,
     pledge: &Pledge,
     supporter_id: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    if pledge.news_consent == 1 {
+    if pledge.news_consent == 1 && donations::count_received_of_pledge(conn, pledge.id).await? == 0
+    {
         supporters::grant_news_consent(conn, supporter_id, now).await?;
     }
     Ok(())

@@ -95,14 +95,16 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Pled
 }
 
 /// Like [`find`], and on PostgreSQL the row stays locked until the transaction ends, so that
-/// concurrent events of one pledge apply one after the other.
+/// concurrent events of one pledge apply one after the other. `NO KEY UPDATE`, the lock an
+/// update takes: it does not block the key-share lock of a donation's foreign key, which
+/// another event holding its gift's lock may need (that wait would close a deadlock).
 pub async fn find_locked(
     conn: &mut AnyConnection,
     backend: Backend,
     id: i64,
 ) -> sqlx::Result<Option<Pledge>> {
     let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
+        " FOR NO KEY UPDATE"
     } else {
         ""
     };

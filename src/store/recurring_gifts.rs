@@ -69,14 +69,15 @@ pub async fn ensure(
 
 /// The gift of a subscription. On PostgreSQL the row stays locked until the transaction ends,
 /// so that the events of one subscription apply one after the other: each then sees what the
-/// previous one wrote (SQLite's write transactions already take turns).
+/// previous one wrote (SQLite's write transactions already take turns). `NO KEY UPDATE`, as
+/// for pledges: donations' foreign keys must not wait on it.
 pub async fn find_by_subscription(
     conn: &mut AnyConnection,
     backend: Backend,
     subscription_id: &str,
 ) -> sqlx::Result<Option<RecurringGift>> {
     let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
+        " FOR NO KEY UPDATE"
     } else {
         ""
     };

@@ -19,6 +19,9 @@ dual_backend_tests!(
     a_payment_that_failed_grants_no_news_consent,
     a_late_failure_after_a_paid_instalment_leaves_the_gift_active,
     recount_during_webhooks_leaves_the_counters_equal_to_the_ledger,
+    a_new_gift_s_invoice_and_checkout_delivered_together_both_apply,
+    a_sepa_success_beside_the_same_donor_s_new_gift_both_apply,
+    news_consent_is_granted_once_per_gift_not_at_each_instalment,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -355,4 +358,113 @@ async fn recount_during_webhooks_leaves_the_counters_equal_to_the_ledger(backend
         .unwrap();
     assert_eq!(stored, ledger);
     assert_eq!(ledger.donations, before.donations + 12);
+}
+
+/// Delivers the events all at once; returns those not acknowledged with 200.
+async fn deliver_together(app: &Arc<TestApp>, events: Vec<Value>) -> Vec<(String, u16)> {
+    let deliveries: Vec<_> = events
+        .into_iter()
+        .map(|event| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let status = app.deliver(&event).await;
+                (
+                    event["type"].as_str().unwrap_or_default().to_owned(),
+                    status,
+                )
+            })
+        })
+        .collect();
+    let mut refused = Vec::new();
+    for delivery in deliveries {
+        let (kind, status) = delivery.await.unwrap();
+        if status != 200 {
+            refused.push((kind, status));
+        }
+    }
+    refused
+}
+
+/// Stripe sends a new subscription's `invoice.paid` and `checkout.session.completed` at the
+/// same moment: the first locks the gift and its donation's foreign key needs the pledge, the
+/// second locks the pledge and then needs the gift. Neither may wait on the other (PostgreSQL
+/// answered "deadlock detected", a 500, on some of them).
+async fn a_new_gift_s_invoice_and_checkout_delivered_together_both_apply(backend: Backend) {
+    let app = Arc::new(spawn_app(backend, Content::Demo).await);
+    let mut together = Vec::new();
+    for n in 0..30 {
+        let email = format!("paire{n}@example.org");
+        let fields = [
+            ("frequency", "monthly"),
+            ("amount", "2500"),
+            ("email", email.as_str()),
+        ];
+        let events = events_of_gift(&app, &fields, "card").await;
+        deliver_all(&app, &[first_of(&events, "customer.subscription.created")]).await;
+        together.push(first_of(&events, "invoice.paid"));
+        together.push(first_of(&events, "checkout.session.completed"));
+    }
+    let refused = deliver_together(&app, together).await;
+    assert!(refused.is_empty(), "refused: {refused:?}");
+    let report = counters::recount(&app.db).await.unwrap();
+    assert!(report.campaigns_repaired.is_empty() && !report.organisation_repaired);
+}
+
+/// A donor's SEPA debit settles (its supporter's consent, then the counters' per-supporter
+/// lock) while their new card gift completes (the supporter row, then the same lock).
+async fn a_sepa_success_beside_the_same_donor_s_new_gift_both_apply(backend: Backend) {
+    let app = Arc::new(spawn_app(backend, Content::Demo).await);
+    let donors: Vec<String> = (0..30).map(|n| format!("sepa{n}@example.org")).collect();
+    for email in &donors {
+        let fields = [("email", email.as_str()), ("news_consent", "on")];
+        deliver_all(&app, &events_of_gift(&app, &fields, "sepa").await).await;
+    }
+    let already = app.sandbox().events().len();
+    app.sandbox().advance_clock(3 * 24 * 3600).await;
+    let mut together: Vec<Value> = app
+        .sandbox()
+        .events()
+        .split_off(already)
+        .into_iter()
+        .filter(|e| e["type"] == "checkout.session.async_payment_succeeded")
+        .collect();
+    assert_eq!(together.len(), donors.len());
+    for email in &donors {
+        let events = events_of_gift(&app, &[("email", email.as_str())], "card").await;
+        together.push(first_of(&events, "checkout.session.completed"));
+    }
+    let refused = deliver_together(&app, together).await;
+    assert!(refused.is_empty(), "refused: {refused:?}");
+    for email in &donors {
+        assert_eq!(news_consent(&app, email).await, 1, "{email}");
+    }
+}
+
+/// A monthly donor who unsubscribed from the news is not subscribed again by the next
+/// instalment of the gift they ticked it on.
+async fn news_consent_is_granted_once_per_gift_not_at_each_instalment(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let fields = [
+        ("frequency", "monthly"),
+        ("amount", "2500"),
+        ("email", DONOR),
+        ("news_consent", "on"),
+    ];
+    app.give(SLUG, &fields, "card").await;
+    app.settle_webhooks().await;
+    assert_eq!(news_consent(&app, DONOR).await, 1);
+    // The donor unsubscribes (the supporter space will do this).
+    sqlx::query("UPDATE supporters SET news_consent = 0 WHERE email = $1")
+        .bind(DONOR)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.sandbox().advance_clock(32 * 24 * 3600).await;
+    app.settle_webhooks().await;
+    assert_eq!(
+        app.donations_of(DONOR).await.len(),
+        2,
+        "the next instalment"
+    );
+    assert_eq!(news_consent(&app, DONOR).await, 0, "still unsubscribed");
 }
