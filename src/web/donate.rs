@@ -115,7 +115,8 @@ impl From<&GiftForm> for FormValues {
 struct FormQuery {
     frequence: Option<Frequency>,
     montant: Option<i64>,
-    /// Back from a cancelled checkout: re-fill the form from the session.
+    /// Back to the form: `1` from a cancelled checkout (the draft this browser saved), or a
+    /// Checkout Session id from the thank-you page (that gift's draft, else its amount).
     reprendre: Option<String>,
 }
 
@@ -142,15 +143,14 @@ async fn form_page(
     visitor: Visitor,
 ) -> Result<Response> {
     let campaign = open_campaign(&state, &slug).await?;
-    let draft = if query.reprendre.is_some() {
-        visitor.draft(&campaign.slug).await?
-    } else {
-        None
+    let form = match query.reprendre.as_deref() {
+        None => None,
+        Some("1") => visitor.draft(&campaign.slug, None).await?,
+        Some(session_id) => resumed_gift(&state, &visitor, &campaign, session_id).await?,
     };
-    let form = match draft {
-        Some(form) => form,
-        None => GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant),
-    };
+    let form = form.unwrap_or_else(|| {
+        GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
+    });
     render_form(
         &state,
         &visitor,
@@ -161,6 +161,31 @@ async fn form_page(
         StatusCode::OK,
     )
     .await
+}
+
+/// The gift of a Checkout Session to try again: the form as this browser sent it, or, from
+/// another browser or after the session expired, its frequency and amount only (the donor's
+/// identity is not put in a page anyone with the link could open).
+async fn resumed_gift(
+    state: &AppState,
+    visitor: &Visitor,
+    campaign: &Campaign,
+    session_id: &str,
+) -> Result<Option<GiftForm>> {
+    if let Some(form) = visitor.draft(&campaign.slug, Some(session_id)).await? {
+        return Ok(Some(form));
+    }
+    let Some(pledge) = pledges::find_by_session(state.db.pool(), session_id).await? else {
+        return Ok(None);
+    };
+    if pledge.campaign_id != campaign.id {
+        return Ok(None);
+    }
+    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
+    Ok(Some(GiftForm::initial(
+        frequency,
+        Some(pledge.amount_cents),
+    )))
 }
 
 /// The posted form: the gift's fields plus the CSRF token.
@@ -283,7 +308,9 @@ async fn submit(
         now,
     )
     .await?;
-    visitor.save_draft(&campaign.slug, &form).await?;
+    visitor
+        .save_draft(&campaign.slug, &form, &created.session_id)
+        .await?;
     Ok(Redirect::to(&created.url).into_response())
 }
 
@@ -493,7 +520,7 @@ async fn thanks(
         campaign_slug: campaign.slug.clone(),
         checkout_url: pledge.checkout_url.clone().filter(|_| checkout_open),
         retry_url: format!(
-            "/campagnes/{}/don?frequence={}&reprendre=1",
+            "/campagnes/{}/don?frequence={}&reprendre={session_id}",
             campaign.slug,
             frequency.as_str()
         ),

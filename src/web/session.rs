@@ -20,7 +20,9 @@ use crate::error::AppError;
 
 const COOKIE: &str = "obole_session";
 const CSRF_KEY: &str = "csrf";
-const DRAFT_KEY: &str = "gift_draft";
+const DRAFTS_KEY: &str = "gift_drafts";
+/// How many gifts started in one browser can be taken up again.
+const MAX_DRAFTS: usize = 5;
 /// Sessions live a day after the last request: long enough to come back from a checkout.
 const INACTIVITY: time::Duration = time::Duration::days(1);
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
@@ -90,11 +92,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
-/// A draft of the donation form, for one campaign.
+/// A draft of the donation form, for one campaign, and the checkout it started.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Draft {
     campaign: String,
     form: GiftForm,
+    checkout_session: Option<String>,
 }
 
 impl Visitor {
@@ -132,22 +135,57 @@ impl Visitor {
         }
     }
 
-    pub async fn save_draft(&self, campaign: &str, form: &GiftForm) -> Result<(), AppError> {
-        let draft = Draft {
-            campaign: campaign.to_owned(),
-            form: form.clone(),
-        };
-        self.0.insert(DRAFT_KEY, draft).await.map_err(session_error)
+    /// Keeps the form that started `checkout_session`, to fill it again if the donor comes
+    /// back. The last few are kept, newest first: a donor may start another gift before the
+    /// bank rejects the first one.
+    pub async fn save_draft(
+        &self,
+        campaign: &str,
+        form: &GiftForm,
+        checkout_session: &str,
+    ) -> Result<(), AppError> {
+        let mut drafts = self.drafts().await?;
+        drafts.retain(|d| d.checkout_session.as_deref() != Some(checkout_session));
+        drafts.insert(
+            0,
+            Draft {
+                campaign: campaign.to_owned(),
+                form: form.clone(),
+                checkout_session: Some(checkout_session.to_owned()),
+            },
+        );
+        drafts.truncate(MAX_DRAFTS);
+        self.0
+            .insert(DRAFTS_KEY, drafts)
+            .await
+            .map_err(session_error)
     }
 
-    /// The draft saved for this campaign, if any.
-    pub async fn draft(&self, campaign: &str) -> Result<Option<GiftForm>, AppError> {
-        let draft = self
+    /// The newest draft for this campaign; with `checkout_session`, the draft of that very
+    /// checkout (not the last gift started in this browser).
+    pub async fn draft(
+        &self,
+        campaign: &str,
+        checkout_session: Option<&str>,
+    ) -> Result<Option<GiftForm>, AppError> {
+        Ok(self
+            .drafts()
+            .await?
+            .into_iter()
+            .filter(|d| d.campaign == campaign)
+            .find(|d| {
+                checkout_session.is_none() || d.checkout_session.as_deref() == checkout_session
+            })
+            .map(|d| d.form))
+    }
+
+    async fn drafts(&self) -> Result<Vec<Draft>, AppError> {
+        Ok(self
             .0
-            .get::<Draft>(DRAFT_KEY)
+            .get::<Vec<Draft>>(DRAFTS_KEY)
             .await
-            .map_err(session_error)?;
-        Ok(draft.filter(|d| d.campaign == campaign).map(|d| d.form))
+            .map_err(session_error)?
+            .unwrap_or_default())
     }
 }
 

@@ -178,8 +178,33 @@ async fn a_failed_or_abandoned_gift_leads_back_to_the_filled_form(backend: Backe
     app.settle_webhooks().await;
     let failed = app.page(&format!("/merci?session_id={session_id}")).await;
     let retry = button_link(&failed);
-    assert!(retry.contains("reprendre=1"), "{retry}");
-    assert!(app.page(&retry).await.contains("value=\"Ysaline\""));
+    assert!(
+        retry.contains(&format!("reprendre={session_id}")),
+        "{retry}"
+    );
+    // Another gift started since in this browser does not take its place.
+    let other = [
+        ("first_name", "Octave"),
+        ("frequency", "monthly"),
+        ("amount", "other"),
+        ("other_amount", "47"),
+    ];
+    assert_eq!(app.submit_gift(SLUG, &other).await.status(), 303);
+    let form = app.page(&retry).await;
+    assert!(form.contains("value=\"Ysaline\""), "the gift retried");
+    assert!(!form.contains("Octave"));
+    // From another browser: the gift's amount and frequency, not the donor's identity.
+    let stranger = reqwest::Client::new();
+    let elsewhere = stranger.get(app.url(&retry)).send().await.unwrap();
+    let elsewhere = elsewhere.text().await.unwrap();
+    assert!(
+        !elsewhere.contains("Ysaline"),
+        "no identity for whoever has the link"
+    );
+    assert!(
+        elsewhere.contains("name=\"other_amount\" inputmode=\"decimal\" value=\"30\""),
+        "the 30 € of the gift retried: {elsewhere}"
+    );
 
     // A checkout left until it expired: no dead link to it, the form instead.
     let submitted = app.submit_gift(SLUG, &fields).await;
