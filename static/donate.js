@@ -1,6 +1,7 @@
-// Keeps the donation form's "cost after tax reduction" current as the donor chooses. The
-// server computes the same figure (src/domain/tax.rs) and the form works without this script:
-// CSS shows the suggestions of the frequency ticked, the server reads what was ticked.
+// Keeps the donation form's "cost after tax reduction" current as the donor chooses, and
+// ticks a default suggestion. The server computes the same figures (src/domain/tax.rs) and
+// the form works without this script: CSS shows the suggestions of the frequency ticked, each
+// with its own cost, and the server reads what was ticked.
 (function () {
   "use strict";
   var form = document.querySelector(".donate-form");
@@ -65,6 +66,17 @@
     say(data.costIntro + " ", euros(cost), (per ? " " + per : "") + ".");
   }
 
+  // A group where nothing is ticked yet gets its default suggestion (the server ticks only
+  // what the donor chose, so that without this script a free amount counts at once).
+  function tickDefaults() {
+    if (other.value.trim() !== "") return;
+    form.querySelectorAll(".amounts[data-frequency]").forEach(function (group) {
+      if (group.querySelector("input:checked")) return;
+      var byDefault = group.querySelector("input[data-default]");
+      if (byDefault) byDefault.checked = true;
+    });
+  }
+
   var current = frequency();
   form.addEventListener("change", function (event) {
     var input = event.target;
@@ -88,5 +100,11 @@
     if (radio && other.value.trim() !== "") radio.checked = true;
     update();
   });
+  // Also when the browser restores the fields (back from the checkout page): after this script.
+  window.addEventListener("pageshow", function () {
+    current = frequency();
+    update();
+  });
+  tickDefaults();
   update();
 })();

@@ -42,6 +42,8 @@ pub struct AmountChoice {
     pub label: Option<String>,
     pub cost_after_tax: String,
     pub checked: bool,
+    /// The one the script ticks when the donor has not chosen yet.
+    pub default: bool,
 }
 
 /// The suggestions of one frequency; the page shows the group of the frequency ticked.
@@ -327,7 +329,10 @@ async fn render_form(
     let tax = state.config.tax_reduction;
     let frequency = form.frequency();
     let suggested = campaigns::suggested_amounts(state.db.pool(), campaign.id).await?;
-    let first_visit = errors.is_empty() && general_error.is_none();
+    let free_typed = form
+        .other_amount
+        .as_deref()
+        .is_some_and(|a| !a.trim().is_empty());
     let groups: Vec<AmountGroup> = Frequency::ALL
         .iter()
         .map(|&f| {
@@ -335,17 +340,17 @@ async fn render_form(
                 .iter()
                 .filter(|a| a.frequency == f.as_str())
                 .collect();
-            // Untouched, a group ticks its middle suggestion of three or more, the one
-            // donors most often choose; else the first. A form sent back with an error
-            // shows exactly what was sent.
+            // What was sent (or linked to) is ticked; nothing else. The script ticks the
+            // suggestion marked as the default, the middle one of three or more that donors
+            // most often choose: without it nothing is ticked, so a free amount typed counts
+            // without a second step.
             let chosen = match form.ticked_for(f) {
                 Some(ticked) => ticked,
-                None if first_visit || f != frequency => offered
-                    .get(if offered.len() >= 3 { 1 } else { 0 })
-                    .map(|a| a.amount_cents.to_string())
-                    .unwrap_or_default(),
+                // A free amount typed with nothing ticked is what counted.
+                None if f == frequency && free_typed => "other".to_owned(),
                 None => String::new(),
             };
+            let default = offered.get(if offered.len() >= 3 { 1 } else { 0 });
             let amounts: Vec<AmountChoice> = offered
                 .iter()
                 .map(|a| AmountChoice {
@@ -357,12 +362,13 @@ async fn render_form(
                         &campaign.currency,
                     ),
                     checked: chosen == a.amount_cents.to_string(),
+                    default: default.is_some_and(|d| d.amount_cents == a.amount_cents),
                 })
                 .collect();
             AmountGroup {
                 frequency: f,
                 current: f == frequency,
-                other_checked: !amounts.iter().any(|a| a.checked),
+                other_checked: !chosen.is_empty() && !amounts.iter().any(|a| a.checked),
                 amounts,
                 chosen,
             }
@@ -372,12 +378,8 @@ async fn render_form(
     // no suggestion (a link's `montant`) in the free amount field, « Autre montant » ticked.
     let mut shown = form.clone();
     if let Some(current) = groups.iter().find(|g| g.current) {
-        let free_is_empty = form
-            .other_amount
-            .as_deref()
-            .is_none_or(|a| a.trim().is_empty());
         match current.chosen.parse::<i64>() {
-            Ok(cents) if current.other_checked && free_is_empty && cents > 0 => {
+            Ok(cents) if current.other_checked && !free_typed && cents > 0 => {
                 shown.other_amount = Some(euros_as_typed(cents));
                 shown.set_ticked(frequency, "other");
             }
@@ -385,12 +387,18 @@ async fn render_form(
         }
     }
     let form = &shown;
-    let cost_preview = form.chosen_amount(limits).map(|cents| {
-        format_money(
-            tax.cost_after_reduction(cents, frequency.instalments_per_year()),
-            &campaign.currency,
-        )
-    });
+    // Without the script, the cost of a free amount sent back; each suggestion shows its own,
+    // and a sentence under them would go stale when another is ticked.
+    let free_amount_chosen = groups.iter().any(|g| g.current && g.other_checked);
+    let cost_preview = free_amount_chosen
+        .then(|| form.chosen_amount(limits))
+        .flatten()
+        .map(|cents| {
+            format_money(
+                tax.cost_after_reduction(cents, frequency.instalments_per_year()),
+                &campaign.currency,
+            )
+        });
     let country = form.country.clone().unwrap_or_else(|| "FR".to_owned());
     let template = DonateTemplate {
         layout: Layout::new(state, format!("Je donne — {}", campaign.title)),

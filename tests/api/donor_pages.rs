@@ -88,9 +88,21 @@ async fn the_cost_after_reduction_shows_from_the_first_visit_without_javascript(
     let app = spawn_app(backend, Content::Demo).await;
     let first = plain(&app.page(&format!("/campagnes/{SLUG}/don")).await);
     assert!(
-        first.contains("ne vous coûtera que <strong>"),
-        "the suggestion ticked by default has its cost: {first}"
+        first.contains("soit 20,40 € après réduction d’impôt"),
+        "each suggestion shows its cost: {first}"
     );
+    assert!(
+        !first.contains("\" checked data-default"),
+        "nothing ticked for the donor"
+    );
+    assert!(
+        first.contains("data-default"),
+        "the script knows what to tick"
+    );
+    assert!(first.contains("66 % de votre don ouvre droit à une réduction d’impôt"));
+    // Without the script nothing is ticked, so a free amount typed counts at once.
+    let typed = [("amount", ""), ("other_amount", "45")];
+    assert_eq!(app.submit_gift(SLUG, &typed).await.status(), 303);
     // A link with an amount no suggestion has: it is the free amount, and its cost is shown.
     let linked = plain(
         &app.page(&format!("/campagnes/{SLUG}/don?montant=4550"))
