@@ -46,6 +46,44 @@ pub struct AmountChoice {
     pub default: bool,
 }
 
+/// The form's fields in page order: (error key, the element to jump to, its label).
+const FIELDS: [(&str, &str, &str); 12] = [
+    ("frequency", "frequency", "Fréquence"),
+    ("amount", "other_amount", "Montant"),
+    ("first_name", "first_name", "Prénom"),
+    ("last_name", "last_name", "Nom"),
+    ("email", "email", "Adresse e-mail"),
+    ("address_line1", "address_line1", "Adresse"),
+    ("address_line2", "address_line2", "Complément d’adresse"),
+    ("postal_code", "postal_code", "Code postal"),
+    ("city", "city", "Ville"),
+    ("country", "country", "Pays"),
+    ("dedication_kind", "dedication_kind", "Dédicace"),
+    ("dedication_name", "dedication_name", "Nom de la personne"),
+];
+
+/// One line of the error summary at the top of the form: a link to the field, its label
+/// (some messages do not name it) and the message.
+pub struct SummaryLine {
+    pub anchor: &'static str,
+    pub label: &'static str,
+    pub message: String,
+}
+
+/// The errors in the order of the page, as the summary lists them.
+fn error_summary(errors: &BTreeMap<&'static str, String>) -> Vec<SummaryLine> {
+    FIELDS
+        .iter()
+        .filter_map(|(key, anchor, label)| {
+            errors.get(key).map(|message| SummaryLine {
+                anchor,
+                label,
+                message: message.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The suggestions of one frequency; the page shows the group of the frequency ticked.
 pub struct AmountGroup {
     pub frequency: Frequency,
@@ -65,6 +103,7 @@ struct DonateTemplate {
     frequency: Frequency,
     groups: Vec<AmountGroup>,
     form: FormValues,
+    summary: Vec<SummaryLine>,
     errors: BTreeMap<&'static str, String>,
     general_error: Option<String>,
     csrf_token: String,
@@ -406,6 +445,7 @@ async fn render_form(
         frequency,
         groups,
         form: FormValues::from(form),
+        summary: error_summary(&errors),
         errors,
         general_error,
         csrf_token: visitor.csrf_token().await?,
@@ -584,4 +624,37 @@ async fn gift_state(
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_summary_follows_the_page_and_misses_no_field() {
+        let everything_wrong = GiftForm {
+            frequency: Some("weekly".into()),
+            amount: Some("other".into()),
+            other_amount: Some("abc".into()),
+            first_name: Some(" ".into()),
+            last_name: Some("x".repeat(101)),
+            email: Some("pas-un-email".into()),
+            address_line1: Some(String::new()),
+            address_line2: Some("Bât.\u{0}B".into()),
+            postal_code: Some("6900".into()),
+            city: Some(String::new()),
+            country: Some("XX".into()),
+            dedication_kind: Some("cousin".into()),
+            ..GiftForm::default()
+        };
+        let errors = everything_wrong
+            .validate(AmountLimits::default())
+            .unwrap_err();
+        let summary = error_summary(&errors);
+        assert_eq!(summary.len(), errors.len(), "every error is listed");
+        let labels: Vec<_> = summary.iter().map(|line| line.label).collect();
+        assert_eq!(&labels[..4], ["Fréquence", "Montant", "Prénom", "Nom"]);
+        let anchors: Vec<_> = summary.iter().map(|line| line.anchor).collect();
+        assert!(anchors.contains(&"other_amount"), "the amount's field");
+    }
 }
