@@ -98,7 +98,7 @@ impl Config {
                 as u32,
             trusted_proxies: number("TRUSTED_PROXIES", 0, 10)?.unwrap_or(0) as usize,
             organisation_name: var("ORGANISATION_NAME")
-                .unwrap_or_else(|| "Villages d'Enfants".to_owned()),
+                .unwrap_or_else(|| "Villages d’Enfants".to_owned()),
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
         })
     }
@@ -119,7 +119,7 @@ impl Config {
             tax_reduction: TaxReduction::default(),
             checkout_rate_per_minute: 10,
             trusted_proxies: 0,
-            organisation_name: "Villages d'Enfants".to_owned(),
+            organisation_name: "Villages d’Enfants".to_owned(),
             seed_demo_content: true,
         }
     }

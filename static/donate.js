@@ -78,27 +78,46 @@
   }
 
   var current = frequency();
+  // The groups where the donor picked something themselves (not the default ticked above).
+  var picked = {};
   form.addEventListener("change", function (event) {
     var input = event.target;
     if (input.name === "frequency") {
-      // A free amount typed for the previous frequency stays the choice.
       var before = current && ticked(current);
-      if (before && before.value === "other") {
+      var now = ticked(input);
+      if (before && before.value === "other" && !picked[input.value]) {
+        // A free amount typed for the previous frequency stays the choice, unless the donor
+        // picked something else for this one.
         var same = form.querySelector('input[name="amount_' + input.value + '"][value="other"]');
         if (same) same.checked = true;
+      } else if (now && now.value === "other" && other.value.trim() === "") {
+        // « Autre montant » with nothing typed any more: back to this frequency's default.
+        var byDefault = form.querySelector('input[name="amount_' + input.value + '"][data-default]');
+        if (byDefault) byDefault.checked = true;
       }
       current = input;
-    } else if (input.name.indexOf("amount_") === 0 && input.value !== "other") {
+    } else if (input.name.indexOf("amount_") === 0) {
+      picked[input.name.slice("amount_".length)] = true;
       // A suggestion picked after typing a free amount: the suggestion it is.
-      other.value = "";
+      if (input.value !== "other") other.value = "";
     }
     update();
   });
   other.addEventListener("input", function () {
     var f = frequency();
     var radio = f && form.querySelector('input[name="amount_' + f.value + '"][value="other"]');
-    if (radio && other.value.trim() !== "") radio.checked = true;
+    if (radio && other.value.trim() !== "") {
+      radio.checked = true;
+      picked[f.value] = true;
+    }
     update();
+  });
+  // A suggestion ticked is the gift: a free amount left in its field from another frequency
+  // is not sent along (the server would ask which of the two was meant).
+  form.addEventListener("submit", function () {
+    var f = frequency();
+    var radio = f && ticked(f);
+    if (radio && radio.value !== "other") other.value = "";
   });
   // Also when the browser restores the fields (back from the checkout page): after this script.
   window.addEventListener("pageshow", function () {

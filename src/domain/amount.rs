@@ -21,7 +21,7 @@ impl fmt::Display for AmountError {
                 f.write_str("Le montant doit être un nombre, par exemple 50 ou 12,50.")
             }
             AmountError::TooManyDecimals => {
-                f.write_str("Le montant ne peut pas avoir plus de deux chiffres après la virgule.")
+                f.write_str("Le montant ne peut pas avoir plus de deux chiffres après la virgule (pour mille euros, écrivez 1000 ou 1 000).")
             }
             AmountError::BelowMinimum { min_cents } => {
                 write!(

@@ -176,7 +176,7 @@ impl GiftForm {
             return free();
         }
         let Some(suggested) = ticked.parse::<i64>().ok().filter(|c| *c > 0) else {
-            return Err("Choisissez l'un des montants proposés ou « Autre montant ».".to_owned());
+            return Err("Choisissez l’un des montants proposés ou « Autre montant ».".to_owned());
         };
         let suggested = parse_amount(
             &format!("{},{:02}", suggested / 100, suggested % 100),
@@ -277,7 +277,7 @@ impl GiftForm {
         if address_line2.chars().count() > MAX_ADDRESS {
             errors.insert(
                 "address_line2",
-                "Ce complément d'adresse est trop long.".to_owned(),
+                "Ce complément d’adresse est trop long.".to_owned(),
             );
         } else if address_line2.chars().any(char::is_control) {
             errors.insert("address_line2", CONTROL_CHARACTERS.to_owned());

@@ -329,7 +329,7 @@ async fn refused_amounts_rerender_the_form_and_record_nothing(backend: Backend) 
         ("1e9", not_a_number),
         (
             "10,555",
-            "Le montant ne peut pas avoir plus de deux chiffres après la virgule.",
+            "Le montant ne peut pas avoir plus de deux chiffres après la virgule (pour mille euros, écrivez 1000 ou 1 000).",
         ),
         ("", "Indiquez le montant de votre don."),
         (&huge, maximum),
