@@ -192,6 +192,21 @@ pub async fn count_received_of_pledge(
     .await
 }
 
+/// The instalments of a recurring pledge: (paid, refunded in full).
+pub async fn instalments_of_pledge(
+    conn: &mut AnyConnection,
+    pledge_id: i64,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM donations WHERE pledge_id = $1",
+    )
+    .bind(pledge_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Fills in the payment intent of a donation recorded before it was known.
 pub async fn set_payment_intent(
     conn: &mut AnyConnection,

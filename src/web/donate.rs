@@ -504,6 +504,8 @@ struct ThanksTemplate {
     amount: String,
     per: String,
     cost_after_tax: String,
+    /// What was given back of a one-off gift, when part of it was.
+    refunded: Option<String>,
     impact: Option<String>,
     campaign_title: String,
     campaign_slug: String,
@@ -538,7 +540,11 @@ async fn thanks(
         .await?
         .ok_or(AppError::NotFound)?;
     let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
-    let (gift_state, checkout_open) = gift_state(&state, &pledge, &session_id).await?;
+    let Standing {
+        state: gift_state,
+        checkout_open,
+        refunded_cents,
+    } = standing(&state, &pledge, &session_id).await?;
     let refreshes = query.essai.unwrap_or(0);
     let refresh_url = (gift_state == GiftState::Confirming && refreshes < MAX_REFRESHES)
         .then(|| format!("/merci?session_id={session_id}&essai={}", refreshes + 1));
@@ -559,10 +565,15 @@ async fn thanks(
             "" => String::new(),
             per => format!(" {per}"),
         },
+        // What was given back does not count for the tax reduction.
         cost_after_tax: format_money(
-            tax.cost_after_reduction(pledge.amount_cents, frequency.instalments_per_year()),
+            tax.cost_after_reduction(
+                pledge.amount_cents - refunded_cents,
+                frequency.instalments_per_year(),
+            ),
             &pledge.currency,
         ),
+        refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, &pledge.currency)),
         impact,
         campaign_title: campaign.title.clone(),
         campaign_slug: campaign.slug.clone(),
@@ -583,44 +594,77 @@ async fn thanks(
         .into_response())
 }
 
-/// Where the gift stands, and whether its checkout can still be resumed: the ledger first
-/// (the webhook's word), then Stripe's view of the session while the webhook is on its way.
-async fn gift_state(
+/// Where a gift stands, as the thank-you page needs it.
+struct Standing {
+    state: GiftState,
+    /// Whether its checkout can still be resumed.
+    checkout_open: bool,
+    /// Given back so far (a one-off gift refunded in part).
+    refunded_cents: i64,
+}
+
+impl From<GiftState> for Standing {
+    fn from(state: GiftState) -> Standing {
+        Standing {
+            state,
+            checkout_open: false,
+            refunded_cents: 0,
+        }
+    }
+}
+
+/// The ledger first (the webhook's word), then Stripe's view of the session while the
+/// webhook is on its way.
+async fn standing(
     state: &AppState,
     pledge: &pledges::Pledge,
     session_id: &str,
-) -> Result<(GiftState, bool)> {
+) -> Result<Standing> {
     let mut conn = state.db.pool().acquire().await?;
     if pledge.frequency == "once" {
         let by = donations::StripeRef::CheckoutSession(session_id);
         if let Some(donation) = donations::find(&mut conn, by).await? {
-            return Ok((
-                match donation.status.as_str() {
-                    "pending" => GiftState::SepaPending,
-                    "failed" => GiftState::Failed,
-                    "refunded" => GiftState::Refunded,
-                    _ => GiftState::Confirmed,
+            let gift_state = match donation.status.as_str() {
+                "pending" => GiftState::SepaPending,
+                "failed" => GiftState::Failed,
+                "refunded" => GiftState::Refunded,
+                _ => GiftState::Confirmed,
+            };
+            return Ok(Standing {
+                refunded_cents: if gift_state == GiftState::Confirmed {
+                    donation.refunded_cents
+                } else {
+                    0
                 },
-                false,
-            ));
+                ..gift_state.into()
+            });
         }
-    } else if donations::count_received_of_pledge(&mut conn, pledge.id).await? > 0 {
-        return Ok((GiftState::Confirmed, false));
+    } else {
+        let (paid, refunded) = donations::instalments_of_pledge(&mut conn, pledge.id).await?;
+        if paid > 0 {
+            return Ok(GiftState::Confirmed.into());
+        }
+        if refunded > 0 {
+            return Ok(GiftState::Refunded.into());
+        }
     }
     if pledge.status == "failed" {
-        return Ok((GiftState::Failed, false));
+        return Ok(GiftState::Failed.into());
     }
     drop(conn);
     Ok(
         match checkout::session_status(&state.payments, session_id).await {
             Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
-                (GiftState::SepaPending, false)
+                GiftState::SepaPending.into()
             }
-            Ok(s) if s.status == "complete" => (GiftState::Confirming, false),
-            Ok(s) => (GiftState::NotPaid, s.status == "open"),
+            Ok(s) if s.status == "complete" => GiftState::Confirming.into(),
+            Ok(s) => Standing {
+                checkout_open: s.status == "open",
+                ..GiftState::NotPaid.into()
+            },
             Err(error) => {
                 tracing::warn!(%error, "checkout session status unavailable");
-                (GiftState::Confirming, false)
+                GiftState::Confirming.into()
             }
         },
     )

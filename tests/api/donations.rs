@@ -337,23 +337,6 @@ async fn declined_card_records_nothing(backend: Backend) {
     assert_counters_match_ledger(&app).await;
 }
 
-/// Refunds through the sandbox's API, as the back-office will.
-async fn refund(app: &TestApp, payment_intent: &str, amount: Option<i64>) {
-    let mut form = vec![("payment_intent".to_owned(), payment_intent.to_owned())];
-    if let Some(amount) = amount {
-        form.push(("amount".to_owned(), amount.to_string()));
-    }
-    let response = app
-        .client
-        .post(app.url("/sandbox/stripe/v1/refunds"))
-        .bearer_auth("sk_test_obole_sandbox")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-}
-
 async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     let before = campaign_totals(&app).await;
@@ -376,7 +359,7 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     .await
     .unwrap();
 
-    refund(&app, &payment_intent, Some(3000)).await;
+    app.refund(&payment_intent, Some(3000)).await;
     app.settle_webhooks().await;
     assert_eq!(
         app.donations_of("rembourse@example.org").await,
@@ -391,7 +374,7 @@ async fn refunds_partial_then_full_reduce_the_totals(backend: Backend) {
     );
     assert_counters_match_ledger(&app).await;
 
-    refund(&app, &payment_intent, None).await;
+    app.refund(&payment_intent, None).await;
     app.settle_webhooks().await;
     assert_eq!(
         app.donations_of("rembourse@example.org").await,
@@ -445,7 +428,7 @@ async fn refund_of_an_instalment_is_found_through_its_invoice(backend: Backend) 
         .as_str()
         .unwrap()
         .to_owned();
-    refund(&app, &payment_intent, None).await;
+    app.refund(&payment_intent, None).await;
     app.settle_webhooks().await;
 
     assert_eq!(

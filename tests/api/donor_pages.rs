@@ -154,20 +154,61 @@ async fn a_refunded_gift_says_so_on_the_thank_you_page(backend: Backend) {
     .fetch_one(app.db.pool())
     .await
     .unwrap();
-    let refunded = app
+    let thanks_url = format!("/merci?session_id={session_id}");
+
+    // 10 € of the 30 € given back: the rest is still a gift, and its cost is on 20 €.
+    app.refund(&payment_intent, Some(1_000)).await;
+    app.settle_webhooks().await;
+    let partly = plain(&app.page(&thanks_url).await);
+    assert!(partly.contains("Don confirmé"), "{partly}");
+    assert!(partly.contains("10 € vous ont été remboursés"));
+    assert!(
+        partly.contains("<strong>6,80 €</strong>"),
+        "66 % off 20 €: {partly}"
+    );
+
+    app.refund(&payment_intent, None).await;
+    app.settle_webhooks().await;
+    let all = plain(&app.page(&thanks_url).await);
+    assert!(all.contains("Don remboursé"), "{all}");
+    assert!(!all.contains("Don confirmé"));
+    assert!(!all.contains("reçu fiscal vous sera envoyé"));
+
+    // A monthly gift whose only instalment was given back.
+    let monthly = [
+        ("frequency", "monthly"),
+        ("amount", "2500"),
+        ("email", "rendu-mensuel@example.org"),
+    ];
+    let (session_id, _) = app.give(SLUG, &monthly, "card").await;
+    app.settle_webhooks().await;
+    let invoice: String = sqlx::query_scalar(
+        "SELECT d.stripe_invoice_id FROM donations d JOIN supporters s ON s.id = d.supporter_id \
+         WHERE s.email = 'rendu-mensuel@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let payments: serde_json::Value = app
         .client
-        .post(app.url("/sandbox/stripe/v1/refunds"))
+        .get(app.url(&format!(
+            "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
+        )))
         .bearer_auth("sk_test_obole_sandbox")
-        .form(&[("payment_intent", payment_intent.as_str())])
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(refunded.status(), 200);
+    let instalment = payments["data"][0]["payment"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.refund(&instalment, None).await;
     app.settle_webhooks().await;
-    let thanks = plain(&app.page(&format!("/merci?session_id={session_id}")).await);
-    assert!(thanks.contains("Don remboursé"), "{thanks}");
-    assert!(!thanks.contains("Don confirmé"));
-    assert!(!thanks.contains("reçu fiscal vous sera envoyé"));
+    let monthly_page = plain(&app.page(&format!("/merci?session_id={session_id}")).await);
+    assert!(monthly_page.contains("Don remboursé"), "{monthly_page}");
 }
 
 /// The link of the page's main button.

@@ -484,6 +484,23 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Refunds through the sandbox's API, as the back-office will: all, or `amount` cents.
+    pub async fn refund(&self, payment_intent: &str, amount: Option<i64>) {
+        let mut form = vec![("payment_intent", payment_intent.to_owned())];
+        if let Some(amount) = amount {
+            form.push(("amount", amount.to_string()));
+        }
+        let response = self
+            .client
+            .post(self.url("/sandbox/stripe/v1/refunds"))
+            .bearer_auth("sk_test_obole_sandbox")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db.pool())
