@@ -212,8 +212,6 @@ impl Context<'_> {
         if facts.mode == "subscription" {
             // The instalments themselves come with `invoice.paid`.
             if let Some(subscription_id) = &facts.subscription_id {
-                // Created `incomplete` whatever the outcome: Stripe may still retry a failed
-                // first debit, and the subscription's own events decide its status.
                 let gift = self
                     .gift_for(
                         conn,
@@ -221,7 +219,6 @@ impl Context<'_> {
                         supporter_id,
                         subscription_id,
                         facts.customer_id.as_deref(),
-                        "incomplete",
                     )
                     .await?;
                 if outcome == Status::Paid {
@@ -464,14 +461,7 @@ impl Context<'_> {
         let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
         pledges::settle(conn, &pledge, "completed", Some(supporter_id), self.now).await?;
         let gift = self
-            .gift_for(
-                conn,
-                &pledge,
-                supporter_id,
-                subscription_id,
-                customer_id,
-                "incomplete",
-            )
+            .gift_for(conn, &pledge, supporter_id, subscription_id, customer_id)
             .await?;
         Ok(Some((gift, pledge)))
     }
@@ -483,7 +473,6 @@ impl Context<'_> {
         supporter_id: i64,
         subscription_id: &str,
         customer_id: Option<&str>,
-        status: &str,
     ) -> Result<RecurringGift, ApplyError> {
         let new = NewRecurringGift {
             supporter_id,
@@ -496,7 +485,9 @@ impl Context<'_> {
             } else {
                 "monthly"
             },
-            status,
+            // Whatever the event creating it: the subscription's own events decide the
+            // status (Stripe may still retry a failed first debit).
+            status: "incomplete",
             stripe_subscription_id: subscription_id,
             stripe_customer_id: customer_id,
         };

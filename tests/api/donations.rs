@@ -412,22 +412,7 @@ async fn refund_of_an_instalment_is_found_through_its_invoice(backend: Backend) 
     );
 
     // Staff refund the instalment's payment; the refund names only the PaymentIntent.
-    let payments: Value = app
-        .client
-        .get(app.url(&format!(
-            "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
-        )))
-        .bearer_auth("sk_test_obole_sandbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let payment_intent = payments["data"][0]["payment"]["payment_intent"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let payment_intent = app.payment_intent_of_invoice(&invoice).await;
     app.refund(&payment_intent, None).await;
     app.settle_webhooks().await;
 

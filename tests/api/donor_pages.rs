@@ -189,22 +189,7 @@ async fn a_refunded_gift_says_so_on_the_thank_you_page(backend: Backend) {
     .fetch_one(app.db.pool())
     .await
     .unwrap();
-    let payments: serde_json::Value = app
-        .client
-        .get(app.url(&format!(
-            "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
-        )))
-        .bearer_auth("sk_test_obole_sandbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let instalment = payments["data"][0]["payment"]["payment_intent"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let instalment = app.payment_intent_of_invoice(&invoice).await;
     app.refund(&instalment, None).await;
     app.settle_webhooks().await;
     let monthly_page = plain(&app.page(&format!("/merci?session_id={session_id}")).await);

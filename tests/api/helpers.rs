@@ -484,6 +484,26 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The PaymentIntent that paid `invoice`, as Stripe tells it (`GET /v1/invoice_payments`).
+    pub async fn payment_intent_of_invoice(&self, invoice: &str) -> String {
+        let payments: serde_json::Value = self
+            .client
+            .get(self.url(&format!(
+                "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
+            )))
+            .bearer_auth("sk_test_obole_sandbox")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        payments["data"][0]["payment"]["payment_intent"]
+            .as_str()
+            .expect("the invoice's payment")
+            .to_owned()
+    }
+
     /// Refunds through the sandbox's API, as the back-office will: all, or `amount` cents.
     pub async fn refund(&self, payment_intent: &str, amount: Option<i64>) {
         let mut form = vec![("payment_intent", payment_intent.to_owned())];
