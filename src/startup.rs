@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
 use crate::payments::Payments;
-use crate::payments::apply::Applier;
+use crate::payments::applier::Applier;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::seed;
 use crate::web::{self, AppState};
