@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::amount::{AmountLimits, parse_amount};
+pub use super::dedication::DedicationKind;
 use super::email::Email;
 use super::frequency::Frequency;
-use super::money::format_money;
+use super::money::{Currency, format_money};
 
 /// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
 pub const COUNTRIES: &[(&str, &str)] = &[
@@ -70,21 +71,6 @@ pub struct GiftForm {
     pub dedication_name: Option<String>,
     pub show_publicly: Option<String>,
     pub news_consent: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DedicationKind {
-    Memory,
-    Honour,
-}
-
-impl DedicationKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DedicationKind::Memory => "memory",
-            DedicationKind::Honour => "honour",
-        }
-    }
 }
 
 /// A checked gift, ready to become a pledge.
@@ -189,8 +175,8 @@ impl GiftForm {
             _ => Err(format!(
                 "Vous avez coché {} et saisi « {other} » : cochez « Autre montant » pour donner le \
                  montant saisi, ou effacez-le pour donner {}.",
-                format_money(suggested, "EUR"),
-                format_money(suggested, "EUR"),
+                format_money(suggested, Currency::EUR),
+                format_money(suggested, Currency::EUR),
             )),
         }
     }

@@ -41,6 +41,7 @@ pub async fn apply(db: &Db, event: &StripeEvent) -> Result<Applied, ApplyError> 
 }
 
 /// Applies one event inside the caller's write transaction: records its id, then its effect.
+#[tracing::instrument(skip_all, fields(event_id = %event.id, event_type = %event.event_type))]
 async fn apply_in(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -50,7 +51,7 @@ async fn apply_in(
     let fresh = stripe_events::record(
         conn,
         &event.id,
-        &event.event_type,
+        event.event_type.as_str(),
         event.api_version.as_deref(),
         event.created,
         now,

@@ -21,7 +21,7 @@ use super::state::{
     Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
 };
 use crate::domain::dates::{DAY, french_date};
-use crate::domain::money::{euros_as_typed, format_money};
+use crate::domain::money::{Currency, Money, euros_as_typed};
 
 const STYLESHEET: &str = include_str!("../../static/sandbox.css");
 /// How many events the dashboard lists.
@@ -600,6 +600,14 @@ async fn advance(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
             .into_response();
     }
     back_to_dashboard(&sandbox)
+}
+
+/// An amount of a Stripe currency code (`eur`), the French way.
+fn format_money(cents: i64, code: &str) -> String {
+    match Currency::parse(code) {
+        Some(currency) => Money::new(cents, currency).to_string(),
+        None => format!("{cents} {code}"),
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,12 @@
 
 use sqlx::AnyPool;
 
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::dedication::DedicationKind;
+use crate::domain::donation::DonationStatus;
+use crate::domain::frequency::Frequency;
+use crate::domain::money::Currency;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
     pub id: i64,
@@ -11,10 +17,12 @@ pub struct Campaign {
     pub story: String,
     pub cover_image: String,
     pub goal_cents: i64,
-    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
     pub starts_at: i64,
     pub ends_at: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CampaignStatus,
     pub project_id: i64,
     pub project_slug: String,
     pub project_name: String,
@@ -35,38 +43,57 @@ const SELECT_CAMPAIGNS: &str = "\
 /// Published campaigns still open at `now`, newest first: the home page.
 pub async fn open(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(
-        "{SELECT_CAMPAIGNS} WHERE c.status = 'published' AND (c.ends_at IS NULL OR c.ends_at > $1) \
+        "{SELECT_CAMPAIGNS} WHERE c.status = $2 AND (c.ends_at IS NULL OR c.ends_at > $1) \
          ORDER BY c.starts_at DESC, c.id"
     );
-    sqlx::query_as(&sql).bind(now).fetch_all(pool).await
+    sqlx::query_as(&sql)
+        .bind(now)
+        .bind(CampaignStatus::Published.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 /// Every campaign the public may see (published or closed), for the API.
 pub async fn public(pool: &AnyPool) -> sqlx::Result<Vec<Campaign>> {
-    let sql =
-        format!("{SELECT_CAMPAIGNS} WHERE c.status <> 'draft' ORDER BY c.starts_at DESC, c.id");
-    sqlx::query_as(&sql).fetch_all(pool).await
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.status <> $1 ORDER BY c.starts_at DESC, c.id");
+    sqlx::query_as(&sql)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 /// A public campaign by slug; drafts are not found.
 pub async fn find_public(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Campaign>> {
-    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> 'draft'");
-    sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> $2");
+    sqlx::query_as(&sql)
+        .bind(slug)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 /// A public campaign by id (a pledge's, for the thank-you page).
 pub async fn find_public_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Campaign>> {
-    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> 'draft'");
-    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> $2");
+    sqlx::query_as(&sql)
+        .bind(id)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 /// A project's public campaigns, open ones first.
 pub async fn for_project(pool: &AnyPool, project_id: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(
-        "{SELECT_CAMPAIGNS} WHERE c.project_id = $1 AND c.status <> 'draft' \
-         ORDER BY CASE c.status WHEN 'published' THEN 0 ELSE 1 END, c.starts_at DESC"
+        "{SELECT_CAMPAIGNS} WHERE c.project_id = $1 AND c.status <> $2 \
+         ORDER BY CASE WHEN c.status = $3 THEN 0 ELSE 1 END, c.starts_at DESC"
     );
-    sqlx::query_as(&sql).bind(project_id).fetch_all(pool).await
+    sqlx::query_as(&sql)
+        .bind(project_id)
+        .bind(CampaignStatus::Draft.as_str())
+        .bind(CampaignStatus::Published.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -102,7 +129,7 @@ pub async fn impact_tiers(
 pub struct PublicSupporter {
     pub public_name: String,
     pub donated_at: i64,
-    pub dedication_kind: Option<String>,
+    pub dedication_kind: Option<DedicationKind>,
     pub dedication_name: Option<String>,
 }
 
@@ -114,18 +141,20 @@ pub async fn recent_public_supporters(
 ) -> sqlx::Result<Vec<PublicSupporter>> {
     sqlx::query_as(
         "SELECT public_name, donated_at, dedication_kind, dedication_name FROM donations \
-         WHERE campaign_id = $1 AND status = 'paid' AND show_publicly = 1 AND public_name IS NOT NULL \
+         WHERE campaign_id = $1 AND status = $3 AND show_publicly = 1 AND public_name IS NOT NULL \
          ORDER BY donated_at DESC, id DESC LIMIT $2",
     )
     .bind(campaign_id)
     .bind(limit)
+    .bind(DonationStatus::Paid.as_str())
     .fetch_all(pool)
     .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SuggestedAmount {
-    pub frequency: String,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
     pub amount_cents: i64,
     pub label: Option<String>,
 }

@@ -17,10 +17,13 @@ use super::layout::Layout;
 use super::session::Visitor;
 use super::views::CampaignView;
 use crate::domain::amount::AmountLimits;
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
+use crate::domain::donation::DonationStatus;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{COUNTRIES, GiftForm};
-use crate::domain::money::{euros_as_typed, format_money};
+use crate::domain::money::{Currency, Money, euros_as_typed, format_money};
+use crate::domain::pledge::PledgeStatus;
 use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
 use crate::domain::tax::TaxReduction;
@@ -28,6 +31,9 @@ use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest};
 use crate::store::campaigns::{self, Campaign};
 use crate::store::{donations, pledges};
+use stripe_checkout::{
+    CheckoutSessionPaymentStatus as PaymentState, CheckoutSessionStatus as SessionState,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -168,7 +174,7 @@ async fn open_campaign(state: &AppState, slug: &str) -> Result<Campaign> {
         .await?
         .ok_or(AppError::NotFound)?;
     let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
-    if campaign.status == "closed" || ended {
+    if campaign.status == CampaignStatus::Closed || ended {
         return Err(AppError::Gone(format!(
             "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
             campaign.title
@@ -222,9 +228,8 @@ async fn resumed_gift(
     if pledge.campaign_id != campaign.id {
         return Ok(None);
     }
-    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
     Ok(Some(GiftForm::initial(
-        frequency,
+        pledge.frequency,
         Some(pledge.amount_cents),
     )))
 }
@@ -303,14 +308,13 @@ async fn submit(
     }
     let now = dates::now();
     let pledge_id =
-        pledges::insert(state.db.pool(), campaign.id, &campaign.currency, &gift, now).await?;
+        pledges::insert(state.db.pool(), campaign.id, campaign.currency, &gift, now).await?;
     let request = CheckoutRequest {
         pledge_id,
         pledge_created_at: now,
         campaign_id: campaign.id,
         campaign_title: &campaign.title,
-        amount_cents: gift.amount_cents,
-        currency: &campaign.currency,
+        amount: Money::new(gift.amount_cents, campaign.currency),
         frequency: gift.frequency,
         email: gift.email.as_str(),
         success_url: format!(
@@ -375,10 +379,7 @@ async fn render_form(
     let groups: Vec<AmountGroup> = Frequency::ALL
         .iter()
         .map(|&f| {
-            let offered: Vec<_> = suggested
-                .iter()
-                .filter(|a| a.frequency == f.as_str())
-                .collect();
+            let offered: Vec<_> = suggested.iter().filter(|a| a.frequency == f).collect();
             // What was sent (or linked to) is ticked; nothing else. The script ticks the
             // suggestion marked as the default, the middle one of three or more that donors
             // most often choose: without it nothing is ticked, so a free amount typed counts
@@ -394,11 +395,11 @@ async fn render_form(
                 .iter()
                 .map(|a| AmountChoice {
                     value: a.amount_cents.to_string(),
-                    amount: format_money(a.amount_cents, &campaign.currency),
+                    amount: format_money(a.amount_cents, campaign.currency),
                     label: a.label.clone(),
                     cost_after_tax: format_money(
                         tax.cost_after_reduction(a.amount_cents, f.instalments_per_year()),
-                        &campaign.currency,
+                        campaign.currency,
                     ),
                     checked: chosen == a.amount_cents.to_string(),
                     default: default.is_some_and(|d| d.amount_cents == a.amount_cents),
@@ -435,7 +436,7 @@ async fn render_form(
         .map(|cents| {
             format_money(
                 tax.cost_after_reduction(cents, frequency.instalments_per_year()),
-                &campaign.currency,
+                campaign.currency,
             )
         });
     let country = form.country.clone().unwrap_or_else(|| "FR".to_owned());
@@ -457,8 +458,8 @@ async fn render_form(
         tax,
         cost_preview,
         limits,
-        min_amount: format_money(limits.min_cents, "EUR"),
-        max_amount: format_money(limits.max_cents, "EUR"),
+        min_amount: format_money(limits.min_cents, Currency::EUR),
+        max_amount: format_money(limits.max_cents, Currency::EUR),
     };
     // The form holds a CSRF token and personal data: never cache it.
     Ok((
@@ -539,7 +540,7 @@ async fn thanks(
     let campaign = campaigns::find_public_by_id(pool, pledge.campaign_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
+    let frequency = pledge.frequency;
     let Standing {
         state: gift_state,
         checkout_open,
@@ -559,7 +560,7 @@ async fn thanks(
         layout: Layout::new(&state, "Merci pour votre don"),
         state: gift_state,
         first_name: pledge.donor.first_name.clone(),
-        amount: format_money(pledge.amount_cents, &pledge.currency),
+        amount: format_money(pledge.amount_cents, pledge.currency),
         // With its leading space, so that a one-off gift reads "17 €." and not "17 € .".
         per: match frequency.per() {
             "" => String::new(),
@@ -571,9 +572,9 @@ async fn thanks(
                 pledge.amount_cents - refunded_cents,
                 frequency.instalments_per_year(),
             ),
-            &pledge.currency,
+            pledge.currency,
         ),
-        refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, &pledge.currency)),
+        refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, pledge.currency)),
         impact,
         campaign_title: campaign.title.clone(),
         campaign_slug: campaign.slug.clone(),
@@ -621,14 +622,14 @@ async fn standing(
     session_id: &str,
 ) -> Result<Standing> {
     let mut conn = state.db.pool().acquire().await?;
-    if pledge.frequency == "once" {
+    if pledge.frequency == Frequency::Once {
         let by = donations::StripeRef::CheckoutSession(session_id);
         if let Some(donation) = donations::find(&mut conn, by).await? {
-            let gift_state = match donation.status.as_str() {
-                "pending" => GiftState::SepaPending,
-                "failed" => GiftState::Failed,
-                "refunded" => GiftState::Refunded,
-                _ => GiftState::Confirmed,
+            let gift_state = match donation.status {
+                DonationStatus::Pending => GiftState::SepaPending,
+                DonationStatus::Failed => GiftState::Failed,
+                DonationStatus::Refunded => GiftState::Refunded,
+                DonationStatus::Paid => GiftState::Confirmed,
             };
             return Ok(Standing {
                 refunded_cents: if gift_state == GiftState::Confirmed {
@@ -648,18 +649,21 @@ async fn standing(
             return Ok(GiftState::Refunded.into());
         }
     }
-    if pledge.status == "failed" {
+    if pledge.status == PledgeStatus::Failed {
         return Ok(GiftState::Failed.into());
     }
     drop(conn);
     Ok(
         match checkout::session_status(&state.payments, session_id).await {
-            Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
-                GiftState::SepaPending.into()
+            Ok(s) if s.status == Some(SessionState::Complete) => {
+                if s.payment_status == PaymentState::Unpaid {
+                    GiftState::SepaPending.into()
+                } else {
+                    GiftState::Confirming.into()
+                }
             }
-            Ok(s) if s.status == "complete" => GiftState::Confirming.into(),
             Ok(s) => Standing {
-                checkout_open: s.status == "open",
+                checkout_open: s.status == Some(SessionState::Open),
                 ..GiftState::NotPaid.into()
             },
             Err(error) => {

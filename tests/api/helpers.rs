@@ -242,6 +242,9 @@ pub fn plain(text: &str) -> String {
 pub mod fixtures {
     use obole::db::Db;
     use obole::domain::dates::{self, DAY};
+    use obole::domain::donation::PaymentMethod;
+    use obole::domain::frequency::Frequency;
+    use obole::domain::money::{Currency, Money};
     use obole::store::counters;
     use obole::store::donations::{self, NewDonation};
     use obole::store::supporters::{self, SupporterDetails};
@@ -342,10 +345,9 @@ pub mod fixtures {
             supporter_id,
             pledge_id: None,
             recurring_gift_id: None,
-            amount_cents: gift.amount_cents,
-            currency: "EUR".to_owned(),
-            frequency: "once".to_owned(),
-            payment_method: "card".to_owned(),
+            amount: Money::new(gift.amount_cents, Currency::EUR),
+            frequency: Frequency::Once,
+            payment_method: PaymentMethod::Card,
             show_publicly: gift.show_publicly,
             public_name: gift
                 .show_publicly

@@ -3,9 +3,11 @@
 use sqlx::AnyConnection;
 
 use super::{Context, consent_if_asked, donation_from};
+use crate::domain::donation::DonationStatus;
+use crate::domain::money::Money;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::InvoiceFacts;
-use crate::store::donations::{Status, StripeRef};
+use crate::store::donations::StripeRef;
 use crate::store::recurring_gifts;
 
 impl Context<'_> {
@@ -33,6 +35,9 @@ impl Context<'_> {
             recurring_gifts::payment_outcome(conn, &gift, false, at, self.now).await?;
             return Ok(());
         }
+        if !self.in_currency(facts.currency, gift.currency) {
+            return Ok(());
+        }
         if facts.amount_paid <= 0 {
             // Paid by the customer's credit balance or a coupon: no money, no donation.
             recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
@@ -41,10 +46,10 @@ impl Context<'_> {
         let mut donation = donation_from(
             &pledge,
             gift.supporter_id,
-            facts.amount_paid,
+            Money::new(facts.amount_paid, gift.currency),
             facts.paid_at.unwrap_or(self.event.created),
         );
-        donation.frequency = gift.frequency.clone();
+        donation.frequency = gift.frequency;
         donation.recurring_gift_id = Some(gift.id);
         donation.stripe_invoice_id = Some(facts.invoice_id.clone());
         donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
@@ -53,7 +58,7 @@ impl Context<'_> {
             conn,
             &donation,
             StripeRef::Invoice(&facts.invoice_id),
-            Status::Paid,
+            DonationStatus::Paid,
         )
         .await?;
         recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;

@@ -14,7 +14,11 @@ use sqlx::AnyConnection;
 use super::applier::ApplyError;
 use super::events::{Fact, StripeEvent};
 use crate::db::Backend;
-use crate::store::donations::{self, NewDonation, Status, StripeRef};
+use crate::domain::donation::{DonationStatus, PaymentMethod};
+use crate::domain::frequency::Frequency;
+use crate::domain::money::{Currency, Money};
+use crate::domain::pledge::PledgeStatus;
+use crate::store::donations::{self, NewDonation, StripeRef};
 use crate::store::pledges::{self, Pledge};
 use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift};
 use crate::store::supporters;
@@ -51,13 +55,30 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Whether Stripe reports the money in the currency we expect (the pledge's). Nothing is
+    /// recorded of a payment in another currency, or in none Stripe named: the event is
+    /// acknowledged, and the reason logged (ids only).
+    fn in_currency(&self, reported: Option<Currency>, expected: Currency) -> bool {
+        if reported == Some(expected) {
+            return true;
+        }
+        tracing::warn!(
+            event_id = %self.event.id,
+            event_type = %self.event.event_type,
+            %expected,
+            reported = %reported.map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            "payment in another currency than its pledge: nothing recorded"
+        );
+        false
+    }
+
     /// Inserts the donation, or moves the existing one forward (pending → paid or failed).
     async fn upsert_donation(
         &self,
         conn: &mut AnyConnection,
         donation: &NewDonation,
         by: StripeRef<'_>,
-        outcome: Status,
+        outcome: DonationStatus,
     ) -> Result<(), ApplyError> {
         if donations::insert(conn, self.backend, donation, outcome, self.now)
             .await?
@@ -70,19 +91,7 @@ impl Context<'_> {
             .ok_or(ApplyError::NotYet(
                 "donation conflicts with another Stripe id",
             ))?;
-        if existing.status == Status::Pending.as_str()
-            && matches!(outcome, Status::Paid | Status::Failed)
-        {
-            donations::transition(
-                conn,
-                self.backend,
-                &existing,
-                Status::Pending,
-                outcome,
-                self.now,
-            )
-            .await?;
-        }
+        donations::settle(conn, self.backend, &existing, outcome, self.now).await?;
         if let (None, Some(payment_intent)) = (
             &existing.stripe_payment_intent_id,
             &donation.stripe_payment_intent_id,
@@ -115,7 +124,14 @@ impl Context<'_> {
             return Ok(None);
         };
         let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
-        pledges::settle(conn, &pledge, "completed", Some(supporter_id), self.now).await?;
+        pledges::settle(
+            conn,
+            &pledge,
+            PledgeStatus::Completed,
+            Some(supporter_id),
+            self.now,
+        )
+        .await?;
         let gift = self
             .gift_for(conn, &pledge, supporter_id, subscription_id, customer_id)
             .await?;
@@ -134,16 +150,11 @@ impl Context<'_> {
             supporter_id,
             campaign_id: pledge.campaign_id,
             pledge_id: pledge.id,
-            amount_cents: pledge.amount_cents,
-            currency: &pledge.currency,
-            frequency: if pledge.frequency == "yearly" {
-                "yearly"
-            } else {
-                "monthly"
+            amount: pledge.amount(),
+            frequency: match pledge.frequency {
+                Frequency::Yearly => Frequency::Yearly,
+                Frequency::Once | Frequency::Monthly => Frequency::Monthly,
             },
-            // Whatever the event creating it: the subscription's own events decide the
-            // status (Stripe may still retry a failed first debit).
-            status: "incomplete",
             stripe_subscription_id: subscription_id,
             stripe_customer_id: customer_id,
         };
@@ -202,10 +213,11 @@ async fn consent_if_asked(
     Ok(())
 }
 
+/// A card payment of `amount` for the pledge; the caller fills in the rest it knows.
 fn donation_from(
     pledge: &Pledge,
     supporter_id: i64,
-    amount_cents: i64,
+    amount: Money,
     donated_at: i64,
 ) -> NewDonation {
     let show_publicly = pledge.show_publicly == 1;
@@ -214,14 +226,13 @@ fn donation_from(
         supporter_id,
         pledge_id: Some(pledge.id),
         recurring_gift_id: None,
-        amount_cents,
-        currency: pledge.currency.clone(),
-        frequency: pledge.frequency.clone(),
-        payment_method: "card".to_owned(),
+        amount,
+        frequency: pledge.frequency,
+        payment_method: PaymentMethod::Card,
         show_publicly,
         public_name: show_publicly
             .then(|| supporters::public_name(&pledge.donor.first_name, &pledge.donor.last_name)),
-        dedication_kind: pledge.dedication_kind.clone(),
+        dedication_kind: pledge.dedication_kind,
         dedication_name: pledge.dedication_name.clone(),
         stripe_checkout_session_id: None,
         stripe_payment_intent_id: None,

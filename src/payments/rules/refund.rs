@@ -29,6 +29,7 @@ impl Context<'_> {
             }
         }
         match donation {
+            Some(donation) if !self.in_currency(facts.currency, donation.currency) => Ok(()),
             Some(donation) => {
                 donations::record_refund(
                     conn,
