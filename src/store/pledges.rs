@@ -103,11 +103,7 @@ pub async fn find_locked(
     backend: Backend,
     id: i64,
 ) -> sqlx::Result<Option<Pledge>> {
-    let lock = if backend == Backend::Postgres {
-        " FOR NO KEY UPDATE"
-    } else {
-        ""
-    };
+    let lock = backend.lock_for_no_key_update();
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM pledges WHERE id = $1{lock}"
     ))
