@@ -216,6 +216,31 @@ pub async fn organisation_from_ledger(conn: &mut AnyConnection) -> sqlx::Result<
     .await
 }
 
+/// Sets a campaign's counters to `totals`, all in shard 0 (the other shards emptied).
+pub async fn replace_campaign(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    totals: Totals,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
+         VALUES ($1, 0, $2, $3, $4, $5)",
+    )
+    .bind(campaign_id)
+    .bind(totals.raised_cents)
+    .bind(totals.donors)
+    .bind(totals.donations)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// What a recount found and repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecountReport {
@@ -257,21 +282,7 @@ pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
         if shards > 0 && stored_campaign(&mut tx, campaign_id).await? == truth {
             continue;
         }
-        sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
-            .bind(campaign_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
-             VALUES ($1, 0, $2, $3, $4, $5)",
-        )
-        .bind(campaign_id)
-        .bind(truth.raised_cents)
-        .bind(truth.donors)
-        .bind(truth.donations)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        replace_campaign(&mut tx, campaign_id, truth, now).await?;
         report.campaigns_repaired.push(slug);
     }
     let truth = organisation_from_ledger(&mut tx).await?;
