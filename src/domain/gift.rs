@@ -9,6 +9,7 @@ use super::amount::{AmountLimits, parse_amount};
 pub use super::dedication::DedicationKind;
 use super::email::Email;
 use super::frequency::Frequency;
+use super::identity::DonorIdentity;
 use super::money::{Currency, format_money};
 
 /// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
@@ -78,14 +79,7 @@ pub struct GiftForm {
 pub struct Gift {
     pub frequency: Frequency,
     pub amount_cents: i64,
-    pub email: Email,
-    pub first_name: String,
-    pub last_name: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
+    pub donor: DonorIdentity,
     pub dedication: Option<(DedicationKind, String)>,
     pub show_publicly: bool,
     pub news_consent: bool,
@@ -335,14 +329,16 @@ impl GiftForm {
             (true, Some(frequency), Some(amount_cents), Some(email)) => Ok(Gift {
                 frequency,
                 amount_cents,
-                email,
-                first_name,
-                last_name,
-                address_line1,
-                address_line2,
-                postal_code,
-                city,
-                country,
+                donor: DonorIdentity {
+                    email,
+                    first_name,
+                    last_name,
+                    address_line1,
+                    address_line2,
+                    postal_code,
+                    city,
+                    country,
+                },
                 dedication,
                 show_publicly: checked(&self.show_publicly),
                 news_consent: checked(&self.news_consent),
@@ -408,8 +404,8 @@ mod tests {
         let gift = valid().validate(AmountLimits::default()).unwrap();
         assert_eq!(gift.frequency, Frequency::Monthly);
         assert_eq!(gift.amount_cents, 2_500);
-        assert_eq!(gift.first_name, "Marie");
-        assert_eq!(gift.email.as_str(), "marie@exemple.fr");
+        assert_eq!(gift.donor.first_name, "Marie");
+        assert_eq!(gift.donor.email.as_str(), "marie@exemple.fr");
         assert!(
             gift.show_publicly && !gift.news_consent,
             "consent is never presumed"

@@ -8,6 +8,7 @@ pub mod donation;
 pub mod email;
 pub mod frequency;
 pub mod gift;
+pub mod identity;
 pub mod impact;
 pub mod money;
 pub mod pledge;

@@ -316,7 +316,7 @@ async fn submit(
         campaign_title: &campaign.title,
         amount: Money::new(gift.amount_cents, campaign.currency),
         frequency: gift.frequency,
-        email: gift.email.as_str(),
+        email: gift.donor.email.as_str(),
         success_url: format!(
             "{}/merci?session_id={{CHECKOUT_SESSION_ID}}",
             state.base_url

@@ -15,4 +15,5 @@ mod event_order;
 mod pages;
 mod platform;
 mod sandbox;
+mod schema;
 mod startup;
