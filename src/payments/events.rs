@@ -369,6 +369,23 @@ mod tests {
         assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_1"));
         assert!(invoice.paid);
         assert_eq!(invoice.amount_paid, 2500);
+        assert_eq!(invoice.currency, Some(Currency::EUR));
+    }
+
+    #[test]
+    fn a_currency_that_is_no_code_is_none() {
+        let refund = |currency: Value| {
+            let payload = json!({ "id": "evt_6", "type": "charge.refunded", "created": 1,
+                "data": { "object": { "id": "ch_6", "amount": 100, "amount_refunded": 100,
+                    "currency": currency } } });
+            match from_json(&payload).unwrap().fact {
+                Fact::Refund(charge) => charge.currency,
+                other => panic!("a refund, not {other:?}"),
+            }
+        };
+        assert_eq!(refund(json!("usd")), Currency::parse("USD"));
+        assert_eq!(refund(json!("euro")), None);
+        assert_eq!(refund(Value::Null), None);
     }
 
     #[test]
