@@ -48,6 +48,8 @@ pub(super) async fn apply(
     }
 }
 
+/// What every rule needs besides the connection: the backend (for row locks), the time the
+/// event is applied, and the event.
 struct Context<'a> {
     backend: Backend,
     now: i64,
