@@ -31,7 +31,7 @@ pub fn amount(ticked: &str, other: &str, limits: AmountLimits) -> Result<i64, St
         return free();
     }
     let Some(suggested) = ticked.parse::<i64>().ok().filter(|c| *c > 0) else {
-        return Err("Choisissez l’un des montants proposés ou « Autre montant ».".to_owned());
+        return Err("Choisissez l’un des montants proposés ou « Autre montant ».".to_owned());
     };
     let suggested = parse_amount(
         &format!("{},{:02}", suggested / 100, suggested % 100),

@@ -16,7 +16,7 @@ pub fn dedication(
         "" | "none" if !name.is_empty() => {
             return Err((
                 "dedication_kind",
-                "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
+                "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
                     .to_owned(),
             ));
         }

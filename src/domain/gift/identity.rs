@@ -18,7 +18,7 @@ pub fn email(field: &Option<String>) -> Result<Email, String> {
     let typed = trimmed(field);
     Email::parse(&typed).ok_or_else(|| {
         if typed.is_empty() {
-            "Indiquez votre adresse e-mail : nous y enverrons votre reçu.".to_owned()
+            "Indiquez votre adresse e-mail : nous y enverrons votre reçu.".to_owned()
         } else {
             "Cette adresse e-mail ne semble pas valide (exemple : marie@exemple.fr).".to_owned()
         }
