@@ -14,4 +14,5 @@ mod event_order;
 mod pages;
 mod platform;
 mod sandbox;
+mod schema;
 mod startup;
