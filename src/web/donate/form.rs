@@ -10,9 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::super::AppState;
-use super::super::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
-use super::super::session::Visitor;
 use super::no_store;
 use super::views::{DonateTemplate, Feedback};
 use crate::domain::dates;
@@ -24,6 +21,9 @@ use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
 use crate::store::campaigns::{self, Campaign};
 use crate::store::pledges;
+use crate::web::AppState;
+use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
+use crate::web::session::Visitor;
 
 #[derive(Debug, Deserialize)]
 pub struct FormQuery {

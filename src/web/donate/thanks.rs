@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::AppState;
-use super::super::extract::AppQuery;
 use super::no_store;
 use super::views::{GiftState, Standing, ThanksTemplate, Visit};
 use crate::error::{AppError, Result};
 use crate::payments::checkout;
 use crate::store::{campaigns, donations, pledges};
+use crate::web::AppState;
+use crate::web::extract::AppQuery;
 
 #[derive(Debug, Deserialize)]
 pub struct ThanksQuery {

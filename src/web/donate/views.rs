@@ -5,9 +5,6 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use super::super::AppState;
-use super::super::layout::Layout;
-use super::super::views::CampaignView;
 use crate::domain::amount::AmountLimits;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
@@ -16,6 +13,9 @@ use crate::domain::money::{euros_as_typed, format_money};
 use crate::domain::tax::TaxReduction;
 use crate::store::campaigns::{Campaign, ImpactTier, SuggestedAmount};
 use crate::store::pledges::Pledge;
+use crate::web::AppState;
+use crate::web::layout::Layout;
+use crate::web::views::CampaignView;
 
 /// One suggested amount as a radio button.
 pub struct AmountChoice {
@@ -159,7 +159,7 @@ impl DonateTemplate {
             errors: feedback.errors,
             general_error: feedback.general_error,
             csrf_token,
-            donate_js: super::super::assets::versioned_url("donate.js"),
+            donate_js: crate::web::assets::versioned_url("donate.js"),
             countries: COUNTRIES
                 .iter()
                 .map(|(code, name)| (*code, *name, *code == country))
