@@ -1,5 +1,7 @@
 //! The donation form: what the donor typed (`GiftForm`, kept as is to re-fill the form) and
-//! what it means once checked (`Gift`), with a French message per wrong field.
+//! what it means once checked (`Gift`), with a French message per wrong field. Each field has
+//! its own parser in a submodule (choice, identity, address, dedication, text); `validate`
+//! runs them all and collects their messages.
 
 use std::collections::BTreeMap;
 
