@@ -13,6 +13,14 @@ text_enum! {
 }
 
 impl DedicationKind {
+    /// As the donation form offers it.
+    pub fn choice(&self) -> &'static str {
+        match self {
+            DedicationKind::Memory => "En mémoire de…",
+            DedicationKind::Honour => "En l’honneur de…",
+        }
+    }
+
     /// "en mémoire de Mamie Suzanne": the words before the name.
     pub fn words(&self) -> &'static str {
         match self {

@@ -9,6 +9,7 @@ use crate::domain::dedication::DedicationKind;
 use crate::domain::donation::DonationStatus;
 use crate::domain::frequency::Frequency;
 use crate::domain::money::Currency;
+use crate::domain::slug::Slug;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
@@ -112,10 +113,10 @@ pub async fn public(pool: &AnyPool) -> sqlx::Result<Vec<Campaign>> {
 }
 
 /// A public campaign by slug; drafts are not found.
-pub async fn find_public(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Campaign>> {
+pub async fn find_public(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Campaign>> {
     let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> $2");
     sqlx::query_as(&sql)
-        .bind(slug)
+        .bind(slug.as_str())
         .bind(CampaignStatus::Draft.as_str())
         .fetch_optional(pool)
         .await
