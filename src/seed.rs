@@ -8,9 +8,13 @@ use sqlx::AnyConnection;
 
 use crate::db::Db;
 use crate::domain::dates::{self, DAY};
-use crate::store::counters;
+use crate::domain::email::Email;
+use crate::domain::identity::DonorIdentity;
+use crate::store::campaigns::{self, NewCampaign, NewSuggestedAmount, TierOf};
 use crate::store::donations::{self, NewDonation};
-use crate::store::supporters::{self, SupporterDetails};
+use crate::store::news::{self, NewNewsPost};
+use crate::store::projects::{self, NewProject};
+use crate::store::supporters;
 
 struct DemoProject {
     slug: &'static str,
@@ -356,86 +360,59 @@ async fn seed_project(
     project_index: usize,
     now: i64,
 ) -> sqlx::Result<usize> {
-    let project_id: i64 = sqlx::query_scalar(
-        "INSERT INTO projects (slug, name, full_name, tagline, description, location, cover_image, \
-             impact_unit_cents, impact_unit_label, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-    )
-    .bind(project.slug)
-    .bind(project.name)
-    .bind(project.full_name)
-    .bind(project.tagline)
-    .bind(project.description)
-    .bind(project.location)
-    .bind(project.cover_image)
-    .bind(project.impact_unit.0)
-    .bind(project.impact_unit.1)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-
+    let new_project = NewProject {
+        slug: project.slug,
+        name: project.name,
+        full_name: project.full_name,
+        tagline: project.tagline,
+        description: project.description,
+        location: project.location,
+        cover_image: project.cover_image,
+        impact_unit: Some(project.impact_unit),
+    };
+    let project_id = projects::insert(conn, &new_project, now).await?;
     for (position, (amount_cents, label)) in project.tiers.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO impact_tiers (project_id, amount_cents, label, position, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(project_id)
-        .bind(*amount_cents)
-        .bind(*label)
-        .bind(position as i64)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        let of = TierOf::Project(project_id);
+        campaigns::insert_impact_tier(conn, of, *amount_cents, label, position as i64, now).await?;
     }
 
     let c = &project.campaign;
-    let campaign_id: i64 = sqlx::query_scalar(
-        "INSERT INTO campaigns (project_id, slug, title, summary, story, cover_image, goal_cents, \
-             currency, starts_at, ends_at, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'EUR', $8, $9, 'published', $10, $10) RETURNING id",
-    )
-    .bind(project_id)
-    .bind(c.slug)
-    .bind(c.title)
-    .bind(c.summary)
-    .bind(c.story)
-    .bind(project.cover_image)
-    .bind(c.goal_euros * 100)
-    .bind(now - c.started_days_ago * DAY)
-    .bind(now + c.ends_in_days * DAY)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    counters::create_for_campaign(conn, campaign_id, now).await?;
-
+    let new_campaign = NewCampaign {
+        project_id,
+        slug: c.slug,
+        title: c.title,
+        summary: c.summary,
+        story: c.story,
+        cover_image: project.cover_image,
+        goal_cents: c.goal_euros * 100,
+        currency: "EUR",
+        starts_at: now - c.started_days_ago * DAY,
+        ends_at: Some(now + c.ends_in_days * DAY),
+        status: "published",
+    };
+    let campaign_id = campaigns::insert(conn, &new_campaign, now).await?;
     for (position, (frequency, euros)) in c.amounts.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO suggested_amounts (campaign_id, frequency, amount_cents, label, position, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(campaign_id)
-        .bind(*frequency)
-        .bind(euros * 100)
-        .bind(project.impact_of(euros * 100))
-        .bind(position as i64)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        let amount = NewSuggestedAmount {
+            frequency,
+            amount_cents: euros * 100,
+            label: project.impact_of(euros * 100),
+            position: position as i64,
+        };
+        campaigns::insert_suggested_amount(conn, campaign_id, &amount, now).await?;
     }
 
     for (slug, title, body, days_ago) in project.news {
-        sqlx::query(
-            "INSERT INTO news_posts (project_id, campaign_id, slug, title, body, published_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(project_id)
-        .bind(campaign_id)
-        .bind(*slug)
-        .bind(*title)
-        .bind(*body)
-        .bind(now - days_ago * DAY)
-        .execute(&mut *conn)
-        .await?;
+        let published_at = now - days_ago * DAY;
+        let post = NewNewsPost {
+            project_id,
+            campaign_id: Some(campaign_id),
+            slug,
+            title,
+            body,
+            published_at,
+        };
+        // Written when published, as far as the demo tells.
+        news::insert(conn, &post, published_at).await?;
     }
 
     for n in 0..c.gifts {
@@ -444,13 +421,8 @@ async fn seed_project(
         let first = FIRST_NAMES[k % FIRST_NAMES.len()];
         let last = LAST_NAMES[(k / 3 + n) % LAST_NAMES.len()];
         let (postal_code, city) = CITIES[k % CITIES.len()];
-        let details = SupporterDetails {
-            email: format!(
-                "{}.{}.{}@example.org",
-                ascii_lower(first),
-                ascii_lower(last),
-                k % 40
-            ),
+        let donor = DonorIdentity {
+            email: demo_email(first, last, k % 40),
             first_name: first.to_owned(),
             last_name: last.to_owned(),
             address_line1: format!("{} rue de la République", 1 + k % 120),
@@ -459,7 +431,7 @@ async fn seed_project(
             city: city.to_owned(),
             country: "FR".to_owned(),
         };
-        let supporter_id = supporters::upsert(conn, &details, None, now, now).await?;
+        let supporter_id = supporters::upsert(conn, &donor, None, now, now).await?;
         let show_publicly = n % 3 != 2;
         let dedication = (n % 11 == 4).then(|| ("memory".to_owned(), "Mamie Suzanne".to_owned()));
         let euros = c.gift_sizes[k % c.gift_sizes.len()];
@@ -486,6 +458,16 @@ async fn seed_project(
         donations::insert_paid(conn, db.backend(), &donation, now).await?;
     }
     Ok(c.gifts)
+}
+
+/// `aicha.mensah.7@example.org`: ASCII letters and digits only, so always an address.
+fn demo_email(first: &str, last: &str, n: usize) -> Email {
+    let email = format!(
+        "{}.{}.{n}@example.org",
+        ascii_lower(first),
+        ascii_lower(last)
+    );
+    Email::parse(&email).expect("demo names make valid addresses (see the test)")
 }
 
 /// `Aïcha` → `aicha`, for demo email addresses.
@@ -528,6 +510,15 @@ mod tests {
                 "{}: the home page's unit is one of the tiers",
                 project.slug
             );
+        }
+    }
+
+    #[test]
+    fn every_demo_name_makes_an_email_address() {
+        for first in FIRST_NAMES {
+            for last in LAST_NAMES {
+                demo_email(first, last, 0);
+            }
         }
     }
 

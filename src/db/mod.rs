@@ -1,17 +1,25 @@
 //! The database: one connection pool for SQLite or PostgreSQL, chosen from `DATABASE_URL`.
 //!
 //! Obole talks to both through sqlx's `Any` driver with one portable SQL text per query (see
-//! README, "Architecture"). The few things that differ between the two live here: how a
-//! connection is prepared, how a write transaction starts, and which migrations run.
+//! README, "Architecture"). Everything that differs between the two lives in this module, and
+//! only here does code ask which backend it is: how a connection is prepared, how a write
+//! transaction starts, which migrations run, the locks PostgreSQL needs ([`locks`]), the
+//! session store ([`sessions`]), and what each can do in one statement.
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub mod locks;
+pub mod sessions;
+
+pub use sessions::SessionStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -29,12 +37,26 @@ impl Backend {
             None
         }
     }
+
+    /// Whether the database has one writer at a time (SQLite): writes then gain from being
+    /// grouped in one transaction (group commit), and need no row locks.
+    pub fn has_one_writer(self) -> bool {
+        self == Backend::Sqlite
+    }
+
+    /// Whether one statement can feed several writes (data-modifying `WITH … AS (INSERT …)`,
+    /// which PostgreSQL has and SQLite lacks): one round trip instead of several.
+    pub fn has_writing_ctes(self) -> bool {
+        self == Backend::Postgres
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// For the session store's own pool ([`Db::session_store`]).
+    url: SecretString,
     /// SQLite has one writer at a time: writers queue here, in order, instead of polling the
     /// database file's lock with sleeps.
     writer: Arc<Mutex<()>>,
@@ -94,6 +116,7 @@ impl Db {
         let masked = mask_password(url);
         let backend =
             Backend::from_url(url).ok_or_else(|| DbError::UnknownScheme(masked.clone()))?;
+        let session_url = SecretString::from(url);
         let url = match backend {
             Backend::Sqlite => {
                 create_sqlite_dir(url).map_err(|source| DbError::CreateDir {
@@ -135,6 +158,7 @@ impl Db {
         Ok(Db {
             pool,
             backend,
+            url: session_url,
             writer: Arc::new(Mutex::new(())),
         })
     }

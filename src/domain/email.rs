@@ -28,6 +28,21 @@ impl Email {
     }
 }
 
+/// An address that does not pass [`Email::parse`] (the address itself is left out of the
+/// message: it is personal data, and messages end up in logs).
+#[derive(Debug, thiserror::Error)]
+#[error("adresse e-mail invalide")]
+pub struct InvalidEmail;
+
+/// For addresses read back from the database, which were parsed when they were written.
+impl TryFrom<String> for Email {
+    type Error = InvalidEmail;
+
+    fn try_from(raw: String) -> Result<Email, InvalidEmail> {
+        Email::parse(&raw).ok_or(InvalidEmail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::amount::{AmountLimits, parse_amount};
 use super::email::Email;
 use super::frequency::Frequency;
+use super::identity::DonorIdentity;
 use super::money::format_money;
 
 /// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
@@ -92,14 +93,7 @@ impl DedicationKind {
 pub struct Gift {
     pub frequency: Frequency,
     pub amount_cents: i64,
-    pub email: Email,
-    pub first_name: String,
-    pub last_name: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
+    pub donor: DonorIdentity,
     pub dedication: Option<(DedicationKind, String)>,
     pub show_publicly: bool,
     pub news_consent: bool,
@@ -349,14 +343,16 @@ impl GiftForm {
             (true, Some(frequency), Some(amount_cents), Some(email)) => Ok(Gift {
                 frequency,
                 amount_cents,
-                email,
-                first_name,
-                last_name,
-                address_line1,
-                address_line2,
-                postal_code,
-                city,
-                country,
+                donor: DonorIdentity {
+                    email,
+                    first_name,
+                    last_name,
+                    address_line1,
+                    address_line2,
+                    postal_code,
+                    city,
+                    country,
+                },
                 dedication,
                 show_publicly: checked(&self.show_publicly),
                 news_consent: checked(&self.news_consent),
@@ -422,8 +418,8 @@ mod tests {
         let gift = valid().validate(AmountLimits::default()).unwrap();
         assert_eq!(gift.frequency, Frequency::Monthly);
         assert_eq!(gift.amount_cents, 2_500);
-        assert_eq!(gift.first_name, "Marie");
-        assert_eq!(gift.email.as_str(), "marie@exemple.fr");
+        assert_eq!(gift.donor.first_name, "Marie");
+        assert_eq!(gift.donor.email.as_str(), "marie@exemple.fr");
         assert!(
             gift.show_publicly && !gift.news_consent,
             "consent is never presumed"

@@ -5,6 +5,7 @@ pub mod dates;
 pub mod email;
 pub mod frequency;
 pub mod gift;
+pub mod identity;
 pub mod impact;
 pub mod money;
 pub mod progress;

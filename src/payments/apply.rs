@@ -104,7 +104,7 @@ const MAX_BATCH: usize = 64;
 impl Applier {
     /// Needs a tokio runtime on SQLite (it spawns the writer task).
     pub fn new(db: Db) -> Applier {
-        if db.backend() != Backend::Sqlite {
+        if !db.backend().has_one_writer() {
             return Applier { db, batches: None };
         }
         let (sender, mut receiver) = mpsc::channel::<Job>(4 * MAX_BATCH);

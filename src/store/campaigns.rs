@@ -1,6 +1,8 @@
 //! Campaigns, with their totals read from the counters (never from the donations).
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
+
+use super::counters;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
@@ -20,6 +22,54 @@ pub struct Campaign {
     pub project_name: String,
     pub raised_cents: i64,
     pub donors: i64,
+}
+
+/// A campaign to create.
+#[derive(Debug, Clone)]
+pub struct NewCampaign<'a> {
+    pub project_id: i64,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub story: &'a str,
+    pub cover_image: &'a str,
+    pub goal_cents: i64,
+    pub currency: &'a str,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    /// `draft`, `published` or `closed`.
+    pub status: &'a str,
+}
+
+/// Creates a campaign and its counters (at zero: pages read totals from them, so a campaign
+/// never exists without); returns its id. Call inside a write transaction
+/// ([`crate::db::Db::begin_write`]), so that both land or neither.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewCampaign<'_>,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO campaigns (project_id, slug, title, summary, story, cover_image, goal_cents, \
+             currency, starts_at, ends_at, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(new.project_id)
+    .bind(new.slug)
+    .bind(new.title)
+    .bind(new.summary)
+    .bind(new.story)
+    .bind(new.cover_image)
+    .bind(new.goal_cents)
+    .bind(new.currency)
+    .bind(new.starts_at)
+    .bind(new.ends_at)
+    .bind(new.status)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    counters::create_for_campaign(conn, id, now).await?;
+    Ok(id)
 }
 
 const SELECT_CAMPAIGNS: &str = "\
@@ -76,6 +126,42 @@ pub struct ImpactTier {
     pub campaign_id: Option<i64>,
 }
 
+/// Whose impact tier it is: a project's (every campaign of it shows it) or one campaign's own.
+#[derive(Debug, Clone, Copy)]
+pub enum TierOf {
+    Project(i64),
+    Campaign(i64),
+}
+
+/// Adds an impact tier ("25 € = a month of sport for a child"); `position` orders tiers of
+/// the same amount.
+pub async fn insert_impact_tier(
+    conn: &mut AnyConnection,
+    of: TierOf,
+    amount_cents: i64,
+    label: &str,
+    position: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let (project_id, campaign_id) = match of {
+        TierOf::Project(id) => (Some(id), None),
+        TierOf::Campaign(id) => (None, Some(id)),
+    };
+    sqlx::query(
+        "INSERT INTO impact_tiers (project_id, campaign_id, amount_cents, label, position, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(project_id)
+    .bind(campaign_id)
+    .bind(amount_cents)
+    .bind(label)
+    .bind(position)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// The campaign's own impact tiers, or its project's when it has none.
 pub async fn impact_tiers(
     pool: &AnyPool,
@@ -128,6 +214,36 @@ pub struct SuggestedAmount {
     pub frequency: String,
     pub amount_cents: i64,
     pub label: Option<String>,
+}
+
+/// An amount to offer on the donation form for `frequency`, with the impact it pays for.
+pub struct NewSuggestedAmount<'a> {
+    pub frequency: &'a str,
+    pub amount_cents: i64,
+    pub label: Option<&'a str>,
+    /// Display order.
+    pub position: i64,
+}
+
+pub async fn insert_suggested_amount(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    new: &NewSuggestedAmount<'_>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO suggested_amounts (campaign_id, frequency, amount_cents, label, position, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(campaign_id)
+    .bind(new.frequency)
+    .bind(new.amount_cents)
+    .bind(new.label)
+    .bind(new.position)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// The amounts offered on the donation form, per frequency, in display order.

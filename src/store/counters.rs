@@ -15,9 +15,6 @@ use sqlx::{AnyConnection, AnyPool};
 use crate::db::{Backend, Db};
 use crate::domain::dates;
 
-/// Namespace of Obole's per-supporter advisory locks on PostgreSQL ("ob" in ASCII).
-const SUPPORTER_LOCKS: i32 = 0x6f62;
-
 /// How many rows each total is spread over.
 pub const SHARDS: i64 = 8;
 
@@ -41,19 +38,11 @@ pub async fn apply(
 ) -> sqlx::Result<()> {
     let shard = change.donation_id.rem_euclid(SHARDS);
     let now = dates::now();
-    if backend == Backend::Postgres {
-        if change.paid_delta != 0 {
-            // Serialises concurrent first gifts of one supporter, so each is counted once.
-            // An advisory lock, not `FOR UPDATE` on the supporter: the donation just inserted
-            // holds a key-share lock on that row, and two such upgrades would deadlock.
-            sqlx::query_scalar::<_, i64>(
-                "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1, CAST($2 AS INTEGER))) AS locked",
-            )
-            .bind(SUPPORTER_LOCKS)
-            .bind(change.supporter_id % i64::from(i32::MAX))
-            .fetch_one(&mut *conn)
-            .await?;
-        }
+    if change.paid_delta != 0 {
+        // Serialises concurrent first gifts of one supporter, so each is counted once.
+        backend.lock_supporter(conn, change.supporter_id).await?;
+    }
+    if backend.has_writing_ctes() {
         // One round trip where SQLite needs three: webhooks are PostgreSQL's hot path.
         sqlx::query(&POSTGRES_APPLY)
             .bind(change.campaign_id)
@@ -227,6 +216,31 @@ pub async fn organisation_from_ledger(conn: &mut AnyConnection) -> sqlx::Result<
     .await
 }
 
+/// Sets a campaign's counters to `totals`, all in shard 0 (the other shards emptied).
+pub async fn replace_campaign(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    totals: Totals,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
+         VALUES ($1, 0, $2, $3, $4, $5)",
+    )
+    .bind(campaign_id)
+    .bind(totals.raised_cents)
+    .bind(totals.donors)
+    .bind(totals.donations)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// What a recount found and repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecountReport {
@@ -246,11 +260,9 @@ pub struct RecountReport {
 /// (prepared) runs.
 pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
     let mut tx = db.begin_write().await?;
-    if db.backend() == Backend::Postgres {
-        sqlx::query("LOCK TABLE organisation_counters IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-    }
+    db.backend()
+        .block_writers(&mut tx, "organisation_counters")
+        .await?;
     let campaigns: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, slug FROM campaigns ORDER BY id")
             .fetch_all(&mut *tx)
@@ -270,21 +282,7 @@ pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
         if shards > 0 && stored_campaign(&mut tx, campaign_id).await? == truth {
             continue;
         }
-        sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
-            .bind(campaign_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
-             VALUES ($1, 0, $2, $3, $4, $5)",
-        )
-        .bind(campaign_id)
-        .bind(truth.raised_cents)
-        .bind(truth.donors)
-        .bind(truth.donations)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        replace_campaign(&mut tx, campaign_id, truth, now).await?;
         report.campaigns_repaired.push(slug);
     }
     let truth = organisation_from_ledger(&mut tx).await?;

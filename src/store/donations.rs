@@ -148,16 +148,7 @@ pub async fn find_locked(
     backend: Backend,
     by: StripeRef<'_>,
 ) -> sqlx::Result<Option<DonationRow>> {
-    select(
-        conn,
-        by,
-        if backend == Backend::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        },
-    )
-    .await
+    select(conn, by, backend.lock_for_update()).await
 }
 
 async fn select(

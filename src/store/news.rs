@@ -1,6 +1,6 @@
 //! News posts from the field, per project and optionally per campaign.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NewsPost {
@@ -8,6 +8,39 @@ pub struct NewsPost {
     pub title: String,
     pub body: String,
     pub published_at: i64,
+}
+
+/// A post to add: a project's, or one of its campaigns' when `campaign_id` is set.
+#[derive(Debug, Clone)]
+pub struct NewNewsPost<'a> {
+    pub project_id: i64,
+    pub campaign_id: Option<i64>,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Shown from then on; may be in the future (scheduled).
+    pub published_at: i64,
+}
+
+/// Adds a post; returns its id.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    new: &NewNewsPost<'_>,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO news_posts (project_id, campaign_id, slug, title, body, published_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.project_id)
+    .bind(new.campaign_id)
+    .bind(new.slug)
+    .bind(new.title)
+    .bind(new.body)
+    .bind(new.published_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await
 }
 
 /// Latest news for a campaign: its own posts and its project's general ones.

@@ -4,9 +4,9 @@
 use sqlx::{AnyConnection, AnyPool};
 
 use super::flag;
-use super::supporters::SupporterDetails;
 use crate::db::Backend;
 use crate::domain::gift::Gift;
+use crate::domain::identity::DonorIdentity;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Pledge {
@@ -18,7 +18,7 @@ pub struct Pledge {
     pub frequency: String,
     /// The donor as they filled in the form: what the supporter and the receipt will say.
     #[sqlx(flatten)]
-    pub donor: SupporterDetails,
+    pub donor: DonorIdentity,
     pub dedication_kind: Option<String>,
     pub dedication_name: Option<String>,
     pub show_publicly: i64,
@@ -51,14 +51,14 @@ pub async fn insert(
     .bind(gift.amount_cents)
     .bind(currency)
     .bind(gift.frequency.as_str())
-    .bind(gift.email.as_str())
-    .bind(&gift.first_name)
-    .bind(&gift.last_name)
-    .bind(&gift.address_line1)
-    .bind(&gift.address_line2)
-    .bind(&gift.postal_code)
-    .bind(&gift.city)
-    .bind(&gift.country)
+    .bind(gift.donor.email.as_str())
+    .bind(&gift.donor.first_name)
+    .bind(&gift.donor.last_name)
+    .bind(&gift.donor.address_line1)
+    .bind(&gift.donor.address_line2)
+    .bind(&gift.donor.postal_code)
+    .bind(&gift.donor.city)
+    .bind(&gift.donor.country)
     .bind(gift.dedication.as_ref().map(|(kind, _)| kind.as_str()))
     .bind(gift.dedication.as_ref().map(|(_, name)| name.as_str()))
     .bind(flag(gift.show_publicly))
@@ -103,11 +103,7 @@ pub async fn find_locked(
     backend: Backend,
     id: i64,
 ) -> sqlx::Result<Option<Pledge>> {
-    let lock = if backend == Backend::Postgres {
-        " FOR NO KEY UPDATE"
-    } else {
-        ""
-    };
+    let lock = backend.lock_for_no_key_update();
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM pledges WHERE id = $1{lock}"
     ))

@@ -1,6 +1,6 @@
 //! Projects (PEPS, ARPEJ…): what the money is for.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
@@ -16,6 +16,41 @@ pub struct Project {
     pub impact_unit_label: Option<String>,
     /// Raised by the project's public campaigns, from their counters.
     pub raised_cents: i64,
+}
+
+/// A project to create.
+#[derive(Debug, Clone)]
+pub struct NewProject<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub full_name: &'a str,
+    pub tagline: &'a str,
+    pub description: &'a str,
+    pub location: &'a str,
+    pub cover_image: &'a str,
+    /// What one impact unit costs and what the home page counts in it.
+    pub impact_unit: Option<(i64, &'a str)>,
+}
+
+/// Creates a project; returns its id.
+pub async fn insert(conn: &mut AnyConnection, new: &NewProject<'_>, now: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO projects (slug, name, full_name, tagline, description, location, cover_image, \
+             impact_unit_cents, impact_unit_label, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(new.slug)
+    .bind(new.name)
+    .bind(new.full_name)
+    .bind(new.tagline)
+    .bind(new.description)
+    .bind(new.location)
+    .bind(new.cover_image)
+    .bind(new.impact_unit.map(|(cents, _)| cents))
+    .bind(new.impact_unit.map(|(_, label)| label))
+    .bind(now)
+    .fetch_one(conn)
+    .await
 }
 
 // Joins every counter shard of every public campaign: the SUM adds them all up.

@@ -76,11 +76,7 @@ pub async fn find_by_subscription(
     backend: Backend,
     subscription_id: &str,
 ) -> sqlx::Result<Option<RecurringGift>> {
-    let lock = if backend == Backend::Postgres {
-        " FOR NO KEY UPDATE"
-    } else {
-        ""
-    };
+    let lock = backend.lock_for_no_key_update();
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM recurring_gifts WHERE stripe_subscription_id = $1{lock}"
     ))

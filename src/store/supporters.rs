@@ -4,18 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::AnyConnection;
 
-/// Identity given on the donation form (and kept for the tax receipt).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SupporterDetails {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
-}
+use crate::domain::identity::DonorIdentity;
 
 /// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
 /// creation time of the pledge it comes from), unless the row already holds a newer one:
@@ -25,20 +14,20 @@ pub struct SupporterDetails {
 /// supporter has one already or another supporter does (one customer, one supporter).
 pub async fn upsert(
     conn: &mut AnyConnection,
-    details: &SupporterDetails,
+    donor: &DonorIdentity,
     stripe_customer_id: Option<&str>,
     identity_at: i64,
     now: i64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(&UPSERT)
-        .bind(details.email.trim().to_lowercase())
-        .bind(&details.first_name)
-        .bind(&details.last_name)
-        .bind(&details.address_line1)
-        .bind(&details.address_line2)
-        .bind(&details.postal_code)
-        .bind(&details.city)
-        .bind(&details.country)
+        .bind(donor.email.as_str())
+        .bind(&donor.first_name)
+        .bind(&donor.last_name)
+        .bind(&donor.address_line1)
+        .bind(&donor.address_line2)
+        .bind(&donor.postal_code)
+        .bind(&donor.city)
+        .bind(&donor.country)
         .bind(stripe_customer_id)
         .bind(now)
         .bind(identity_at)

@@ -312,7 +312,7 @@ async fn submit(
         amount_cents: gift.amount_cents,
         currency: &campaign.currency,
         frequency: gift.frequency,
-        email: gift.email.as_str(),
+        email: gift.donor.email.as_str(),
         success_url: format!(
             "{}/merci?session_id={{CHECKOUT_SESSION_ID}}",
             state.base_url

@@ -51,17 +51,10 @@ pub struct AppState {
 /// Form posts are small; webhooks set their own (1 MiB) limit.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Every route with its layers. `sessions` adds the session layer to the pages that use it
-/// (its store needs the backend's own pool, so the caller builds it).
+/// Every route with its layers; the session layer only on the pages that use it.
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
-    let with_sessions = session::add_layer(
-        donate::router(),
-        &state.config.database_url,
-        state.db.backend(),
-        secure,
-    )
-    .await?;
+    let with_sessions = session::add_layer(donate::router(), &state.db, secure).await?;
     let router = Router::new()
         .merge(public::router())
         .merge(with_sessions)

@@ -1,20 +1,16 @@
 //! Visitor sessions (tower-sessions, stored in the same database) and what Obole keeps in
 //! them, typed: the CSRF token and the donation form to re-fill after a cancelled checkout.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::db::Backend;
+use crate::db::Db;
 use crate::domain::gift::GiftForm;
 use crate::error::AppError;
 
@@ -27,53 +23,21 @@ const MAX_DRAFTS: usize = 5;
 const INACTIVITY: time::Duration = time::Duration::days(1);
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
-/// Adds the session layer, with its own small pool of the backend's concrete type (the
-/// session store does not speak sqlx's `Any`). `secure` is off only on plain-http URLs.
-pub async fn add_layer<S>(
-    router: Router<S>,
-    database_url: &str,
-    backend: Backend,
-    secure: bool,
-) -> sqlx::Result<Router<S>>
+/// Adds the session layer, its store in the same database. `secure` is off only on
+/// plain-http URLs.
+pub async fn add_layer<S>(router: Router<S>, db: &Db, secure: bool) -> sqlx::Result<Router<S>>
 where
     S: Clone + Send + Sync + 'static,
 {
-    fn configure<S: tower_sessions::SessionStore + Clone>(
-        layer: SessionManagerLayer<S>,
-        secure: bool,
-    ) -> SessionManagerLayer<S> {
-        layer
-            .with_name(COOKIE)
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(secure)
-            .with_expiry(Expiry::OnInactivity(INACTIVITY))
-    }
-    Ok(match backend {
-        Backend::Sqlite => {
-            let options = SqliteConnectOptions::from_str(database_url)?
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
-                .await?;
-            let store = SqliteStore::new(pool);
-            store.migrate().await?;
-            tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
-            router.layer(configure(SessionManagerLayer::new(store), secure))
-        }
-        Backend::Postgres => {
-            let pool = PgPoolOptions::new()
-                .max_connections(4)
-                .connect(database_url)
-                .await?;
-            let store = PostgresStore::new(pool);
-            store.migrate().await?;
-            tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
-            router.layer(configure(SessionManagerLayer::new(store), secure))
-        }
-    })
+    let store = db.session_store().await?;
+    tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
+    let layer = SessionManagerLayer::new(store)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(INACTIVITY));
+    Ok(router.layer(layer))
 }
 
 /// The visitor's session, with Obole's typed accessors.

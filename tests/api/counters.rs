@@ -87,20 +87,16 @@ async fn recount_repairs_drifted_counters(backend: Backend) {
     let organisation_before = counters::organisation(app.db.pool()).await.unwrap();
 
     // Drift: the campaign's shards replaced by one wrong row, the organisation's donations zeroed.
-    sqlx::query("DELETE FROM campaign_counters WHERE campaign_id = $1")
-        .bind(campaign)
-        .execute(app.db.pool())
+    let drifted = Totals {
+        raised_cents: 1,
+        donors: 999,
+        donations: before.donations,
+    };
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    counters::replace_campaign(&mut conn, campaign, drifted, 0)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO campaign_counters (campaign_id, shard, raised_cents, donors, donations, updated_at) \
-         VALUES ($1, 0, 1, 999, $2, 0)",
-    )
-    .bind(campaign)
-    .bind(before.donations)
-    .execute(app.db.pool())
-    .await
-    .unwrap();
+    drop(conn);
     sqlx::query("UPDATE organisation_counters SET donations = 0")
         .execute(app.db.pool())
         .await

@@ -296,9 +296,12 @@ pub fn plain(text: &str) -> String {
 pub mod fixtures {
     use obole::db::Db;
     use obole::domain::dates::{self, DAY};
-    use obole::store::counters;
+    use obole::domain::email::Email;
+    use obole::domain::identity::DonorIdentity;
+    use obole::store::campaigns::{self, NewCampaign};
     use obole::store::donations::{self, NewDonation};
-    use obole::store::supporters::{self, SupporterDetails};
+    use obole::store::projects::{self, NewProject};
+    use obole::store::supporters;
 
     pub async fn campaign_id(db: &Db, slug: &str) -> i64 {
         sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
@@ -310,19 +313,20 @@ pub mod fixtures {
 
     /// A project with no campaign, for tests on an empty database.
     pub async fn insert_project(db: &Db, slug: &str, name: &str) -> i64 {
-        let now = dates::now();
-        sqlx::query_scalar(
-            "INSERT INTO projects (slug, name, full_name, tagline, description, location, cover_image, \
-                 impact_unit_cents, impact_unit_label, created_at, updated_at) \
-             VALUES ($1, $2, $2, 'Accroche', 'Description', 'Lomé', '/static/img/peps.svg', 10000, \
-                 'enfants aidés', $3, $3) RETURNING id",
-        )
-        .bind(slug)
-        .bind(name)
-        .bind(now)
-        .fetch_one(db.pool())
-        .await
-        .expect("insert project")
+        let project = NewProject {
+            slug,
+            name,
+            full_name: name,
+            tagline: "Accroche",
+            description: "Description",
+            location: "Lomé",
+            cover_image: "/static/img/peps.svg",
+            impact_unit: Some((10_000, "enfants aidés")),
+        };
+        let mut conn = db.pool().acquire().await.expect("connection");
+        projects::insert(&mut conn, &project, dates::now())
+            .await
+            .expect("insert project")
     }
 
     /// A campaign with its counters row; `ends_in_days` may be negative (already over).
@@ -335,26 +339,24 @@ pub mod fixtures {
         ends_in_days: i64,
     ) -> i64 {
         let now = dates::now();
+        let title = format!("Campagne {slug}");
+        let campaign = NewCampaign {
+            project_id,
+            slug,
+            title: &title,
+            summary: "Résumé de la campagne",
+            story: "Première partie.\n\nSeconde partie.",
+            cover_image: "/static/img/peps.svg",
+            goal_cents,
+            currency: "EUR",
+            starts_at: now - 10 * DAY,
+            ends_at: Some(now + ends_in_days * DAY),
+            status,
+        };
         let mut tx = db.begin_write().await.expect("begin");
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO campaigns (project_id, slug, title, summary, story, cover_image, goal_cents, \
-                 currency, starts_at, ends_at, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'Résumé de la campagne', 'Première partie.\n\nSeconde partie.', \
-                 '/static/img/peps.svg', $4, 'EUR', $5, $6, $7, $5, $5) RETURNING id",
-        )
-        .bind(project_id)
-        .bind(slug)
-        .bind(format!("Campagne {slug}"))
-        .bind(goal_cents)
-        .bind(now - 10 * DAY)
-        .bind(now + ends_in_days * DAY)
-        .bind(status)
-        .fetch_one(&mut *tx)
-        .await
-        .expect("insert campaign");
-        counters::create_for_campaign(&mut tx, id, now)
+        let id = campaigns::insert(&mut tx, &campaign, now)
             .await
-            .expect("counters");
+            .expect("insert campaign");
         tx.commit().await.expect("commit");
         id
     }
@@ -378,8 +380,8 @@ pub mod fixtures {
 
     pub async fn give_in(conn: &mut sqlx::AnyConnection, db: &Db, gift: &Gift<'_>) -> i64 {
         let now = dates::now();
-        let details = SupporterDetails {
-            email: gift.email.to_owned(),
+        let donor = DonorIdentity {
+            email: Email::parse(gift.email).expect("a valid email"),
             first_name: gift.first_name.to_owned(),
             last_name: gift.last_name.to_owned(),
             address_line1: "1 rue de la Paix".to_owned(),
@@ -388,7 +390,7 @@ pub mod fixtures {
             city: "Paris".to_owned(),
             country: "FR".to_owned(),
         };
-        let supporter_id = supporters::upsert(conn, &details, None, now, now)
+        let supporter_id = supporters::upsert(conn, &donor, None, now, now)
             .await
             .expect("supporter");
         let donation = NewDonation {

@@ -14,4 +14,5 @@ mod donor_pages;
 mod event_order;
 mod pages;
 mod platform;
+mod schema;
 mod startup;

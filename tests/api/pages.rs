@@ -1,6 +1,8 @@
 //! The public pages: home, campaign, project, as a visitor sees them.
 
+use obole::store::campaigns::{self, TierOf};
 use obole::store::counters;
+use obole::store::news::{self, NewNewsPost};
 
 use crate::helpers::fixtures::{self, Gift};
 use crate::helpers::{Backend, Content, plain, spawn_app};
@@ -59,24 +61,31 @@ async fn campaign_page_shows_story_progress_tiers_supporters_and_news(backend: B
         12,
     )
     .await;
-    sqlx::query(
-        "INSERT INTO impact_tiers (campaign_id, amount_cents, label, position, created_at) \
-         VALUES ($1, 2500, 'un mois de sport pour un enfant', 0, 0)",
-    )
-    .bind(campaign)
-    .execute(app.db.pool())
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO news_posts (project_id, campaign_id, slug, title, body, published_at, created_at) \
-         VALUES ($1, $2, 'tournoi', 'Premier tournoi gagné', 'Quelle fierté.', 1, 1), \
-                ($1, $2, 'futur', 'Nouvelle programmée', 'Pas encore.', 99999999999, 1)",
-    )
-    .bind(project)
-    .bind(campaign)
-    .execute(app.db.pool())
-    .await
-    .unwrap();
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let tier = "un mois de sport pour un enfant";
+    campaigns::insert_impact_tier(&mut conn, TierOf::Campaign(campaign), 2500, tier, 0, 0)
+        .await
+        .unwrap();
+    for (slug, title, body, published_at) in [
+        ("tournoi", "Premier tournoi gagné", "Quelle fierté.", 1),
+        (
+            "futur",
+            "Nouvelle programmée",
+            "Pas encore.",
+            99_999_999_999,
+        ),
+    ] {
+        let post = NewNewsPost {
+            project_id: project,
+            campaign_id: Some(campaign),
+            slug,
+            title,
+            body,
+            published_at,
+        };
+        news::insert(&mut conn, &post, 1).await.unwrap();
+    }
+    drop(conn);
     let shown = Gift {
         campaign_id: campaign,
         email: "ophelie@example.org",
