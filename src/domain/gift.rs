@@ -1,48 +1,24 @@
 //! The donation form: what the donor typed (`GiftForm`, kept as is to re-fill the form) and
-//! what it means once checked (`Gift`), with a French message per wrong field.
+//! what it means once checked (`Gift`), with a French message per wrong field. Each field has
+//! its own parser in a submodule (choice, identity, address, dedication, text); `validate`
+//! runs them all and collects their messages.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::amount::{AmountLimits, parse_amount};
-use super::email::Email;
+use super::amount::AmountLimits;
 use super::frequency::Frequency;
 use super::identity::DonorIdentity;
-use super::money::format_money;
 
-/// Countries offered for the postal address (ISO 3166-1 alpha-2, French name).
-pub const COUNTRIES: &[(&str, &str)] = &[
-    ("FR", "France"),
-    ("BE", "Belgique"),
-    ("CH", "Suisse"),
-    ("LU", "Luxembourg"),
-    ("MC", "Monaco"),
-    ("DE", "Allemagne"),
-    ("ES", "Espagne"),
-    ("IT", "Italie"),
-    ("PT", "Portugal"),
-    ("NL", "Pays-Bas"),
-    ("GB", "Royaume-Uni"),
-    ("IE", "Irlande"),
-    ("CA", "Canada"),
-    ("US", "États-Unis"),
-    ("TG", "Togo"),
-    ("BJ", "Bénin"),
-    ("CI", "Côte d'Ivoire"),
-    ("SN", "Sénégal"),
-    ("BF", "Burkina Faso"),
-    ("ML", "Mali"),
-    ("CM", "Cameroun"),
-    ("MA", "Maroc"),
-    ("TN", "Tunisie"),
-    ("DZ", "Algérie"),
-];
+mod address;
+mod choice;
+mod dedication;
+mod identity;
+mod text;
 
-const MAX_NAME: usize = 100;
-const MAX_ADDRESS: usize = 200;
-/// Control characters have no place on a tax receipt (and PostgreSQL cannot store a NUL).
-const CONTROL_CHARACTERS: &str = "Ce champ contient des caractères non autorisés.";
+pub use address::COUNTRIES;
+use text::{checked, trimmed as text};
 
 /// The form as submitted: every field optional text, so no input is ever rejected before we
 /// can say what is wrong with it.
@@ -152,41 +128,10 @@ impl GiftForm {
         self.amount(limits).ok()
     }
 
-    /// The ticked choice decides: a suggested amount, or « Autre montant » and the free amount.
-    /// The free amount alone (nothing ticked) counts too. A suggested amount ticked beside a
-    /// different free amount (a browser without JavaScript, which cannot clear one when the
-    /// other is chosen) is asked about, never guessed: the donor is charged what they meant.
+    /// The amount chosen among the suggestions of the form's frequency, or typed.
     fn amount(&self, limits: AmountLimits) -> Result<i64, String> {
-        let other = text(&self.other_amount);
-        let free = || {
-            if other.is_empty() {
-                Err("Indiquez le montant de votre don.".to_owned())
-            } else {
-                parse_amount(&other, limits).map_err(|e| e.to_string())
-            }
-        };
         let ticked = self.ticked_for(self.frequency()).unwrap_or_default();
-        if ticked.is_empty() || ticked == "other" {
-            return free();
-        }
-        let Some(suggested) = ticked.parse::<i64>().ok().filter(|c| *c > 0) else {
-            return Err("Choisissez l’un des montants proposés ou « Autre montant ».".to_owned());
-        };
-        let suggested = parse_amount(
-            &format!("{},{:02}", suggested / 100, suggested % 100),
-            limits,
-        )
-        .map_err(|e| e.to_string())?;
-        match free() {
-            _ if other.is_empty() => Ok(suggested),
-            Ok(same) if same == suggested => Ok(suggested),
-            _ => Err(format!(
-                "Vous avez coché {} et saisi « {other} » : cochez « Autre montant » pour donner le \
-                 montant saisi, ou effacez-le pour donner {}.",
-                format_money(suggested, "EUR"),
-                format_money(suggested, "EUR"),
-            )),
-        }
+        choice::amount(&ticked, &text(&self.other_amount), limits)
     }
 
     /// Whether a field holds U+FFFD, which form decoding puts in place of bytes that were not
@@ -220,176 +165,80 @@ impl GiftForm {
         })
     }
 
+    /// Every field through its own parser; each wrong field gets its French message.
     pub fn validate(&self, limits: AmountLimits) -> Result<Gift, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let frequency = match self.frequency.as_deref().map(str::trim) {
-            None | Some("") => Some(Frequency::Once),
-            Some(raw) => Frequency::parse(raw),
+        let mut check = |field: &'static str, message: String| {
+            errors.insert(field, message);
         };
-        if frequency.is_none() {
-            errors.insert(
-                "frequency",
-                "Choisissez la fréquence de votre don.".to_owned(),
-            );
-        }
-        let amount_cents = self
-            .amount(limits)
-            .map_err(|message| errors.insert("amount", message))
-            .ok();
-
-        let first_name = required(
-            &mut errors,
-            "first_name",
-            &self.first_name,
-            MAX_NAME,
-            "votre prénom",
-        );
-        let last_name = required(
-            &mut errors,
-            "last_name",
-            &self.last_name,
-            MAX_NAME,
-            "votre nom",
-        );
-        let email = Email::parse(&text(&self.email));
-        if email.is_none() {
-            let message = if text(&self.email).is_empty() {
-                "Indiquez votre adresse e-mail : nous y enverrons votre reçu."
-            } else {
-                "Cette adresse e-mail ne semble pas valide (exemple : marie@exemple.fr)."
-            };
-            errors.insert("email", message.to_owned());
-        }
-        let address_line1 = required(
-            &mut errors,
-            "address_line1",
-            &self.address_line1,
-            MAX_ADDRESS,
-            "votre adresse",
-        );
-        let address_line2 = text(&self.address_line2);
-        if address_line2.chars().count() > MAX_ADDRESS {
-            errors.insert(
-                "address_line2",
-                "Ce complément d’adresse est trop long.".to_owned(),
-            );
-        } else if address_line2.chars().any(char::is_control) {
-            errors.insert("address_line2", CONTROL_CHARACTERS.to_owned());
-        }
-        let city = required(&mut errors, "city", &self.city, MAX_NAME, "votre ville");
-        let country = text(&self.country).to_uppercase();
-        if !COUNTRIES.iter().any(|(code, _)| *code == country) {
-            errors.insert("country", "Choisissez votre pays dans la liste.".to_owned());
-        }
-        let postal_code = text(&self.postal_code);
-        let postal_ok = if country == "FR" || country == "MC" {
-            postal_code.len() == 5 && postal_code.bytes().all(|b| b.is_ascii_digit())
-        } else {
-            !postal_code.is_empty()
-                && postal_code.len() <= 12
-                && postal_code
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        let frequency =
+            choice::frequency(self.frequency.as_deref()).map_err(|m| check("frequency", m));
+        let amount_cents = self.amount(limits).map_err(|m| check("amount", m));
+        let first_name = identity::first_name(&self.first_name).map_err(|m| check("first_name", m));
+        let last_name = identity::last_name(&self.last_name).map_err(|m| check("last_name", m));
+        let email = identity::email(&self.email).map_err(|m| check("email", m));
+        let address_line1 =
+            address::line1(&self.address_line1).map_err(|m| check("address_line1", m));
+        let address_line2 =
+            address::line2(&self.address_line2).map_err(|m| check("address_line2", m));
+        let city = address::city(&self.city).map_err(|m| check("city", m));
+        let country_code = address::country_code(&self.country);
+        let country = address::country(&country_code).map_err(|m| check("country", m));
+        let postal_code = address::postal_code(&self.postal_code, &country_code)
+            .map_err(|m| check("postal_code", m));
+        let dedication = dedication::dedication(&self.dedication_kind, &self.dedication_name)
+            .map_err(|(field, m)| check(field, m));
+        let (
+            Ok(frequency),
+            Ok(amount_cents),
+            Ok(first_name),
+            Ok(last_name),
+            Ok(email),
+            Ok(address_line1),
+            Ok(address_line2),
+            Ok(city),
+            Ok(country),
+            Ok(postal_code),
+            Ok(dedication),
+        ) = (
+            frequency,
+            amount_cents,
+            first_name,
+            last_name,
+            email,
+            address_line1,
+            address_line2,
+            city,
+            country,
+            postal_code,
+            dedication,
+        )
+        else {
+            return Err(errors);
         };
-        if !postal_ok {
-            let message = if postal_code.is_empty() {
-                "Indiquez votre code postal."
-            } else if country == "FR" || country == "MC" {
-                "Le code postal doit compter 5 chiffres."
-            } else {
-                "Ce code postal ne semble pas valide."
-            };
-            errors.insert("postal_code", message.to_owned());
-        }
-        let dedication = match text(&self.dedication_kind).as_str() {
-            "" | "none" if !text(&self.dedication_name).is_empty() => {
-                // A name typed but no kind chosen: ask, rather than drop what was meant.
-                errors.insert(
-                    "dedication_kind",
-                    "Vous avez indiqué un nom : choisissez « En mémoire de… » ou « En l’honneur de… », ou effacez le nom."
-                        .to_owned(),
-                );
-                None
-            }
-            "" | "none" => None,
-            kind @ ("memory" | "honour") => {
-                let name = text(&self.dedication_name);
-                if name.is_empty() || name.chars().count() > MAX_NAME {
-                    errors.insert(
-                        "dedication_name",
-                        "Indiquez le nom de la personne à qui vous dédiez ce don (100 caractères au plus)."
-                            .to_owned(),
-                    );
-                } else if name.chars().any(char::is_control) {
-                    errors.insert("dedication_name", CONTROL_CHARACTERS.to_owned());
-                }
-                let kind = if kind == "memory" {
-                    DedicationKind::Memory
-                } else {
-                    DedicationKind::Honour
-                };
-                Some((kind, name))
-            }
-            _ => {
-                errors.insert(
-                    "dedication_kind",
-                    "Choisissez une dédicace dans la liste.".to_owned(),
-                );
-                None
-            }
-        };
-
-        match (errors.is_empty(), frequency, amount_cents, email) {
-            (true, Some(frequency), Some(amount_cents), Some(email)) => Ok(Gift {
-                frequency,
-                amount_cents,
-                donor: DonorIdentity {
-                    email,
-                    first_name,
-                    last_name,
-                    address_line1,
-                    address_line2,
-                    postal_code,
-                    city,
-                    country,
-                },
-                dedication,
-                show_publicly: checked(&self.show_publicly),
-                news_consent: checked(&self.news_consent),
-            }),
-            _ => Err(errors),
-        }
+        Ok(Gift {
+            frequency,
+            amount_cents,
+            donor: DonorIdentity {
+                email,
+                first_name,
+                last_name,
+                address_line1,
+                address_line2,
+                postal_code,
+                city,
+                country,
+            },
+            dedication,
+            show_publicly: checked(&self.show_publicly),
+            news_consent: checked(&self.news_consent),
+        })
     }
-}
-
-fn text(field: &Option<String>) -> String {
-    field.as_deref().unwrap_or("").trim().to_owned()
-}
-
-fn checked(field: &Option<String>) -> bool {
-    matches!(field.as_deref(), Some("on" | "1" | "true" | "yes"))
-}
-
-fn required(
-    errors: &mut FieldErrors,
-    name: &'static str,
-    field: &Option<String>,
-    max: usize,
-    what: &str,
-) -> String {
-    let value = text(field);
-    if value.is_empty() {
-        errors.insert(name, format!("Indiquez {what}."));
-    } else if value.chars().count() > max {
-        errors.insert(name, format!("Ce champ est limité à {max} caractères."));
-    } else if value.chars().any(char::is_control) {
-        errors.insert(name, CONTROL_CHARACTERS.to_owned());
-    }
-    value
 }
 
 #[cfg(test)]
 mod tests {
+    use super::text::CONTROL_CHARACTERS;
     use super::*;
 
     fn valid() -> GiftForm {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::de::{Deserialize, Deserializer, Error};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slug(String);
 
@@ -32,6 +34,14 @@ impl fmt::Display for Slug {
     }
 }
 
+/// Through [`Slug::parse`], so that a path or field that is no slug is refused where it is read.
+impl<'de> Deserialize<'de> for Slug {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Slug, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Slug::parse(&raw).ok_or_else(|| D::Error::custom("not a slug"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +61,12 @@ mod tests {
         }
         assert!(Slug::parse(&"a".repeat(81)).is_none());
         assert!(Slug::parse(&"a".repeat(80)).is_some());
+    }
+
+    #[test]
+    fn deserializes_through_its_parse() {
+        let slug: Slug = serde_json::from_str("\"peps\"").unwrap();
+        assert_eq!(slug.as_str(), "peps");
+        assert!(serde_json::from_str::<Slug>("\"Pas_Un_Slug\"").is_err());
     }
 }

@@ -4,6 +4,8 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::counters;
 
+use crate::domain::slug::Slug;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Campaign {
     pub id: i64,
@@ -99,9 +101,12 @@ pub async fn public(pool: &AnyPool) -> sqlx::Result<Vec<Campaign>> {
 }
 
 /// A public campaign by slug; drafts are not found.
-pub async fn find_public(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Campaign>> {
+pub async fn find_public(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Campaign>> {
     let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> 'draft'");
-    sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await
+    sqlx::query_as(&sql)
+        .bind(slug.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 /// A public campaign by id (a pledge's, for the thank-you page).

@@ -2,6 +2,8 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
+use crate::domain::slug::Slug;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Project {
     pub id: i64,
@@ -71,10 +73,13 @@ pub async fn list(pool: &AnyPool) -> sqlx::Result<Vec<Project>> {
     sqlx::query_as(&sql).fetch_all(pool).await
 }
 
-pub async fn find_by_slug(pool: &AnyPool, slug: &str) -> sqlx::Result<Option<Project>> {
+pub async fn find_by_slug(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Project>> {
     let sql = format!(
         "{SELECT_PROJECTS} WHERE p.slug = $1 GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
          p.description, p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label"
     );
-    sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await
+    sqlx::query_as(&sql)
+        .bind(slug.as_str())
+        .fetch_optional(pool)
+        .await
 }

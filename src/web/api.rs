@@ -114,10 +114,9 @@ async fn list_campaigns(
 
 async fn show_campaign(
     State(state): State<AppState>,
-    AppPath(slug): AppPath<String>,
+    AppPath(slug): AppPath<Slug>,
 ) -> Result<Json<CampaignJson>> {
-    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
-    let campaign = campaigns::find_public(state.db.pool(), slug.as_str())
+    let campaign = campaigns::find_public(state.db.pool(), &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(CampaignJson::new(campaign, &state.base_url)))

@@ -83,12 +83,11 @@ struct CampaignTemplate {
 
 async fn campaign_page(
     State(state): State<AppState>,
-    AppPath(slug): AppPath<String>,
+    AppPath(slug): AppPath<Slug>,
 ) -> Result<Html<String>> {
-    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
     let pool = state.db.pool();
     let now = dates::now();
-    let campaign = campaigns::find_public(pool, slug.as_str())
+    let campaign = campaigns::find_public(pool, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
@@ -136,12 +135,11 @@ struct ProjectTemplate {
 
 async fn project_page(
     State(state): State<AppState>,
-    AppPath(slug): AppPath<String>,
+    AppPath(slug): AppPath<Slug>,
 ) -> Result<Html<String>> {
-    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
     let pool = state.db.pool();
     let now = dates::now();
-    let project = projects::find_by_slug(pool, slug.as_str())
+    let project = projects::find_by_slug(pool, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let campaigns = campaigns::for_project(pool, project.id).await?;

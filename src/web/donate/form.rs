@@ -1,0 +1,257 @@
+//! The donation form: shown (first visit, or back from a checkout) and sent (checked, rate
+//! limited, then on to Stripe Checkout).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::no_store;
+use super::views::{DonateTemplate, Feedback};
+use crate::domain::dates;
+use crate::domain::frequency::Frequency;
+use crate::domain::gift::{Gift, GiftForm};
+use crate::domain::progress::TimeLeft;
+use crate::domain::slug::Slug;
+use crate::error::{AppError, Result};
+use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
+use crate::store::campaigns::{self, Campaign};
+use crate::store::pledges;
+use crate::web::AppState;
+use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
+use crate::web::session::Visitor;
+
+#[derive(Debug, Deserialize)]
+pub struct FormQuery {
+    frequence: Option<Frequency>,
+    montant: Option<i64>,
+    /// Back to the form: `1` from a cancelled checkout (the draft this browser saved), or a
+    /// Checkout Session id from the thank-you page (that gift's draft, else its amount).
+    reprendre: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<Slug>,
+    AppQuery(query): AppQuery<FormQuery>,
+    visitor: Visitor,
+) -> Result<Response> {
+    let campaign = open_campaign(&state, &slug).await?;
+    let form = match query.reprendre.as_deref() {
+        None => None,
+        Some("1") => visitor.draft(&campaign.slug, None).await?,
+        Some(session_id) => resumed_gift(&state, &visitor, &campaign, session_id).await?,
+    };
+    let form = form.unwrap_or_else(|| {
+        GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
+    });
+    let page = FormPage::new(&state, &visitor, &campaign);
+    page.render(&form, Feedback::default(), StatusCode::OK)
+        .await
+}
+
+/// The posted form: the gift's fields plus the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct Submission {
+    csrf_token: Option<String>,
+    #[serde(flatten)]
+    form: GiftForm,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<Slug>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppForm(submission): AppForm<Submission>,
+) -> Result<Response> {
+    // The decoder replaces what is not UTF-8 instead of failing: refuse, rather than keep a
+    // mangled name or address for the tax receipt.
+    if submission.form.is_garbled() {
+        return Err(AppError::BadRequest(UNREADABLE_FORM.to_owned()));
+    }
+    let campaign = open_campaign(&state, &slug).await?;
+    visitor.check_csrf(submission.csrf_token.as_deref()).await?;
+    let form = submission.form;
+    let page = FormPage::new(&state, &visitor, &campaign);
+    let gift = match form.validate(state.config.amount_limits) {
+        Ok(gift) => gift,
+        Err(errors) => {
+            return page
+                .render(
+                    &form,
+                    Feedback::fields(errors),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+        }
+    };
+    // Counted once the gift is valid: card testers start checkouts, donors fix typos.
+    if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
+        return page.too_many_attempts(&form, wait).await;
+    }
+    let Some(created) = start_checkout(&state, &campaign, &gift).await? else {
+        let feedback = Feedback::general(PAYMENTS_UNAVAILABLE);
+        return page
+            .render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE)
+            .await;
+    };
+    visitor
+        .save_draft(&campaign.slug, &form, &created.session_id)
+        .await?;
+    Ok(Redirect::to(&created.url).into_response())
+}
+
+/// The campaign, if it still takes gifts.
+async fn open_campaign(state: &AppState, slug: &Slug) -> Result<Campaign> {
+    let campaign = campaigns::find_public(state.db.pool(), slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
+    if campaign.status == "closed" || ended {
+        return Err(AppError::Gone(format!(
+            "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
+            campaign.title
+        )));
+    }
+    Ok(campaign)
+}
+
+/// The gift of a Checkout Session to try again: the form as this browser sent it, or, from
+/// another browser or after the session expired, its frequency and amount only (the donor's
+/// identity is not put in a page anyone with the link could open).
+async fn resumed_gift(
+    state: &AppState,
+    visitor: &Visitor,
+    campaign: &Campaign,
+    session_id: &str,
+) -> Result<Option<GiftForm>> {
+    if let Some(form) = visitor.draft(&campaign.slug, Some(session_id)).await? {
+        return Ok(Some(form));
+    }
+    let Some(pledge) = pledges::find_by_session(state.db.pool(), session_id).await? else {
+        return Ok(None);
+    };
+    if pledge.campaign_id != campaign.id {
+        return Ok(None);
+    }
+    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
+    Ok(Some(GiftForm::initial(
+        frequency,
+        Some(pledge.amount_cents),
+    )))
+}
+
+/// What the form says when Stripe cannot be reached.
+const PAYMENTS_UNAVAILABLE: &str = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
+
+/// Records the pledge and opens its Checkout Session; `None` when Stripe cannot be reached.
+async fn start_checkout(
+    state: &AppState,
+    campaign: &Campaign,
+    gift: &Gift,
+) -> Result<Option<CreatedCheckout>> {
+    let now = dates::now();
+    let pledge_id =
+        pledges::insert(state.db.pool(), campaign.id, &campaign.currency, gift, now).await?;
+    let request = CheckoutRequest {
+        pledge_id,
+        pledge_created_at: now,
+        campaign_id: campaign.id,
+        campaign_title: &campaign.title,
+        amount_cents: gift.amount_cents,
+        currency: &campaign.currency,
+        frequency: gift.frequency,
+        email: gift.donor.email.as_str(),
+        success_url: format!(
+            "{}/merci?session_id={{CHECKOUT_SESSION_ID}}",
+            state.base_url
+        ),
+        cancel_url: format!(
+            "{}/campagnes/{}/don?frequence={}&reprendre=1",
+            state.base_url,
+            campaign.slug,
+            gift.frequency.as_str()
+        ),
+    };
+    let created = match checkout::create_session(&state.payments, &request).await {
+        Ok(created) => created,
+        Err(error) => {
+            tracing::error!(%error, pledge_id, "checkout session could not be created");
+            return Ok(None);
+        }
+    };
+    pledges::set_checkout(
+        state.db.pool(),
+        pledge_id,
+        &created.session_id,
+        &created.url,
+        now,
+    )
+    .await?;
+    Ok(Some(created))
+}
+
+/// The form page of one campaign, for one visitor: what every rendering of it needs.
+struct FormPage<'a> {
+    state: &'a AppState,
+    visitor: &'a Visitor,
+    campaign: &'a Campaign,
+}
+
+impl<'a> FormPage<'a> {
+    fn new(state: &'a AppState, visitor: &'a Visitor, campaign: &'a Campaign) -> FormPage<'a> {
+        FormPage {
+            state,
+            visitor,
+            campaign,
+        }
+    }
+
+    async fn render(
+        &self,
+        form: &GiftForm,
+        feedback: Feedback,
+        status: StatusCode,
+    ) -> Result<Response> {
+        let suggested =
+            campaigns::suggested_amounts(self.state.db.pool(), self.campaign.id).await?;
+        let csrf_token = self.visitor.csrf_token().await?;
+        let template = DonateTemplate::new(
+            self.state,
+            self.campaign,
+            &suggested,
+            form,
+            feedback,
+            csrf_token,
+        );
+        Ok(no_store(status, template.render()?))
+    }
+
+    /// The form again, with its entries, a 429 and when to try again.
+    async fn too_many_attempts(&self, form: &GiftForm, wait: Duration) -> Result<Response> {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!(
+            "Trop de tentatives de paiement depuis votre connexion en peu de temps. Vos \
+             informations sont conservées : merci de réessayer dans {minutes} minute{}.",
+            if minutes > 1 { "s" } else { "" }
+        );
+        let mut page = self
+            .render(
+                form,
+                Feedback::general(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+        page.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        Ok(page)
+    }
+}

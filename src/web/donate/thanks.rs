@@ -1,0 +1,113 @@
+//! The thank-you page Stripe Checkout sends the donor back to: where the gift stands.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::no_store;
+use super::views::{GiftState, Standing, ThanksTemplate, Visit};
+use crate::error::{AppError, Result};
+use crate::payments::checkout;
+use crate::store::{campaigns, donations, pledges};
+use crate::web::AppState;
+use crate::web::extract::AppQuery;
+
+#[derive(Debug, Deserialize)]
+pub struct ThanksQuery {
+    session_id: Option<String>,
+    /// How many times the page has refreshed itself while waiting for the confirmation.
+    essai: Option<u32>,
+}
+
+impl ThanksQuery {
+    /// Stripe's ids are `cs_…` in letters, digits and `_`; anything else (a NUL would make
+    /// PostgreSQL fail the query) cannot be one of ours.
+    fn visit(self) -> Option<Visit> {
+        let session_id = self.session_id.filter(|s| {
+            !s.is_empty()
+                && s.len() <= 255
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })?;
+        Some(Visit {
+            session_id,
+            refreshes: self.essai.unwrap_or(0),
+        })
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<ThanksQuery>,
+) -> Result<Response> {
+    let visit = query.visit().ok_or(AppError::NotFound)?;
+    let pool = state.db.pool();
+    let pledge = pledges::find_by_session(pool, &visit.session_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = campaigns::find_public_by_id(pool, pledge.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let standing = standing(&state, &pledge, &visit.session_id).await?;
+    let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
+    let template = ThanksTemplate::new(&state, &pledge, &campaign, &standing, &tiers, visit);
+    Ok(no_store(StatusCode::OK, template.render()?))
+}
+
+/// The ledger first (the webhook's word), then Stripe's view of the session while the
+/// webhook is on its way.
+async fn standing(
+    state: &AppState,
+    pledge: &pledges::Pledge,
+    session_id: &str,
+) -> Result<Standing> {
+    let mut conn = state.db.pool().acquire().await?;
+    if pledge.frequency == "once" {
+        let by = donations::StripeRef::CheckoutSession(session_id);
+        if let Some(donation) = donations::find(&mut conn, by).await? {
+            let gift_state = match donation.status.as_str() {
+                "pending" => GiftState::SepaPending,
+                "failed" => GiftState::Failed,
+                "refunded" => GiftState::Refunded,
+                _ => GiftState::Confirmed,
+            };
+            return Ok(Standing {
+                refunded_cents: if gift_state == GiftState::Confirmed {
+                    donation.refunded_cents
+                } else {
+                    0
+                },
+                ..gift_state.into()
+            });
+        }
+    } else {
+        let (paid, refunded) = donations::instalments_of_pledge(&mut conn, pledge.id).await?;
+        if paid > 0 {
+            return Ok(GiftState::Confirmed.into());
+        }
+        if refunded > 0 {
+            return Ok(GiftState::Refunded.into());
+        }
+    }
+    if pledge.status == "failed" {
+        return Ok(GiftState::Failed.into());
+    }
+    drop(conn);
+    Ok(
+        match checkout::session_status(&state.payments, session_id).await {
+            Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
+                GiftState::SepaPending.into()
+            }
+            Ok(s) if s.status == "complete" => GiftState::Confirming.into(),
+            Ok(s) => Standing {
+                checkout_open: s.status == "open",
+                ..GiftState::NotPaid.into()
+            },
+            Err(error) => {
+                tracing::warn!(%error, "checkout session status unavailable");
+                GiftState::Confirming.into()
+            }
+        },
+    )
+}
