@@ -502,9 +502,16 @@ async fn a_failing_renewal_is_retried_three_times_then_the_subscription_is_cance
     );
     let invoice = &failed[0]["data"]["object"];
     assert_eq!(invoice["attempt_count"], 1);
+    // Read against the invoice's own time: the wall clock may tick a second before `now()`.
+    let failed_at = invoice["created"].as_i64().unwrap();
+    let now = t.sandbox.now();
+    assert!(
+        (now - 2..=now).contains(&failed_at),
+        "failed at the clock's time"
+    );
     assert_eq!(
         invoice["next_payment_attempt"].as_i64(),
-        Some(t.sandbox.now() + 3 * DAY),
+        Some(failed_at + 3 * DAY),
         "the first retry comes three days later"
     );
 
