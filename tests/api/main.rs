@@ -7,12 +7,12 @@ mod helpers;
 
 mod api;
 mod counters;
+mod demo_restart;
 mod donation_input;
 mod donations;
 mod donor_pages;
 mod event_order;
 mod pages;
 mod platform;
-mod sandbox;
 mod schema;
 mod startup;
