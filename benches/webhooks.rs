@@ -72,15 +72,19 @@ async fn main() {
     }
 }
 
-fn config(database_url: &str) -> Config {
+/// Each run has a `DATA_DIR` of its own: the sandbox keeps its state there, and a run must
+/// not start from the previous one's.
+fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
     Config {
         checkout_rate_per_minute: 10_000,
+        data_dir: data_dir.to_owned(),
         ..Config::local(database_url)
     }
 }
 
 async fn run(backend: &str, database_url: &str, events: usize, concurrency: usize) {
-    let app = Application::build(config(database_url))
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let app = Application::build(config(database_url, data_dir.path()))
         .await
         .expect("Obole starts");
     let address = format!("127.0.0.1:{}", app.port());
