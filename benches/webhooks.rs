@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use obole::Application;
 use obole::config::Config;
 use obole::domain::gift::GiftForm;
+use obole::domain::money::Currency;
 use obole::store::counters;
 use obole::store::pledges;
 use serde_json::Value;
@@ -276,7 +277,7 @@ async fn pledges_of(db: &obole::db::Db, frequency: &str, count: usize) -> Vec<i6
         };
         let gift = form.validate(Default::default()).expect("a valid gift");
         ids.push(
-            pledges::insert(db.pool(), campaign, "EUR", &gift, 0)
+            pledges::insert(db.pool(), campaign, Currency::EUR, &gift, 0)
                 .await
                 .expect("pledge"),
         );

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
 use crate::payments::Payments;
-use crate::payments::apply::Applier;
+use crate::payments::applier::Applier;
 use crate::seed;
 use crate::web::{self, AppState};
 

@@ -29,7 +29,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::db::Db;
 use crate::payments::Payments;
-use crate::payments::apply::Applier;
+use crate::payments::applier::Applier;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]

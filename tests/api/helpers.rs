@@ -296,8 +296,11 @@ pub fn plain(text: &str) -> String {
 pub mod fixtures {
     use obole::db::Db;
     use obole::domain::dates::{self, DAY};
+    use obole::domain::donation::PaymentMethod;
     use obole::domain::email::Email;
+    use obole::domain::frequency::Frequency;
     use obole::domain::identity::DonorIdentity;
+    use obole::domain::money::{Currency, Money};
     use obole::store::campaigns::{self, NewCampaign};
     use obole::store::donations::{self, NewDonation};
     use obole::store::projects::{self, NewProject};
@@ -348,10 +351,10 @@ pub mod fixtures {
             story: "Première partie.\n\nSeconde partie.",
             cover_image: "/static/img/peps.svg",
             goal_cents,
-            currency: "EUR",
+            currency: Currency::EUR,
             starts_at: now - 10 * DAY,
             ends_at: Some(now + ends_in_days * DAY),
-            status,
+            status: status.parse().expect("a campaign status"),
         };
         let mut tx = db.begin_write().await.expect("begin");
         let id = campaigns::insert(&mut tx, &campaign, now)
@@ -398,10 +401,9 @@ pub mod fixtures {
             supporter_id,
             pledge_id: None,
             recurring_gift_id: None,
-            amount_cents: gift.amount_cents,
-            currency: "EUR".to_owned(),
-            frequency: "once".to_owned(),
-            payment_method: "card".to_owned(),
+            amount: Money::new(gift.amount_cents, Currency::EUR),
+            frequency: Frequency::Once,
+            payment_method: PaymentMethod::Card,
             show_publicly: gift.show_publicly,
             public_name: gift
                 .show_publicly

@@ -7,6 +7,7 @@ mod helpers;
 
 mod api;
 mod counters;
+mod currency;
 mod demo_restart;
 mod donation_input;
 mod donations;
