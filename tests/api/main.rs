@@ -13,6 +13,7 @@ mod donor_pages;
 mod event_order;
 mod pages;
 mod platform;
+mod public_supporters;
 mod sandbox;
 mod schema;
 mod startup;
