@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod csrf;
 pub mod donate;
 pub mod errors;
 pub mod extract;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub sandbox: Option<Sandbox>,
     /// Checkouts started per client address (card-testing protection).
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
+    /// Signs the donation form's CSRF tokens.
+    pub form_key: csrf::FormKey,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
