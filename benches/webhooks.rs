@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use obole::Application;
 use obole::config::Config;
 use obole::domain::gift::GiftForm;
+use obole::domain::money::Currency;
 use obole::store::counters;
 use obole::store::pledges;
 use serde_json::Value;
@@ -71,15 +72,19 @@ async fn main() {
     }
 }
 
-fn config(database_url: &str) -> Config {
+/// Each run has a `DATA_DIR` of its own: the sandbox keeps its state there, and a run must
+/// not start from the previous one's.
+fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
     Config {
         checkout_rate_per_minute: 10_000,
+        data_dir: data_dir.to_owned(),
         ..Config::local(database_url)
     }
 }
 
 async fn run(backend: &str, database_url: &str, events: usize, concurrency: usize) {
-    let app = Application::build(config(database_url))
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let app = Application::build(config(database_url, data_dir.path()))
         .await
         .expect("Obole starts");
     let address = format!("127.0.0.1:{}", app.port());
@@ -272,7 +277,7 @@ async fn pledges_of(db: &obole::db::Db, frequency: &str, count: usize) -> Vec<i6
         };
         let gift = form.validate(Default::default()).expect("a valid gift");
         ids.push(
-            pledges::insert(db.pool(), campaign, "EUR", &gift, 0)
+            pledges::insert(db.pool(), campaign, Currency::EUR, &gift, 0)
                 .await
                 .expect("pledge"),
         );

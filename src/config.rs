@@ -104,7 +104,8 @@ impl Config {
     }
 
     /// Demonstration mode on `database_url`, every other setting at its default, listening on
-    /// a free loopback port: what tests and benchmarks start from.
+    /// a free loopback port: what tests and benchmarks start from. `data_dir` is the system's
+    /// temporary directory: give each instance its own, as the sandbox keeps its state there.
     pub fn local(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_owned(),

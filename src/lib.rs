@@ -5,7 +5,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod sandbox;
 pub mod seed;
 pub mod startup;
 pub mod store;
@@ -13,4 +12,7 @@ pub mod telemetry;
 pub mod web;
 
 pub use startup::Application;
+/// The Stripe sandbox (its own crate) that demonstration mode runs on.
+#[cfg(feature = "sandbox")]
+pub use stripe_sandbox as sandbox;
 pub mod payments;

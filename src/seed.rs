@@ -7,9 +7,14 @@
 use sqlx::AnyConnection;
 
 use crate::db::Db;
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates::{self, DAY};
+use crate::domain::dedication::DedicationKind;
+use crate::domain::donation::PaymentMethod;
 use crate::domain::email::Email;
+use crate::domain::frequency::Frequency;
 use crate::domain::identity::DonorIdentity;
+use crate::domain::money::{Currency, Money};
 use crate::store::campaigns::{self, NewCampaign, NewSuggestedAmount, TierOf};
 use crate::store::donations::{self, NewDonation};
 use crate::store::news::{self, NewNewsPost};
@@ -43,7 +48,7 @@ struct DemoCampaign {
     ends_in_days: i64,
     /// (frequency, euros); an amount is labelled with the project's tier of that amount, if
     /// any, so the form never gives an impact another figure than the campaign page.
-    amounts: &'static [(&'static str, i64)],
+    amounts: &'static [(Frequency, i64)],
     /// How many demo gifts, and their typical sizes in euros.
     gifts: usize,
     gift_sizes: &'static [i64],
@@ -90,12 +95,12 @@ transports vers les compétitions et stages pendant les vacances. Chaque don com
             started_days_ago: 40,
             ends_in_days: 45,
             amounts: &[
-                ("once", 25),
-                ("once", 60),
-                ("once", 150),
-                ("monthly", 10),
-                ("monthly", 25),
-                ("yearly", 300),
+                (Frequency::Once, 25),
+                (Frequency::Once, 60),
+                (Frequency::Once, 150),
+                (Frequency::Monthly, 10),
+                (Frequency::Monthly, 25),
+                (Frequency::Yearly, 300),
             ],
             gifts: 64,
             gift_sizes: &[20, 30, 30, 50, 60, 100, 150, 25, 40, 300],
@@ -157,12 +162,12 @@ des enfants soit entendue là où les décisions se prennent.",
             started_days_ago: 25,
             ends_in_days: 60,
             amounts: &[
-                ("once", 20),
-                ("once", 50),
-                ("once", 120),
-                ("monthly", 10),
-                ("monthly", 20),
-                ("yearly", 120),
+                (Frequency::Once, 20),
+                (Frequency::Once, 50),
+                (Frequency::Once, 120),
+                (Frequency::Monthly, 10),
+                (Frequency::Monthly, 20),
+                (Frequency::Yearly, 120),
             ],
             gifts: 38,
             gift_sizes: &[20, 20, 50, 50, 120, 35, 80, 200],
@@ -212,12 +217,12 @@ créent autour de chaque enfant un filet de sécurité fait de visages connus.",
             started_days_ago: 60,
             ends_in_days: 20,
             amounts: &[
-                ("once", 30),
-                ("once", 80),
-                ("once", 250),
-                ("monthly", 15),
-                ("monthly", 30),
-                ("yearly", 150),
+                (Frequency::Once, 30),
+                (Frequency::Once, 80),
+                (Frequency::Once, 250),
+                (Frequency::Monthly, 15),
+                (Frequency::Monthly, 30),
+                (Frequency::Yearly, 150),
             ],
             gifts: 27,
             gift_sizes: &[30, 50, 80, 40, 100, 25],
@@ -267,12 +272,12 @@ Les parents reprennent pied, les enfants restent à la maison.",
             started_days_ago: 10,
             ends_in_days: 80,
             amounts: &[
-                ("once", 35),
-                ("once", 90),
-                ("once", 400),
-                ("monthly", 15),
-                ("monthly", 35),
-                ("yearly", 400),
+                (Frequency::Once, 35),
+                (Frequency::Once, 90),
+                (Frequency::Once, 400),
+                (Frequency::Monthly, 15),
+                (Frequency::Monthly, 35),
+                (Frequency::Yearly, 400),
             ],
             gifts: 22,
             gift_sizes: &[35, 90, 50, 100, 400, 60],
@@ -385,15 +390,15 @@ async fn seed_project(
         story: c.story,
         cover_image: project.cover_image,
         goal_cents: c.goal_euros * 100,
-        currency: "EUR",
+        currency: Currency::EUR,
         starts_at: now - c.started_days_ago * DAY,
         ends_at: Some(now + c.ends_in_days * DAY),
-        status: "published",
+        status: CampaignStatus::Published,
     };
     let campaign_id = campaigns::insert(conn, &new_campaign, now).await?;
     for (position, (frequency, euros)) in c.amounts.iter().enumerate() {
         let amount = NewSuggestedAmount {
-            frequency,
+            frequency: *frequency,
             amount_cents: euros * 100,
             label: project.impact_of(euros * 100),
             position: position as i64,
@@ -433,7 +438,7 @@ async fn seed_project(
         };
         let supporter_id = supporters::upsert(conn, &donor, None, now, now).await?;
         let show_publicly = n % 3 != 2;
-        let dedication = (n % 11 == 4).then(|| ("memory".to_owned(), "Mamie Suzanne".to_owned()));
+        let dedication = (n % 11 == 4).then_some((DedicationKind::Memory, "Mamie Suzanne"));
         let euros = c.gift_sizes[k % c.gift_sizes.len()];
         let donated_at =
             now - c.started_days_ago * DAY + (n as i64 * c.started_days_ago * DAY) / c.gifts as i64;
@@ -442,14 +447,17 @@ async fn seed_project(
             supporter_id,
             pledge_id: None,
             recurring_gift_id: None,
-            amount_cents: euros * 100,
-            currency: "EUR".to_owned(),
-            frequency: "once".to_owned(),
-            payment_method: if n % 5 == 0 { "sepa_debit" } else { "card" }.to_owned(),
+            amount: Money::new(euros * 100, Currency::EUR),
+            frequency: Frequency::Once,
+            payment_method: if n % 5 == 0 {
+                PaymentMethod::SepaDebit
+            } else {
+                PaymentMethod::Card
+            },
             show_publicly,
             public_name: show_publicly.then(|| supporters::public_name(first, last)),
-            dedication_kind: dedication.as_ref().map(|d| d.0.clone()),
-            dedication_name: dedication.map(|d| d.1),
+            dedication_kind: dedication.map(|d| d.0),
+            dedication_name: dedication.map(|d| d.1.to_owned()),
             stripe_checkout_session_id: None,
             stripe_payment_intent_id: None,
             stripe_invoice_id: None,
@@ -527,7 +535,7 @@ mod tests {
         for project in PROJECTS {
             for (frequency, euros) in project.campaign.amounts {
                 assert!(
-                    *frequency != "once" || project.impact_of(euros * 100).is_some(),
+                    *frequency != Frequency::Once || project.impact_of(euros * 100).is_some(),
                     "{}: {euros} € once has no tier",
                     project.slug
                 );

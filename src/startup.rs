@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use secrecy::SecretString;
-
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
 use crate::domain::dates;
 use crate::payments::Payments;
-use crate::payments::apply::Applier;
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::payments::applier::Applier;
 use crate::seed;
 use crate::web::{self, AppState};
+
+/// The sandbox's state under `DATA_DIR` (demonstration mode).
+#[cfg(feature = "sandbox")]
+const SANDBOX_STATE_FILE: &str = "stripe-sandbox.json";
 
 pub struct Application {
     listener: TcpListener,
@@ -40,6 +41,10 @@ pub enum StartError {
         "STRIPE_WEBHOOK_SECRET est obligatoire avec une clé Stripe : sans lui, les paiements ne peuvent pas être confirmés"
     )]
     MissingWebhookSecret,
+    #[error(
+        "sans STRIPE_SECRET_KEY, Obole démarre en mode démonstration, qui demande le bac à sable Stripe : cette version a été compilée sans lui (fonctionnalité « sandbox »). Définissez STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET, ou compilez avec les fonctionnalités par défaut"
+    )]
+    DemoModeUnavailable,
     #[error("client Stripe : {0}")]
     Stripe(#[from] stripe::StripeError),
     #[error("sessions : {0}")]
@@ -52,6 +57,9 @@ impl Application {
     /// Connects and migrates the database, seeds demo content into an empty database in
     /// demo mode, and binds the listener (port 0 picks a free one).
     pub async fn build(config: Config) -> Result<Application, StartError> {
+        if config.demo_mode() && !cfg!(feature = "sandbox") {
+            return Err(StartError::DemoModeUnavailable);
+        }
         let db = open_database(&config.database_url).await?;
         if config.demo_mode() && config.seed_demo_content {
             let empty: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
@@ -79,14 +87,16 @@ impl Application {
             .base_url
             .clone()
             .unwrap_or_else(|| format!("http://localhost:{port}"));
-        // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
-        let internal_ip = if local.ip().is_unspecified() {
-            [127, 0, 0, 1].into()
-        } else {
-            local.ip()
+        #[cfg(feature = "sandbox")]
+        let (payments, sandbox) = match config.stripe_secret_key {
+            Some(_) => (stripe_payments(&config)?, None),
+            None => {
+                let (payments, sandbox) = sandbox_payments(&config, &base_url, local)?;
+                (payments, Some(sandbox))
+            }
         };
-        let internal_url = format!("http://{}", SocketAddr::new(internal_ip, port));
-        let (payments, sandbox) = payments_for(&config, &base_url, &internal_url)?;
+        #[cfg(not(feature = "sandbox"))]
+        let payments = stripe_payments(&config)?;
         let checkout_limiter = web::rate_limit::CheckoutLimiter::new(
             config.checkout_rate_per_minute,
             web::rate_limit::ClientIp {
@@ -104,6 +114,7 @@ impl Application {
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,
+            #[cfg(feature = "sandbox")]
             sandbox,
         };
         let router = web::router(state.clone())
@@ -130,7 +141,8 @@ impl Application {
     }
 
     /// The Stripe sandbox, in demonstration mode.
-    pub fn sandbox(&self) -> Option<&Sandbox> {
+    #[cfg(feature = "sandbox")]
+    pub fn sandbox(&self) -> Option<&stripe_sandbox::Sandbox> {
         self.state.sandbox.as_ref()
     }
 
@@ -158,36 +170,54 @@ impl Application {
     }
 }
 
-/// Real Stripe with keys; without, the sandbox, mounted in this server and reached over HTTP
-/// through the same client.
-fn payments_for(
+/// Real Stripe, with the keys of the configuration.
+fn stripe_payments(config: &Config) -> Result<Payments, StartError> {
+    let key = config
+        .stripe_secret_key
+        .as_ref()
+        .ok_or(StartError::DemoModeUnavailable)?;
+    let secret = config
+        .stripe_webhook_secret
+        .clone()
+        .ok_or(StartError::MissingWebhookSecret)?;
+    Ok(Payments::new(
+        key,
+        config.stripe_api_base.as_deref(),
+        secret,
+    )?)
+}
+
+/// Demonstration mode: the sandbox, mounted in this server and reached over HTTP through the
+/// same client as real Stripe. Its state is kept under `DATA_DIR`, so gifts outlive restarts.
+#[cfg(feature = "sandbox")]
+fn sandbox_payments(
     config: &Config,
     base_url: &str,
-    internal_url: &str,
-) -> Result<(Payments, Option<Sandbox>), StartError> {
-    if let Some(key) = &config.stripe_secret_key {
-        let secret = config
-            .stripe_webhook_secret
-            .clone()
-            .ok_or(StartError::MissingWebhookSecret)?;
-        let payments = Payments::new(key, config.stripe_api_base.as_deref(), secret)?;
-        return Ok((payments, None));
-    }
+    local: SocketAddr,
+) -> Result<(Payments, stripe_sandbox::Sandbox), StartError> {
+    // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
+    let internal_ip = if local.ip().is_unspecified() {
+        [127, 0, 0, 1].into()
+    } else {
+        local.ip()
+    };
+    let internal_url = format!("http://{}", SocketAddr::new(internal_ip, local.port()));
     let secret = config.stripe_webhook_secret.clone().unwrap_or_else(|| {
-        SecretString::from(format!("whsec_demo_{}", uuid::Uuid::new_v4().simple()))
+        secrecy::SecretString::from(format!("whsec_demo_{}", uuid::Uuid::new_v4().simple()))
     });
-    let sandbox = Sandbox::new(SandboxConfig {
+    let sandbox = stripe_sandbox::Sandbox::new(stripe_sandbox::SandboxConfig {
         public_url: format!("{base_url}/sandbox"),
         webhook_url: format!("{internal_url}/webhooks/stripe"),
         webhook_secret: secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+        state_file: Some(config.data_dir.join(SANDBOX_STATE_FILE)),
     });
     let api_base = config
         .stripe_api_base
         .clone()
         .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
-    let key = SecretString::from("sk_test_obole_sandbox");
+    let key = secrecy::SecretString::from("sk_test_obole_sandbox");
     let payments = Payments::new(&key, Some(&api_base), secret)?;
-    Ok((payments, Some(sandbox)))
+    Ok((payments, sandbox))
 }
 
 /// Connects and runs the migrations, with errors that name the (masked) URL.

@@ -14,7 +14,7 @@ pub enum AmountError {
 
 impl fmt::Display for AmountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use super::money::format_money;
+        use super::money::{Currency, format_money};
         match self {
             AmountError::Empty => f.write_str("Indiquez le montant de votre don."),
             AmountError::NotANumber => {
@@ -27,13 +27,13 @@ impl fmt::Display for AmountError {
                 write!(
                     f,
                     "Le don minimum est de {}.",
-                    format_money(*min_cents, "EUR")
+                    format_money(*min_cents, Currency::EUR)
                 )
             }
             AmountError::AboveMaximum { max_cents } => write!(
                 f,
                 "Le don en ligne est limité à {}. Pour un don plus important, contactez-nous.",
-                format_money(*max_cents, "EUR")
+                format_money(*max_cents, Currency::EUR)
             ),
         }
     }

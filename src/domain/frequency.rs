@@ -1,32 +1,21 @@
 //! How often a donor gives: once, every month, every year.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Frequency {
-    Once,
-    Monthly,
-    Yearly,
+use super::text_enum::text_enum;
+
+text_enum! {
+    /// Stored on pledges, donations, recurring gifts and suggested amounts; sent by the form.
+    #[derive(serde::Deserialize, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Frequency ("fréquence") {
+        Once => "once",
+        Monthly => "monthly",
+        Yearly => "yearly",
+    }
 }
 
 impl Frequency {
-    pub const ALL: [Frequency; 3] = [Frequency::Once, Frequency::Monthly, Frequency::Yearly];
-
     pub fn parse(raw: &str) -> Option<Frequency> {
-        match raw {
-            "once" => Some(Frequency::Once),
-            "monthly" => Some(Frequency::Monthly),
-            "yearly" => Some(Frequency::Yearly),
-            _ => None,
-        }
-    }
-
-    /// As stored and in forms.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Frequency::Once => "once",
-            Frequency::Monthly => "monthly",
-            Frequency::Yearly => "yearly",
-        }
+        raw.parse().ok()
     }
 
     pub fn label(&self) -> &'static str {
@@ -64,7 +53,7 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for f in Frequency::ALL {
+        for &f in Frequency::ALL {
             assert_eq!(Frequency::parse(f.as_str()), Some(f));
         }
         assert_eq!(Frequency::parse("weekly"), None);

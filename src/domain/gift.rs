@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::amount::AmountLimits;
+pub use super::dedication::DedicationKind;
 use super::frequency::Frequency;
 use super::identity::DonorIdentity;
 
@@ -47,21 +48,6 @@ pub struct GiftForm {
     pub dedication_name: Option<String>,
     pub show_publicly: Option<String>,
     pub news_consent: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DedicationKind {
-    Memory,
-    Honour,
-}
-
-impl DedicationKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DedicationKind::Memory => "memory",
-            DedicationKind::Honour => "honour",
-        }
-    }
 }
 
 /// A checked gift, ready to become a pledge.

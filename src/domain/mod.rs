@@ -1,13 +1,19 @@
 //! Pure types and rules of the domain: no I/O here, unit tests beside the code.
 
 pub mod amount;
+pub mod campaign;
 pub mod dates;
+pub mod dedication;
+pub mod donation;
 pub mod email;
 pub mod frequency;
 pub mod gift;
 pub mod identity;
 pub mod impact;
 pub mod money;
+pub mod pledge;
 pub mod progress;
+pub mod recurring_gift;
 pub mod slug;
 pub mod tax;
+pub mod text_enum;

@@ -1,22 +1,117 @@
-//! Money as integer cents and its French display (`1 234,50 €`). Never floats.
+//! Money as integer cents beside its currency, and its French display (`1 234,50 €`). Never
+//! floats.
+
+use std::fmt;
 
 /// Narrow no-break space: the French thousands separator.
 const THOUSANDS: char = '\u{202F}';
 /// No-break space between the amount and the currency sign.
 const BEFORE_SIGN: char = '\u{00A0}';
 
-/// Formats cents the French way; whole amounts drop the decimals (`30 €`, `1 234,50 €`).
-pub fn format_money(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let units = group_thousands(abs / 100);
-    let decimals = abs % 100;
-    let symbol = currency_symbol(currency);
-    if decimals == 0 {
-        format!("{sign}{units}{BEFORE_SIGN}{symbol}")
-    } else {
-        format!("{sign}{units},{decimals:02}{BEFORE_SIGN}{symbol}")
+/// An ISO 4217 currency code, upper-case (`EUR`), as stored beside every amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// The demonstration's currency, and every campaign's so far.
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    /// Three ASCII letters, in either case (Stripe writes `eur`).
+    pub fn parse(code: &str) -> Option<Currency> {
+        let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(u8::is_ascii_alphabetic)
+            .then(|| Currency(bytes.map(|b| b.to_ascii_uppercase())))
     }
+
+    /// Upper-case, as stored.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters get in (`parse`).
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// Lower-case, as Stripe writes it.
+    pub fn to_lowercase(&self) -> String {
+        self.as_str().to_ascii_lowercase()
+    }
+
+    fn symbol(&self) -> &str {
+        match self.as_str() {
+            "EUR" => "€",
+            "USD" => "$",
+            "GBP" => "£",
+            code => code,
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A currency code that is not three letters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("code de devise invalide")]
+pub struct InvalidCurrency;
+
+impl std::str::FromStr for Currency {
+    type Err = InvalidCurrency;
+
+    fn from_str(code: &str) -> Result<Currency, InvalidCurrency> {
+        Currency::parse(code).ok_or(InvalidCurrency)
+    }
+}
+
+/// What rows decode through (`#[sqlx(try_from = "String")]`).
+impl TryFrom<String> for Currency {
+    type Error = InvalidCurrency;
+
+    fn try_from(code: String) -> Result<Currency, InvalidCurrency> {
+        code.parse()
+    }
+}
+
+impl serde::Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// An amount in integer cents (the currency's minor unit) of one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub cents: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(cents: i64, currency: Currency) -> Money {
+        Money { cents, currency }
+    }
+}
+
+/// The French way; whole amounts drop the decimals (`30 €`, `1 234,50 €`).
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.cents < 0 { "-" } else { "" };
+        let abs = self.cents.unsigned_abs();
+        let units = group_thousands(abs / 100);
+        let decimals = abs % 100;
+        let symbol = self.currency.symbol();
+        if decimals == 0 {
+            write!(f, "{sign}{units}{BEFORE_SIGN}{symbol}")
+        } else {
+            write!(f, "{sign}{units},{decimals:02}{BEFORE_SIGN}{symbol}")
+        }
+    }
+}
+
+/// Formats cents of `currency` the French way ([`Money`]'s display).
+pub fn format_money(cents: i64, currency: Currency) -> String {
+    Money::new(cents, currency).to_string()
 }
 
 /// Cents as a donor types euros into a form field: `45`, `12,50` (no grouping, no sign), so
@@ -50,16 +145,6 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-fn currency_symbol(currency: &str) -> &str {
-    match currency.to_ascii_uppercase().as_str() {
-        "EUR" => "€",
-        "USD" => "$",
-        "GBP" => "£",
-        "CHF" => "CHF",
-        _ => currency,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,15 +155,33 @@ mod tests {
 
     #[test]
     fn whole_euros_have_no_decimals() {
-        assert_eq!(plain(format_money(3000, "EUR")), "30 €");
-        assert_eq!(plain(format_money(0, "eur")), "0 €");
+        assert_eq!(plain(format_money(3000, Currency::EUR)), "30 €");
+        let eur = Currency::parse("eur").unwrap();
+        assert_eq!(plain(format_money(0, eur)), "0 €");
     }
 
     #[test]
     fn cents_use_a_comma_and_thousands_are_grouped() {
-        assert_eq!(plain(format_money(123_450, "EUR")), "1 234,50 €");
-        assert_eq!(plain(format_money(100_000_005, "EUR")), "1 000 000,05 €");
-        assert_eq!(plain(format_money(-1_250, "EUR")), "-12,50 €");
+        assert_eq!(plain(format_money(123_450, Currency::EUR)), "1 234,50 €");
+        assert_eq!(
+            plain(format_money(100_000_005, Currency::EUR)),
+            "1 000 000,05 €"
+        );
+        assert_eq!(plain(format_money(-1_250, Currency::EUR)), "-12,50 €");
+    }
+
+    #[test]
+    fn currencies_are_three_letters_kept_upper_case() {
+        assert_eq!(Currency::parse("eur"), Some(Currency::EUR));
+        assert_eq!(Currency::parse("usd").unwrap().as_str(), "USD");
+        assert_eq!(Currency::EUR.to_lowercase(), "eur");
+        for wrong in ["", "eu", "euro", "e1r", "€€"] {
+            assert_eq!(Currency::parse(wrong), None, "{wrong}");
+        }
+        assert_eq!(
+            plain(Money::new(500, Currency::parse("CHF").unwrap()).to_string()),
+            "5 CHF"
+        );
     }
 
     #[test]

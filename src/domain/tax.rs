@@ -1,6 +1,6 @@
 //! French tax reduction for gifts to charities (article 200 du CGI): what a gift really costs.
 
-use super::money::format_money;
+use super::money::{Currency, format_money};
 
 /// The rule an organisation falls under: usually 66 %; 75 % up to a yearly ceiling for
 /// organisations helping people in difficulty, the base rate beyond it.
@@ -52,7 +52,7 @@ impl TaxReduction {
             Some(ceiling) => format!(
                 "{rate} de votre don, jusqu’à {} de dons par an ({}\u{a0}% au-delà), ouvre droit \
                  à une réduction d’impôt sur le revenu",
-                format_money(ceiling, "EUR"),
+                format_money(ceiling, Currency::EUR),
                 self.base_rate_percent
             ),
             None => {

@@ -12,11 +12,14 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
     RetrieveCheckoutSession,
 };
-use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
-use stripe_types::Currency;
+use stripe_checkout::{
+    CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+    CheckoutSessionSubmitType,
+};
 
 use super::{PaymentError, Payments};
 use crate::domain::frequency::Frequency;
+use crate::domain::money::Money;
 
 /// What the Checkout Session is for.
 pub struct CheckoutRequest<'a> {
@@ -25,9 +28,8 @@ pub struct CheckoutRequest<'a> {
     pub pledge_created_at: i64,
     pub campaign_id: i64,
     pub campaign_title: &'a str,
-    pub amount_cents: i64,
-    /// The campaign's currency, as the pledge and the ledger record it (`EUR`).
-    pub currency: &'a str,
+    /// In the campaign's currency, as the pledge and the ledger record it.
+    pub amount: Money,
     pub frequency: Frequency,
     pub email: &'a str,
     pub success_url: String,
@@ -40,7 +42,7 @@ pub struct CreatedCheckout {
 }
 
 /// Creates the session; retried calls for the same pledge return the same session.
-#[tracing::instrument(skip_all, fields(pledge_id = request.pledge_id))]
+#[tracing::instrument(skip_all, fields(pledge_id = request.pledge_id, campaign_id = request.campaign_id))]
 pub async fn create_session(
     payments: &Payments,
     request: &CheckoutRequest<'_>,
@@ -49,9 +51,13 @@ pub async fn create_session(
         ("pledge_id".to_owned(), request.pledge_id.to_string()),
         ("campaign_id".to_owned(), request.campaign_id.to_string()),
     ]);
-    let Ok(currency) = request.currency.to_lowercase().parse::<Currency>();
+    let Ok(currency) = request
+        .amount
+        .currency
+        .to_lowercase()
+        .parse::<stripe_types::Currency>();
     let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
-    price.unit_amount = Some(request.amount_cents);
+    price.unit_amount = Some(request.amount.cents);
     price.product_data = Some(ProductData::new(product_name(request)));
     price.recurring = match request.frequency {
         Frequency::Once => None,
@@ -119,10 +125,9 @@ fn product_name(request: &CheckoutRequest<'_>) -> String {
 /// Where a Checkout Session stands, as the thank-you page needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionStatus {
-    /// `open`, `complete` or `expired`.
-    pub status: String,
-    /// `paid`, `unpaid` or `no_payment_required`.
-    pub payment_status: String,
+    /// `None` when Stripe did not say.
+    pub status: Option<CheckoutSessionStatus>,
+    pub payment_status: CheckoutSessionPaymentStatus,
 }
 
 pub async fn session_status(
@@ -133,10 +138,7 @@ pub async fn session_status(
         .send(payments.client())
         .await?;
     Ok(SessionStatus {
-        status: session
-            .status
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        payment_status: session.payment_status.as_str().to_owned(),
+        status: session.status,
+        payment_status: session.payment_status,
     })
 }

@@ -4,14 +4,18 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use stripe_billing::SubscriptionStatus;
+use stripe_checkout::{CheckoutSessionMode, CheckoutSessionPaymentStatus};
 use stripe_types::Expandable;
-use stripe_webhook::{Event, EventObject};
+use stripe_webhook::{Event, EventObject, EventType};
+
+use crate::domain::money::Currency;
 
 /// One verified event: its identity and what it says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StripeEvent {
     pub id: String,
-    pub event_type: String,
+    pub event_type: EventType,
     pub api_version: Option<String>,
     /// When Stripe created the event: orders updates that arrive out of order.
     pub created: i64,
@@ -35,12 +39,11 @@ pub enum Fact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckoutFacts {
     pub session_id: String,
-    /// `payment` or `subscription`.
-    pub mode: String,
-    /// `paid`, `unpaid` or `no_payment_required`.
-    pub payment_status: String,
+    pub mode: CheckoutSessionMode,
+    pub payment_status: CheckoutSessionPaymentStatus,
     pub amount_total: Option<i64>,
-    pub currency: Option<String>,
+    /// `None` when Stripe did not say, or said something that is no currency code.
+    pub currency: Option<Currency>,
     pub customer_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub subscription_id: Option<String>,
@@ -55,7 +58,7 @@ pub struct InvoiceFacts {
     /// The subscription's metadata (where our pledge id travels).
     pub subscription_metadata: HashMap<String, String>,
     pub amount_paid: i64,
-    pub currency: String,
+    pub currency: Option<Currency>,
     pub customer_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub paid_at: Option<i64>,
@@ -64,13 +67,13 @@ pub struct InvoiceFacts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionFacts {
     pub subscription_id: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub deleted: bool,
     pub cancel_at_period_end: bool,
     pub paused: bool,
     pub amount_cents: Option<i64>,
-    /// `month` or `year`.
-    pub interval: Option<String>,
+    /// The currency of the price `amount_cents` is in.
+    pub currency: Option<Currency>,
     pub current_period_end: Option<i64>,
     pub customer_id: Option<String>,
     pub metadata: HashMap<String, String>,
@@ -78,11 +81,10 @@ pub struct SubscriptionFacts {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeFacts {
-    pub charge_id: String,
     pub payment_intent_id: Option<String>,
-    pub amount: i64,
+    /// The running total given back of the charge.
     pub amount_refunded: i64,
-    pub currency: String,
+    pub currency: Option<Currency>,
     /// The invoice the payment paid, when Stripe was asked ([`super::refunds`]); charges do
     /// not say.
     pub invoice_id: Option<String>,
@@ -96,19 +98,24 @@ where
     e.id().to_string()
 }
 
+/// Stripe's currency as ours: the one place the two meet.
+fn currency_of(currency: &stripe_types::Currency) -> Option<Currency> {
+    Currency::parse(&currency.to_string())
+}
+
 /// The typed reading.
 pub fn from_typed(event: Event) -> StripeEvent {
-    let event_type = event.type_.as_str().to_owned();
+    let event_type = event.type_;
     let fact = match event.data.object {
         EventObject::CheckoutSessionCompleted(s)
         | EventObject::CheckoutSessionAsyncPaymentSucceeded(s)
         | EventObject::CheckoutSessionAsyncPaymentFailed(s)
         | EventObject::CheckoutSessionExpired(s) => Fact::Checkout(CheckoutFacts {
             session_id: s.id.to_string(),
-            mode: s.mode.as_str().to_owned(),
-            payment_status: s.payment_status.as_str().to_owned(),
+            mode: s.mode,
+            payment_status: s.payment_status,
             amount_total: s.amount_total,
-            currency: s.currency.map(|c| c.to_string()),
+            currency: s.currency.as_ref().and_then(currency_of),
             customer_id: s.customer.as_ref().map(expandable_id),
             payment_intent_id: s.payment_intent.as_ref().map(expandable_id),
             subscription_id: s.subscription.as_ref().map(expandable_id),
@@ -133,7 +140,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                paid: event_type == "invoice.paid",
+                paid: event_type == EventType::InvoicePaid,
                 subscription_id,
                 // A subscription's line items carry its metadata too (older API versions
                 // have no `parent`).
@@ -143,7 +150,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
                     .or_else(|| invoice.lines.data.first().map(|l| l.metadata.clone()))
                     .unwrap_or_default(),
                 amount_paid: invoice.amount_paid,
-                currency: invoice.currency.to_string(),
+                currency: currency_of(&invoice.currency),
                 customer_id: invoice.customer.as_ref().map(expandable_id),
                 payment_intent_id,
                 paid_at: invoice.status_transitions.paid_at,
@@ -155,25 +162,21 @@ pub fn from_typed(event: Event) -> StripeEvent {
             let item = sub.items.data.first();
             Fact::Subscription(SubscriptionFacts {
                 subscription_id: sub.id.to_string(),
-                status: sub.status.as_str().to_owned(),
-                deleted: event_type == "customer.subscription.deleted",
+                status: sub.status,
+                deleted: event_type == EventType::CustomerSubscriptionDeleted,
                 cancel_at_period_end: sub.cancel_at_period_end,
                 paused: sub.pause_collection.is_some(),
                 amount_cents: item.and_then(|i| i.price.unit_amount),
-                interval: item
-                    .and_then(|i| i.price.recurring.as_ref())
-                    .map(|r| r.interval.as_str().to_owned()),
+                currency: item.and_then(|i| currency_of(&i.price.currency)),
                 current_period_end: item.map(|i| i.current_period_end),
                 customer_id: Some(expandable_id(&sub.customer)),
                 metadata: sub.metadata,
             })
         }
         EventObject::ChargeRefunded(charge) => Fact::Refund(ChargeFacts {
-            charge_id: charge.id.to_string(),
             payment_intent_id: charge.payment_intent.as_ref().map(expandable_id),
-            amount: charge.amount,
             amount_refunded: charge.amount_refunded,
-            currency: charge.currency.to_string(),
+            currency: currency_of(&charge.currency),
             invoice_id: None,
         }),
         _ => Fact::Ignored,
@@ -192,24 +195,24 @@ pub fn from_typed(event: Event) -> StripeEvent {
 /// fields we need are missing.
 pub fn from_json(payload: &Value) -> Option<StripeEvent> {
     let id = str_at(payload, &["id"])?;
-    let event_type = str_at(payload, &["type"])?;
+    let Ok(event_type) = str_at(payload, &["type"])?.parse::<EventType>();
     let object = payload.get("data")?.get("object")?;
-    let fact = match event_type.as_str() {
-        "checkout.session.completed"
-        | "checkout.session.async_payment_succeeded"
-        | "checkout.session.async_payment_failed"
-        | "checkout.session.expired" => Fact::Checkout(CheckoutFacts {
+    let fact = match event_type {
+        EventType::CheckoutSessionCompleted
+        | EventType::CheckoutSessionAsyncPaymentSucceeded
+        | EventType::CheckoutSessionAsyncPaymentFailed
+        | EventType::CheckoutSessionExpired => Fact::Checkout(CheckoutFacts {
             session_id: str_at(object, &["id"])?,
-            mode: str_at(object, &["mode"])?,
-            payment_status: str_at(object, &["payment_status"])?,
+            mode: parsed_at(object, "mode")?,
+            payment_status: parsed_at(object, "payment_status")?,
             amount_total: int_at(object, &["amount_total"]),
-            currency: str_at(object, &["currency"]),
+            currency: currency_at(object),
             customer_id: id_at(object, "customer"),
             payment_intent_id: id_at(object, "payment_intent"),
             subscription_id: id_at(object, "subscription"),
             metadata: map_at(object, &["metadata"]),
         }),
-        "invoice.paid" | "invoice.payment_failed" => {
+        EventType::InvoicePaid | EventType::InvoicePaymentFailed => {
             let details = object
                 .get("parent")
                 .and_then(|p| p.get("subscription_details"));
@@ -228,7 +231,7 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                 .or_else(|| id_at(object, "payment_intent"));
             Fact::Invoice(InvoiceFacts {
                 invoice_id: str_at(object, &["id"])?,
-                paid: event_type == "invoice.paid",
+                paid: event_type == EventType::InvoicePaid,
                 subscription_id,
                 // Older API versions: `subscription_details` at the top, or the metadata the
                 // subscription's line items carry.
@@ -246,15 +249,15 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                 .find(|m| !m.is_empty())
                 .unwrap_or_default(),
                 amount_paid: int_at(object, &["amount_paid"]).unwrap_or(0),
-                currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
+                currency: currency_at(object),
                 customer_id: id_at(object, "customer"),
                 payment_intent_id,
                 paid_at: int_at(object, &["status_transitions", "paid_at"]),
             })
         }
-        "customer.subscription.created"
-        | "customer.subscription.updated"
-        | "customer.subscription.deleted" => {
+        EventType::CustomerSubscriptionCreated
+        | EventType::CustomerSubscriptionUpdated
+        | EventType::CustomerSubscriptionDeleted => {
             let item = object
                 .get("items")
                 .and_then(|i| i.get("data"))
@@ -262,15 +265,15 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
             let price = item.and_then(|i| i.get("price"));
             Fact::Subscription(SubscriptionFacts {
                 subscription_id: str_at(object, &["id"])?,
-                status: str_at(object, &["status"])?,
-                deleted: event_type == "customer.subscription.deleted",
+                status: parsed_at(object, "status")?,
+                deleted: event_type == EventType::CustomerSubscriptionDeleted,
                 cancel_at_period_end: object
                     .get("cancel_at_period_end")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
                 paused: object.get("pause_collection").is_some_and(|p| !p.is_null()),
                 amount_cents: price.and_then(|p| int_at(p, &["unit_amount"])),
-                interval: price.and_then(|p| str_at(p, &["recurring", "interval"])),
+                currency: price.and_then(currency_at),
                 current_period_end: item
                     .and_then(|i| int_at(i, &["current_period_end"]))
                     .or_else(|| int_at(object, &["current_period_end"])),
@@ -278,12 +281,10 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                 metadata: map_at(object, &["metadata"]),
             })
         }
-        "charge.refunded" => Fact::Refund(ChargeFacts {
-            charge_id: str_at(object, &["id"])?,
+        EventType::ChargeRefunded => Fact::Refund(ChargeFacts {
             payment_intent_id: id_at(object, "payment_intent"),
-            amount: int_at(object, &["amount"])?,
             amount_refunded: int_at(object, &["amount_refunded"])?,
-            currency: str_at(object, &["currency"]).unwrap_or_else(|| "eur".to_owned()),
+            currency: currency_at(object),
             invoice_id: None,
         }),
         _ => Fact::Ignored,
@@ -307,6 +308,19 @@ fn str_at(value: &Value, path: &[&str]) -> Option<String> {
 
 fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
     at(value, path)?.as_i64()
+}
+
+/// A string field read into async-stripe's own enum (unknown values included).
+fn parsed_at<T: std::str::FromStr<Err = std::convert::Infallible>>(
+    value: &Value,
+    key: &str,
+) -> Option<T> {
+    let Ok(parsed) = str_at(value, &[key])?.parse();
+    Some(parsed)
+}
+
+fn currency_at(value: &Value) -> Option<Currency> {
+    Currency::parse(value.get("currency")?.as_str()?)
 }
 
 /// An expandable field: an id string, or an object carrying an `id`.
@@ -355,6 +369,23 @@ mod tests {
         assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_1"));
         assert!(invoice.paid);
         assert_eq!(invoice.amount_paid, 2500);
+        assert_eq!(invoice.currency, Some(Currency::EUR));
+    }
+
+    #[test]
+    fn a_currency_that_is_no_code_is_none() {
+        let refund = |currency: Value| {
+            let payload = json!({ "id": "evt_6", "type": "charge.refunded", "created": 1,
+                "data": { "object": { "id": "ch_6", "amount": 100, "amount_refunded": 100,
+                    "currency": currency } } });
+            match from_json(&payload).unwrap().fact {
+                Fact::Refund(charge) => charge.currency,
+                other => panic!("a refund, not {other:?}"),
+            }
+        };
+        assert_eq!(refund(json!("usd")), Currency::parse("USD"));
+        assert_eq!(refund(json!("euro")), None);
+        assert_eq!(refund(Value::Null), None);
     }
 
     #[test]

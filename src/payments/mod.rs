@@ -1,10 +1,11 @@
 //! Payments through Stripe: the client (real Stripe, or the sandbox in demo mode and tests),
 //! Checkout Sessions for gifts, and the webhook events that turn them into donations.
 
-pub mod apply;
+pub mod applier;
 pub mod checkout;
 pub mod events;
 pub mod refunds;
+pub mod rules;
 pub mod webhook;
 
 use std::sync::Arc;

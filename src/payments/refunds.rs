@@ -16,6 +16,7 @@ use crate::store::donations::{self, StripeRef};
 /// Fills in the invoice of a refunded payment the ledger does not know by its PaymentIntent.
 /// When Stripe cannot be asked, the event goes on without it (and is retried if it cannot
 /// apply).
+#[tracing::instrument(skip_all, fields(event_id = %event.id))]
 pub async fn find_invoice(payments: &Payments, db: &Db, event: &mut StripeEvent) {
     let Fact::Refund(facts) = &mut event.fact else {
         return;

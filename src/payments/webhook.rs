@@ -37,7 +37,7 @@ pub fn verify(
             let json: serde_json::Value =
                 serde_json::from_str(payload).map_err(|_| Rejection::Unreadable)?;
             let event = events::from_json(&json).ok_or(Rejection::Unreadable)?;
-            tracing::info!(event_id = %event.id, event_type = %event.event_type, "typed parse failed; event read from its JSON");
+            tracing::info!(event_id = %event.id, event_type = event.event_type.as_str(), "typed parse failed; event read from its JSON");
             Ok(event)
         }
         Err(WebhookError::BadTimestamp(_)) => Err(Rejection::Expired),

@@ -4,6 +4,10 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::counters;
 
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::dedication::DedicationKind;
+use crate::domain::frequency::Frequency;
+use crate::domain::money::Currency;
 use crate::domain::slug::Slug;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,10 +19,12 @@ pub struct Campaign {
     pub story: String,
     pub cover_image: String,
     pub goal_cents: i64,
-    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
     pub starts_at: i64,
     pub ends_at: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CampaignStatus,
     pub project_id: i64,
     pub project_slug: String,
     pub project_name: String,
@@ -36,11 +42,10 @@ pub struct NewCampaign<'a> {
     pub story: &'a str,
     pub cover_image: &'a str,
     pub goal_cents: i64,
-    pub currency: &'a str,
+    pub currency: Currency,
     pub starts_at: i64,
     pub ends_at: Option<i64>,
-    /// `draft`, `published` or `closed`.
-    pub status: &'a str,
+    pub status: CampaignStatus,
 }
 
 /// Creates a campaign and its counters (at zero: pages read totals from them, so a campaign
@@ -63,10 +68,10 @@ pub async fn insert(
     .bind(new.story)
     .bind(new.cover_image)
     .bind(new.goal_cents)
-    .bind(new.currency)
+    .bind(new.currency.as_str())
     .bind(new.starts_at)
     .bind(new.ends_at)
-    .bind(new.status)
+    .bind(new.status.as_str())
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
@@ -87,41 +92,57 @@ const SELECT_CAMPAIGNS: &str = "\
 /// Published campaigns still open at `now`, newest first: the home page.
 pub async fn open(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(
-        "{SELECT_CAMPAIGNS} WHERE c.status = 'published' AND (c.ends_at IS NULL OR c.ends_at > $1) \
+        "{SELECT_CAMPAIGNS} WHERE c.status = $2 AND (c.ends_at IS NULL OR c.ends_at > $1) \
          ORDER BY c.starts_at DESC, c.id"
     );
-    sqlx::query_as(&sql).bind(now).fetch_all(pool).await
+    sqlx::query_as(&sql)
+        .bind(now)
+        .bind(CampaignStatus::Published.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 /// Every campaign the public may see (published or closed), for the API.
 pub async fn public(pool: &AnyPool) -> sqlx::Result<Vec<Campaign>> {
-    let sql =
-        format!("{SELECT_CAMPAIGNS} WHERE c.status <> 'draft' ORDER BY c.starts_at DESC, c.id");
-    sqlx::query_as(&sql).fetch_all(pool).await
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.status <> $1 ORDER BY c.starts_at DESC, c.id");
+    sqlx::query_as(&sql)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 /// A public campaign by slug; drafts are not found.
 pub async fn find_public(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Campaign>> {
-    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> 'draft'");
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.slug = $1 AND c.status <> $2");
     sqlx::query_as(&sql)
         .bind(slug.as_str())
+        .bind(CampaignStatus::Draft.as_str())
         .fetch_optional(pool)
         .await
 }
 
 /// A public campaign by id (a pledge's, for the thank-you page).
 pub async fn find_public_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Campaign>> {
-    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> 'draft'");
-    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> $2");
+    sqlx::query_as(&sql)
+        .bind(id)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 /// A project's public campaigns, open ones first.
 pub async fn for_project(pool: &AnyPool, project_id: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(
-        "{SELECT_CAMPAIGNS} WHERE c.project_id = $1 AND c.status <> 'draft' \
-         ORDER BY CASE c.status WHEN 'published' THEN 0 ELSE 1 END, c.starts_at DESC"
+        "{SELECT_CAMPAIGNS} WHERE c.project_id = $1 AND c.status <> $2 \
+         ORDER BY CASE WHEN c.status = $3 THEN 0 ELSE 1 END, c.starts_at DESC"
     );
-    sqlx::query_as(&sql).bind(project_id).fetch_all(pool).await
+    sqlx::query_as(&sql)
+        .bind(project_id)
+        .bind(CampaignStatus::Draft.as_str())
+        .bind(CampaignStatus::Published.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -193,7 +214,7 @@ pub async fn impact_tiers(
 pub struct PublicSupporter {
     pub public_name: String,
     pub donated_at: i64,
-    pub dedication_kind: Option<String>,
+    pub dedication_kind: Option<DedicationKind>,
     pub dedication_name: Option<String>,
 }
 
@@ -203,7 +224,9 @@ pub struct PublicSupporter {
 /// predicate of the partial index `donations_public_recent` (migration 0005), and a planner
 /// only uses a partial index when the query's WHERE implies its predicate at planning time,
 /// which a bound parameter cannot (PostgreSQL's generic plans included). With it a page view
-/// reads `limit` index entries whatever the size of the ledger or the public share.
+/// reads `limit` index entries whatever the size of the ledger or the public share. So the
+/// status is spelled here, not bound from `DonationStatus::Paid` (a unit test below checks
+/// they agree).
 pub const RECENT_PUBLIC_SUPPORTERS: &str = "SELECT public_name, donated_at, dedication_kind, dedication_name FROM donations \
      WHERE campaign_id = $1 AND status = 'paid' AND show_publicly = 1 AND public_name IS NOT NULL \
      ORDER BY donated_at DESC, id DESC LIMIT $2";
@@ -224,14 +247,15 @@ pub async fn recent_public_supporters(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SuggestedAmount {
-    pub frequency: String,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
     pub amount_cents: i64,
     pub label: Option<String>,
 }
 
 /// An amount to offer on the donation form for `frequency`, with the impact it pays for.
 pub struct NewSuggestedAmount<'a> {
-    pub frequency: &'a str,
+    pub frequency: Frequency,
     pub amount_cents: i64,
     pub label: Option<&'a str>,
     /// Display order.
@@ -249,7 +273,7 @@ pub async fn insert_suggested_amount(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(campaign_id)
-    .bind(new.frequency)
+    .bind(new.frequency.as_str())
     .bind(new.amount_cents)
     .bind(new.label)
     .bind(new.position)
@@ -271,4 +295,16 @@ pub async fn suggested_amounts(
     .bind(campaign_id)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RECENT_PUBLIC_SUPPORTERS;
+    use crate::domain::donation::DonationStatus;
+
+    #[test]
+    fn the_public_supporters_query_spells_the_paid_status() {
+        let condition = format!("status = '{}'", DonationStatus::Paid.as_str());
+        assert!(RECENT_PUBLIC_SUPPORTERS.contains(&condition));
+    }
 }

@@ -6,6 +6,10 @@ use sqlx::AnyConnection;
 use super::counters::{self, CounterChange};
 use super::flag;
 use crate::db::Backend;
+use crate::domain::dedication::DedicationKind;
+use crate::domain::donation::{DonationStatus, PaymentMethod, Refundable};
+use crate::domain::frequency::Frequency;
+use crate::domain::money::{Currency, Money};
 
 /// A confirmed gift to record.
 #[derive(Debug, Clone)]
@@ -14,14 +18,12 @@ pub struct NewDonation {
     pub supporter_id: i64,
     pub pledge_id: Option<i64>,
     pub recurring_gift_id: Option<i64>,
-    pub amount_cents: i64,
-    pub currency: String,
-    /// `once`, `monthly` or `yearly`.
-    pub frequency: String,
-    pub payment_method: String,
+    pub amount: Money,
+    pub frequency: Frequency,
+    pub payment_method: PaymentMethod,
     pub show_publicly: bool,
     pub public_name: Option<String>,
-    pub dedication_kind: Option<String>,
+    pub dedication_kind: Option<DedicationKind>,
     pub dedication_name: Option<String>,
     pub stripe_checkout_session_id: Option<String>,
     pub stripe_payment_intent_id: Option<String>,
@@ -37,30 +39,9 @@ pub async fn insert_paid(
     d: &NewDonation,
     now: i64,
 ) -> sqlx::Result<i64> {
-    insert(conn, backend, d, Status::Paid, now)
+    insert(conn, backend, d, DonationStatus::Paid, now)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
-}
-
-/// Where a donation stands. Only `Paid` counts in the totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Confirmed but not settled yet (a SEPA debit).
-    Pending,
-    Paid,
-    Failed,
-    Refunded,
-}
-
-impl Status {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Paid => "paid",
-            Status::Failed => "failed",
-            Status::Refunded => "refunded",
-        }
-    }
 }
 
 /// Inserts a donation unless one with the same Stripe ids exists (then `None`: the caller
@@ -69,7 +50,7 @@ pub async fn insert(
     conn: &mut AnyConnection,
     backend: Backend,
     d: &NewDonation,
-    status: Status,
+    status: DonationStatus,
     now: i64,
 ) -> sqlx::Result<Option<i64>> {
     let id: Option<i64> = sqlx::query_scalar(
@@ -84,14 +65,14 @@ pub async fn insert(
     .bind(d.supporter_id)
     .bind(d.pledge_id)
     .bind(d.recurring_gift_id)
-    .bind(d.amount_cents)
-    .bind(&d.currency)
-    .bind(&d.frequency)
-    .bind(&d.payment_method)
+    .bind(d.amount.cents)
+    .bind(d.amount.currency.as_str())
+    .bind(d.frequency.as_str())
+    .bind(d.payment_method.as_str())
     .bind(status.as_str())
     .bind(flag(d.show_publicly))
     .bind(&d.public_name)
-    .bind(&d.dedication_kind)
+    .bind(d.dedication_kind.map(|kind| kind.as_str()))
     .bind(&d.dedication_name)
     .bind(&d.stripe_checkout_session_id)
     .bind(&d.stripe_payment_intent_id)
@@ -100,12 +81,12 @@ pub async fn insert(
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
-    if let (Some(id), Status::Paid) = (id, status) {
+    if let (Some(id), DonationStatus::Paid) = (id, status) {
         let change = CounterChange {
             campaign_id: d.campaign_id,
             supporter_id: d.supporter_id,
             donation_id: id,
-            raised_delta: d.amount_cents,
+            raised_delta: d.amount.cents,
             paid_delta: 1,
         };
         counters::apply(conn, backend, change).await?;
@@ -121,8 +102,33 @@ pub struct DonationRow {
     pub supporter_id: i64,
     pub amount_cents: i64,
     pub refunded_cents: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub status: DonationStatus,
     pub stripe_payment_intent_id: Option<String>,
+}
+
+impl DonationRow {
+    fn refundable(&self) -> Refundable {
+        Refundable {
+            status: self.status,
+            amount_cents: self.amount_cents,
+            refunded_cents: self.refunded_cents,
+        }
+    }
+
+    /// How the totals move when the donation becomes `after`.
+    fn change(&self, after: Refundable) -> CounterChange {
+        let moved = after.counted().minus(self.refundable().counted());
+        CounterChange {
+            campaign_id: self.campaign_id,
+            supporter_id: self.supporter_id,
+            donation_id: self.id,
+            raised_delta: moved.raised_cents,
+            paid_delta: moved.paid,
+        }
+    }
 }
 
 /// Looks a donation up by one of its Stripe ids.
@@ -162,7 +168,8 @@ async fn select(
         StripeRef::PaymentIntent(id) => ("stripe_payment_intent_id", id),
     };
     sqlx::query_as(&format!(
-        "SELECT id, campaign_id, supporter_id, amount_cents, refunded_cents, status, stripe_payment_intent_id \
+        "SELECT id, campaign_id, supporter_id, amount_cents, refunded_cents, currency, status, \
+             stripe_payment_intent_id \
          FROM donations WHERE {column} = $1{lock}"
     ))
     .bind(id)
@@ -175,12 +182,12 @@ pub async fn count_received_of_pledge(
     conn: &mut AnyConnection,
     pledge_id: i64,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM donations WHERE pledge_id = $1 AND status IN ('paid', 'refunded')",
-    )
-    .bind(pledge_id)
-    .fetch_one(conn)
-    .await
+    sqlx::query_scalar("SELECT COUNT(*) FROM donations WHERE pledge_id = $1 AND status IN ($2, $3)")
+        .bind(pledge_id)
+        .bind(DonationStatus::Paid.as_str())
+        .bind(DonationStatus::Refunded.as_str())
+        .fetch_one(conn)
+        .await
 }
 
 /// The instalments of a recurring pledge: (paid, refunded in full).
@@ -189,11 +196,13 @@ pub async fn instalments_of_pledge(
     pledge_id: i64,
 ) -> sqlx::Result<(i64, i64)> {
     sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN status = $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM donations WHERE pledge_id = $1",
     )
     .bind(pledge_id)
+    .bind(DonationStatus::Paid.as_str())
+    .bind(DonationStatus::Refunded.as_str())
     .fetch_one(conn)
     .await
 }
@@ -212,51 +221,41 @@ pub async fn set_payment_intent(
         .map(|_| ())
 }
 
-/// Moves a donation from `from` to `to` (e.g. pending → paid) and the counters with it.
-/// Returns `false` when it was not in `from` any more: someone else moved it first.
-pub async fn transition(
+/// Settles a pending donation with a payment's outcome (pending → paid or failed) and moves
+/// the counters with it; nothing when it is not pending any more.
+pub async fn settle(
     conn: &mut AnyConnection,
     backend: Backend,
     donation: &DonationRow,
-    from: Status,
-    to: Status,
+    outcome: DonationStatus,
     now: i64,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<()> {
+    let Some(status) = donation.status.settle(outcome) else {
+        return Ok(());
+    };
     let moved = sqlx::query(
         "UPDATE donations SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
     )
-    .bind(to.as_str())
+    .bind(status.as_str())
     .bind(now)
     .bind(donation.id)
-    .bind(from.as_str())
+    .bind(donation.status.as_str())
     .execute(&mut *conn)
     .await?
     .rows_affected()
         == 1;
-    let net = donation.amount_cents - donation.refunded_cents;
-    let paid_delta = match (from, to) {
-        (Status::Paid, Status::Paid) => 0,
-        (_, Status::Paid) => 1,
-        (Status::Paid, _) => -1,
-        _ => 0,
-    };
-    if moved && paid_delta != 0 {
-        let change = CounterChange {
-            campaign_id: donation.campaign_id,
-            supporter_id: donation.supporter_id,
-            donation_id: donation.id,
-            raised_delta: net * paid_delta,
-            paid_delta,
-        };
+    let change = donation.change(Refundable {
+        status,
+        ..donation.refundable()
+    });
+    if moved && change.paid_delta != 0 {
         counters::apply(conn, backend, change).await?;
     }
-    Ok(moved)
+    Ok(())
 }
 
-/// Sets what Stripe says was refunded in total (refund events carry the running total, so the
-/// largest one wins whatever the order). A refund proves the payment went through: a pending
-/// donation (its success not delivered yet) becomes paid. A full refund takes the donation
-/// out of the totals.
+/// Sets what Stripe says was refunded in total ([`Refundable::refund`]), and the counters with
+/// it.
 pub async fn record_refund(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -264,48 +263,24 @@ pub async fn record_refund(
     total_refunded: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    let total = total_refunded.clamp(0, donation.amount_cents);
-    let was = donation.status.as_str();
-    if total <= donation.refunded_cents || !matches!(was, "paid" | "pending") {
+    let Some(after) = donation.refundable().refund(total_refunded) else {
         return Ok(());
-    }
-    let fully = total == donation.amount_cents;
-    let now_status = if fully {
-        Status::Refunded
-    } else {
-        Status::Paid
     };
     let updated = sqlx::query(
         "UPDATE donations SET refunded_cents = $1, status = $2, updated_at = $3 \
          WHERE id = $4 AND refunded_cents = $5 AND status = $6",
     )
-    .bind(total)
-    .bind(now_status.as_str())
+    .bind(after.refunded_cents)
+    .bind(after.status.as_str())
     .bind(now)
     .bind(donation.id)
     .bind(donation.refunded_cents)
-    .bind(was)
+    .bind(donation.status.as_str())
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    // What the donation counted for, before and after.
-    let counted = |counts: bool, refunded: i64| {
-        if counts {
-            (donation.amount_cents - refunded, 1)
-        } else {
-            (0, 0)
-        }
-    };
-    let (raised_before, paid_before) = counted(was == "paid", donation.refunded_cents);
-    let (raised_after, paid_after) = counted(!fully, total);
-    if updated == 1 && (raised_before, paid_before) != (raised_after, paid_after) {
-        let change = CounterChange {
-            campaign_id: donation.campaign_id,
-            supporter_id: donation.supporter_id,
-            donation_id: donation.id,
-            raised_delta: raised_after - raised_before,
-            paid_delta: paid_after - paid_before,
-        };
+    let change = donation.change(after);
+    if updated == 1 && (change.raised_delta, change.paid_delta) != (0, 0) {
         counters::apply(conn, backend, change).await?;
     }
     Ok(())

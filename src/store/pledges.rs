@@ -5,8 +5,12 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::flag;
 use crate::db::Backend;
+use crate::domain::dedication::DedicationKind;
+use crate::domain::frequency::Frequency;
 use crate::domain::gift::Gift;
 use crate::domain::identity::DonorIdentity;
+use crate::domain::money::{Currency, Money};
+use crate::domain::pledge::PledgeStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Pledge {
@@ -14,19 +18,28 @@ pub struct Pledge {
     pub campaign_id: i64,
     pub supporter_id: Option<i64>,
     pub amount_cents: i64,
-    pub currency: String,
-    pub frequency: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
     /// The donor as they filled in the form: what the supporter and the receipt will say.
     #[sqlx(flatten)]
     pub donor: DonorIdentity,
-    pub dedication_kind: Option<String>,
+    pub dedication_kind: Option<DedicationKind>,
     pub dedication_name: Option<String>,
     pub show_publicly: i64,
     pub news_consent: i64,
     pub stripe_checkout_session_id: Option<String>,
     pub checkout_url: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PledgeStatus,
     pub created_at: i64,
+}
+
+impl Pledge {
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_cents, self.currency)
+    }
 }
 
 const COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, currency, frequency, email, first_name, \
@@ -36,7 +49,7 @@ const COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, currency, fr
 pub async fn insert(
     pool: &AnyPool,
     campaign_id: i64,
-    currency: &str,
+    currency: Currency,
     gift: &Gift,
     now: i64,
 ) -> sqlx::Result<i64> {
@@ -44,12 +57,12 @@ pub async fn insert(
         "INSERT INTO pledges (campaign_id, amount_cents, currency, frequency, email, first_name, last_name, \
              address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
              show_publicly, news_consent, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'open', $17, $17) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) \
          RETURNING id",
     )
     .bind(campaign_id)
     .bind(gift.amount_cents)
-    .bind(currency)
+    .bind(currency.as_str())
     .bind(gift.frequency.as_str())
     .bind(gift.donor.email.as_str())
     .bind(&gift.donor.first_name)
@@ -64,6 +77,7 @@ pub async fn insert(
     .bind(flag(gift.show_publicly))
     .bind(flag(gift.news_consent))
     .bind(now)
+    .bind(PledgeStatus::Open.as_str())
     .fetch_one(pool)
     .await
 }
@@ -121,29 +135,25 @@ pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<O
     .await
 }
 
-/// Records the outcome of the checkout (`completed`, `expired`, `failed`) and the supporter it
-/// became. Only forward: a completed pledge stays completed unless its payment failed (a SEPA
-/// debit rejected after the checkout), and a failed one stays failed. Nothing is written when
-/// nothing changes.
+/// Records the outcome of the checkout ([`PledgeStatus::settle`]: only forward) and the
+/// supporter it became. Nothing is written when nothing changes.
 pub async fn settle(
     conn: &mut AnyConnection,
     pledge: &Pledge,
-    status: &str,
+    outcome: PledgeStatus,
     supporter_id: Option<i64>,
     now: i64,
 ) -> sqlx::Result<()> {
-    let status_stays = pledge.status == status
-        || pledge.status == "failed"
-        || (pledge.status == "completed" && status != "failed");
-    if status_stays && (supporter_id.is_none() || pledge.supporter_id == supporter_id) {
+    let status = pledge.status.settle(outcome);
+    if status == pledge.status && (supporter_id.is_none() || pledge.supporter_id == supporter_id) {
         return Ok(());
     }
+    // The pledge was read locked ([`find_locked`]): its status is still the one read.
     sqlx::query(
-        "UPDATE pledges SET status = CASE WHEN status = 'failed' THEN status \
-                 WHEN status = 'completed' AND $1 <> 'failed' THEN status ELSE $1 END, \
-             supporter_id = COALESCE($2, supporter_id), updated_at = $3 WHERE id = $4",
+        "UPDATE pledges SET status = $1, supporter_id = COALESCE($2, supporter_id), updated_at = $3 \
+         WHERE id = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(supporter_id)
     .bind(now)
     .bind(pledge.id)

@@ -4,6 +4,10 @@ use sqlx::AnyConnection;
 
 use super::flag;
 use crate::db::Backend;
+use crate::domain::donation::DonationStatus;
+use crate::domain::frequency::Frequency;
+use crate::domain::money::{Currency, Money};
+use crate::domain::recurring_gift::{GiftState, RecurringGiftStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RecurringGift {
@@ -12,13 +16,25 @@ pub struct RecurringGift {
     pub campaign_id: i64,
     pub pledge_id: Option<i64>,
     pub amount_cents: i64,
-    pub currency: String,
-    pub frequency: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
+    #[sqlx(try_from = "String")]
+    pub status: RecurringGiftStatus,
     pub stripe_subscription_id: Option<String>,
     pub cancel_at_period_end: i64,
     pub current_period_end: Option<i64>,
     pub stripe_event_at: i64,
+}
+
+impl RecurringGift {
+    fn state(&self) -> GiftState {
+        GiftState {
+            status: self.status,
+            stripe_event_at: self.stripe_event_at,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, supporter_id, campaign_id, pledge_id, amount_cents, currency, frequency, status, \
@@ -28,16 +44,16 @@ pub struct NewRecurringGift<'a> {
     pub supporter_id: i64,
     pub campaign_id: i64,
     pub pledge_id: i64,
-    pub amount_cents: i64,
-    pub currency: &'a str,
-    pub frequency: &'a str,
-    pub status: &'a str,
+    pub amount: Money,
+    pub frequency: Frequency,
     pub stripe_subscription_id: &'a str,
     pub stripe_customer_id: Option<&'a str>,
 }
 
 /// Creates the gift of a subscription unless it exists; returns it either way, locked as
-/// [`find_by_subscription`] does.
+/// [`find_by_subscription`] does. A new gift is `incomplete`, whatever the event creating it:
+/// the subscription's own events decide the status (Stripe may still retry a failed first
+/// debit).
 pub async fn ensure(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -53,10 +69,10 @@ pub async fn ensure(
     .bind(new.supporter_id)
     .bind(new.campaign_id)
     .bind(new.pledge_id)
-    .bind(new.amount_cents)
-    .bind(new.currency)
-    .bind(new.frequency)
-    .bind(new.status)
+    .bind(new.amount.cents)
+    .bind(new.amount.currency.as_str())
+    .bind(new.frequency.as_str())
+    .bind(RecurringGiftStatus::Incomplete.as_str())
     .bind(new.stripe_subscription_id)
     .bind(new.stripe_customer_id)
     .bind(now)
@@ -85,51 +101,53 @@ pub async fn find_by_subscription(
     .await
 }
 
-/// The subscription's state as of a Stripe event created at `event_at`; ignored when a newer
-/// event was already applied, and a canceled gift stays canceled. Stripe's times are whole
-/// seconds: on a tie the later-applied event wins, except `customer.subscription.created`,
-/// which Stripe sends before any update of the same second.
-pub struct SubscriptionState<'a> {
-    pub status: &'a str,
+/// The subscription's state as of a Stripe event created at `event_at`.
+pub struct SubscriptionState {
+    pub status: RecurringGiftStatus,
     pub amount_cents: Option<i64>,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
     pub event_at: i64,
-    /// From `customer.subscription.created`: loses ties.
+    /// From `customer.subscription.created`: loses ties ([`GiftState::takes_update`]).
     pub creation: bool,
 }
 
+/// Applies the state unless the gift does not take it ([`GiftState::takes_update`]: an older
+/// event, or a canceled gift). The gift was read locked ([`find_by_subscription`]); the
+/// `WHERE` only makes sure it did not move since.
 pub async fn apply_state(
     conn: &mut AnyConnection,
-    gift_id: i64,
-    state: &SubscriptionState<'_>,
+    gift: &RecurringGift,
+    state: &SubscriptionState,
     now: i64,
 ) -> sqlx::Result<()> {
+    if !gift.state().takes_update(state.event_at, state.creation) {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE recurring_gifts SET status = $1, amount_cents = COALESCE($2, amount_cents), \
              cancel_at_period_end = $3, current_period_end = COALESCE($4, current_period_end), \
-             canceled_at = CASE WHEN $1 = 'canceled' THEN COALESCE(canceled_at, $5) ELSE canceled_at END, \
+             canceled_at = CASE WHEN $8 = 1 THEN COALESCE(canceled_at, $5) ELSE canceled_at END, \
              stripe_event_at = $5, updated_at = $6 \
-         WHERE id = $7 AND status <> 'canceled' \
-           AND (stripe_event_at < $5 OR (stripe_event_at = $5 AND $8 = 0))",
+         WHERE id = $7 AND status = $9 AND stripe_event_at = $10",
     )
-    .bind(state.status)
+    .bind(state.status.as_str())
     .bind(state.amount_cents)
     .bind(flag(state.cancel_at_period_end))
     .bind(state.current_period_end)
     .bind(state.event_at)
     .bind(now)
-    .bind(gift_id)
-    .bind(flag(state.creation))
+    .bind(gift.id)
+    .bind(flag(state.status == RecurringGiftStatus::Canceled))
+    .bind(gift.status.as_str())
+    .bind(gift.stripe_event_at)
     .execute(conn)
     .await
     .map(|_| ())
 }
 
-/// A payment outcome of Stripe's time `event_at` moves the status, as long as no subscription
-/// event newer than it was applied (that one knows better): paid → `active` (from
-/// `incomplete` or `past_due`), failed → `past_due` (from `active`, unless an instalment was
-/// paid since: a failure delivered after its recovery is old news).
+/// A payment outcome of Stripe's time `event_at` ([`GiftState::after_payment`]), unless it is
+/// a failure delivered after an instalment paid since (old news).
 pub async fn payment_outcome(
     conn: &mut AnyConnection,
     gift: &RecurringGift,
@@ -137,26 +155,23 @@ pub async fn payment_outcome(
     event_at: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    let (to, from): (&str, &[&str]) = if paid {
-        ("active", &["incomplete", "past_due"])
-    } else {
-        ("past_due", &["active"])
-    };
-    if !from.contains(&gift.status.as_str()) || gift.stripe_event_at > event_at {
+    let Some(status) = gift.state().after_payment(paid, event_at) else {
         return Ok(()); // The usual case: an instalment of an active gift changes nothing here.
-    }
+    };
     sqlx::query(
         "UPDATE recurring_gifts SET status = $1, updated_at = $2 \
          WHERE id = $3 AND status = $4 AND stripe_event_at <= $5 \
            AND ($6 = 1 OR NOT EXISTS (SELECT 1 FROM donations WHERE recurring_gift_id = $3 \
-                AND status IN ('paid', 'refunded') AND donated_at >= $5))",
+                AND status IN ($7, $8) AND donated_at >= $5))",
     )
-    .bind(to)
+    .bind(status.as_str())
     .bind(now)
     .bind(gift.id)
-    .bind(&gift.status)
+    .bind(gift.status.as_str())
     .bind(event_at)
     .bind(flag(paid))
+    .bind(DonationStatus::Paid.as_str())
+    .bind(DonationStatus::Refunded.as_str())
     .execute(conn)
     .await
     .map(|_| ())

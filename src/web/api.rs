@@ -11,7 +11,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::AppState;
 use super::extract::{AppPath, AppQuery};
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
+use crate::domain::money::Currency;
 use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
 use crate::store::campaigns::{self, Campaign};
@@ -41,8 +43,8 @@ pub struct CampaignJson {
     pub goal_cents: i64,
     pub raised_cents: i64,
     pub donors: i64,
-    pub currency: String,
-    pub status: String,
+    pub currency: Currency,
+    pub status: CampaignStatus,
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     pub url: String,
@@ -100,8 +102,8 @@ async fn list_campaigns(
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<CampaignList>> {
     let wanted = query.status.map(|s| match s {
-        StatusFilter::Published => "published",
-        StatusFilter::Closed => "closed",
+        StatusFilter::Published => CampaignStatus::Published,
+        StatusFilter::Closed => CampaignStatus::Closed,
     });
     let campaigns = campaigns::public(state.db.pool())
         .await?

@@ -31,8 +31,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::db::Db;
 use crate::payments::Payments;
-use crate::payments::apply::Applier;
-use crate::sandbox::Sandbox;
+use crate::payments::applier::Applier;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -45,7 +44,8 @@ pub struct AppState {
     /// Applies verified Stripe events (group commit on SQLite).
     pub applier: Applier,
     /// The Stripe sandbox, mounted in demonstration mode only.
-    pub sandbox: Option<Sandbox>,
+    #[cfg(feature = "sandbox")]
+    pub sandbox: Option<stripe_sandbox::Sandbox>,
     /// Checkouts started per client address (card-testing protection).
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
     /// Signs the donation form's CSRF tokens.
@@ -59,16 +59,18 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
     let with_sessions = session::add_layer(donate::router(), &state.db, secure).await?;
-    let mut router = Router::new()
+    let router = Router::new()
         .merge(public::router())
         .merge(with_sessions)
         .merge(health::router())
         .merge(assets::router())
         .merge(webhooks::router())
         .nest("/api/v1", api::router());
-    if let Some(sandbox) = &state.sandbox {
-        router = router.nest_service("/sandbox", sandbox.router());
-    }
+    #[cfg(feature = "sandbox")]
+    let router = match &state.sandbox {
+        Some(sandbox) => router.nest_service("/sandbox", sandbox.router()),
+        None => router,
+    };
     Ok(router
         .fallback(errors::not_found)
         .layer(CatchPanicLayer::custom(errors::panic_response))

@@ -11,7 +11,8 @@ use super::extract::AppPath;
 use super::layout::Layout;
 use super::views::{CampaignView, ImpactTierView, NewsView, ProjectView, ReachView, SupporterView};
 use crate::domain::dates;
-use crate::domain::money::{format_count, format_money};
+use crate::domain::frequency::Frequency;
+use crate::domain::money::{Currency, format_count, format_money};
 use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
 use crate::store::{campaigns, counters, news, projects};
@@ -61,7 +62,7 @@ async fn home(State(state): State<AppState>) -> Result<Html<String>> {
             .filter(|r| r.count != "0")
             .collect(),
         projects,
-        total_raised: format_money(totals.raised_cents, "EUR"),
+        total_raised: format_money(totals.raised_cents, Currency::EUR),
         donors: format_count(totals.donors),
     };
     Ok(Html(template.render()?))
@@ -100,7 +101,7 @@ async fn campaign_page(
             .with_description(campaign.summary.clone()),
         tiers: tiers
             .iter()
-            .map(|t| ImpactTierView::new(t, &campaign.currency))
+            .map(|t| ImpactTierView::new(t, campaign.currency))
             .collect(),
         supporters: supporters.iter().map(SupporterView::new).collect(),
         news: news.iter().map(NewsView::new).collect(),
@@ -108,13 +109,13 @@ async fn campaign_page(
         tax_rule: state.config.tax_reduction.describe(),
         tax_example: format!(
             "un don de {} ne vous coûte que {}",
-            format_money(EXAMPLE_GIFT, &campaign.currency),
+            format_money(EXAMPLE_GIFT, campaign.currency),
             format_money(
                 state
                     .config
                     .tax_reduction
                     .cost_after_reduction(EXAMPLE_GIFT, 1),
-                &campaign.currency
+                campaign.currency
             )
         ),
     };

@@ -1,8 +1,9 @@
 //! View models: store rows turned into what templates show, already formatted in French.
 
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
 use crate::domain::impact::{self, Reach};
-use crate::domain::money::{format_count, format_money};
+use crate::domain::money::{Currency, format_count, format_money};
 use crate::domain::progress::{Progress, TimeLeft};
 use crate::store::campaigns::{Campaign, ImpactTier, PublicSupporter};
 use crate::store::news::NewsPost;
@@ -44,15 +45,15 @@ impl CampaignView {
             cover_image: c.cover_image.clone(),
             project_slug: c.project_slug.clone(),
             project_name: c.project_name.clone(),
-            raised: format_money(c.raised_cents, &c.currency),
-            goal: format_money(c.goal_cents, &c.currency),
+            raised: format_money(c.raised_cents, c.currency),
+            goal: format_money(c.goal_cents, c.currency),
             percent: progress.percent(),
             bar_width: progress.bar_width(),
             donors: c.donors,
             donors_label: donors_label(c.donors),
             time_left: time_left.label(),
             ends_on: c.ends_at.map(dates::french_date),
-            closed: c.status == "closed" || time_left == TimeLeft::Ended,
+            closed: c.status == CampaignStatus::Closed || time_left == TimeLeft::Ended,
         }
     }
 }
@@ -73,7 +74,7 @@ pub struct ImpactTierView {
 }
 
 impl ImpactTierView {
-    pub fn new(tier: &ImpactTier, currency: &str) -> ImpactTierView {
+    pub fn new(tier: &ImpactTier, currency: Currency) -> ImpactTierView {
         ImpactTierView {
             amount: format_money(tier.amount_cents, currency),
             label: tier.label.clone(),
@@ -90,9 +91,8 @@ pub struct SupporterView {
 
 impl SupporterView {
     pub fn new(s: &PublicSupporter) -> SupporterView {
-        let dedication = match (s.dedication_kind.as_deref(), s.dedication_name.as_deref()) {
-            (Some("memory"), Some(name)) => Some(format!("en mémoire de {name}")),
-            (Some("honour"), Some(name)) => Some(format!("en l'honneur de {name}")),
+        let dedication = match (s.dedication_kind, s.dedication_name.as_deref()) {
+            (Some(kind), Some(name)) => Some(format!("{} {name}", kind.words())),
             _ => None,
         };
         SupporterView {
@@ -158,7 +158,7 @@ impl ProjectView {
             description: paragraphs(&p.description),
             location: p.location.clone(),
             cover_image: p.cover_image.clone(),
-            raised: format_money(p.raised_cents, "EUR"),
+            raised: format_money(p.raised_cents, Currency::EUR),
             reach: impact::reach(
                 p.raised_cents,
                 p.impact_unit_cents,

@@ -11,7 +11,7 @@ use axum::routing::post;
 use serde_json::json;
 
 use super::AppState;
-use crate::payments::apply::{Applied, ApplyError};
+use crate::payments::applier::{Applied, ApplyError};
 use crate::payments::{refunds, webhook};
 
 /// Stripe's events are far below this; anything larger is not one of them.

@@ -65,7 +65,7 @@ async fn counters_match_a_full_recount_after_many_donations(backend: Backend) {
     let html = plain(&app.page("/campagnes/premiere").await);
     let raised = plain(&obole::domain::money::format_money(
         stored.raised_cents,
-        "EUR",
+        obole::domain::money::Currency::EUR,
     ));
     assert!(
         html.contains(&format!("<strong>{raised}</strong>")),

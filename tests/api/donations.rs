@@ -664,7 +664,7 @@ async fn an_event_that_cannot_apply_yet_does_not_sink_those_beside_it(backend: B
 
 /// The group commit used on SQLite, driven directly so the batch is certain.
 async fn events_applied_together_fall_back_one_by_one_when_one_fails(backend: Backend) {
-    use obole::payments::apply::{Applied, ApplyError, apply_together};
+    use obole::payments::applier::{Applied, ApplyError, apply_together};
     use obole::payments::events::from_json;
 
     let app = spawn_app(backend, Content::Demo).await;

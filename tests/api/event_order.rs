@@ -27,7 +27,7 @@ dual_backend_tests!(
 const SLUG: &str = "le-sport-pour-grandir";
 
 /// The events of a gift made through the sandbox, kept for delivery by hand.
-async fn events_of_gift(app: &TestApp, fields: &[(&str, &str)], outcome: &str) -> Vec<Value> {
+pub async fn events_of_gift(app: &TestApp, fields: &[(&str, &str)], outcome: &str) -> Vec<Value> {
     app.sandbox().set_auto_deliver(false);
     let already = app.sandbox().events().len();
     app.give(SLUG, fields, outcome).await;

@@ -1,6 +1,7 @@
 //! Test harness: spawn Obole on a fresh database, a cookie-keeping client, clean-up after.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::Once;
 
 use obole::Application;
@@ -64,16 +65,19 @@ pub enum Content {
     Empty,
 }
 
-/// A fresh database, removed when dropped.
+/// A fresh database and a data directory of its own (the sandbox keeps its state there),
+/// both removed when dropped.
 pub enum TestDatabase {
     Sqlite {
         url: String,
-        _dir: tempfile::TempDir,
+        /// Holds the database file too.
+        dir: tempfile::TempDir,
     },
     Postgres {
         url: String,
         admin_url: String,
         name: String,
+        dir: tempfile::TempDir,
     },
 }
 
@@ -83,7 +87,7 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/obole.db", dir.path().display());
-                TestDatabase::Sqlite { url, _dir: dir }
+                TestDatabase::Sqlite { url, dir }
             }
             Backend::Postgres => {
                 let admin_url = postgres_url().expect("TEST_POSTGRES_URL");
@@ -101,6 +105,7 @@ impl TestDatabase {
                     url: url.to_string(),
                     admin_url,
                     name,
+                    dir: tempfile::tempdir().expect("temp dir"),
                 }
             }
         }
@@ -109,6 +114,13 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         match self {
             TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+
+    /// The test's `DATA_DIR`.
+    pub fn data_dir(&self) -> &Path {
+        match self {
+            TestDatabase::Sqlite { dir, .. } | TestDatabase::Postgres { dir, .. } => dir.path(),
         }
     }
 }
@@ -156,15 +168,23 @@ pub struct TestApp {
     pub db: Db,
     /// The Stripe sandbox Obole pays through (tests run in demonstration mode).
     pub sandbox: Option<Sandbox>,
-    server: tokio::task::JoinHandle<()>,
+    server: Server,
+    /// What it was started with, to start it again (`restart`).
+    config: Config,
     // Last, so it is dropped after the server stopped.
     _database: TestDatabase,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        self.server.abort();
+        self.server.task.abort();
     }
+}
+
+/// Obole serving in a task, and what asks it to stop.
+struct Server {
+    task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// The configuration a test starts from: demo mode, port 0, the given database.
@@ -183,20 +203,14 @@ pub async fn spawn_app(backend: Backend, content: Content) -> TestApp {
     spawn_with(database, config).await
 }
 
-/// Starts Obole with a configuration the test adjusted.
-pub async fn spawn_with(database: TestDatabase, config: Config) -> TestApp {
+/// Starts Obole with a configuration the test adjusted. Its `DATA_DIR` is always the test
+/// database's own directory, so no two tests share the sandbox's state file.
+pub async fn spawn_with(database: TestDatabase, mut config: Config) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         obole::telemetry::init();
     }
-    let app = Application::build(config).await.expect("Obole starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db().clone();
-    let sandbox = app.sandbox().cloned();
-    let server = tokio::spawn(async move {
-        app.run_until(std::future::pending())
-            .await
-            .expect("server runs");
-    });
+    config.data_dir = database.data_dir().to_owned();
+    let (address, db, sandbox, server) = start(config.clone()).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -208,11 +222,51 @@ pub async fn spawn_with(database: TestDatabase, config: Config) -> TestApp {
         db,
         sandbox,
         server,
+        config,
         _database: database,
     }
 }
 
+/// Builds Obole and serves it in a task: its address, database, sandbox and server.
+async fn start(config: Config) -> (String, Db, Option<Sandbox>, Server) {
+    let app = Application::build(config).await.expect("Obole starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let sandbox = app.sandbox().cloned();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let server = Server {
+        task,
+        stop: Some(stop),
+    };
+    (address, db, sandbox, server)
+}
+
 impl TestApp {
+    /// Stops Obole (its server, its sandbox, its connections) and starts a new instance on
+    /// the same database and `DATA_DIR`, as an operator restarting it would. The new one
+    /// listens on another port.
+    pub async fn restart(&mut self) {
+        // Stopped as on SIGTERM: in-flight requests finish, connections close, the pool too,
+        // so nothing of the old instance (its sandbox above all) outlives it.
+        if let Some(stop) = self.server.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(30), &mut self.server.task)
+            .await
+            .expect("Obole stops within 30 s")
+            .expect("Obole stopped cleanly");
+        self.sandbox = None;
+        let (address, db, sandbox, server) = start(self.config.clone()).await;
+        (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -242,8 +296,11 @@ pub fn plain(text: &str) -> String {
 pub mod fixtures {
     use obole::db::Db;
     use obole::domain::dates::{self, DAY};
+    use obole::domain::donation::PaymentMethod;
     use obole::domain::email::Email;
+    use obole::domain::frequency::Frequency;
     use obole::domain::identity::DonorIdentity;
+    use obole::domain::money::{Currency, Money};
     use obole::store::campaigns::{self, NewCampaign};
     use obole::store::donations::{self, NewDonation};
     use obole::store::projects::{self, NewProject};
@@ -294,10 +351,10 @@ pub mod fixtures {
             story: "Première partie.\n\nSeconde partie.",
             cover_image: "/static/img/peps.svg",
             goal_cents,
-            currency: "EUR",
+            currency: Currency::EUR,
             starts_at: now - 10 * DAY,
             ends_at: Some(now + ends_in_days * DAY),
-            status,
+            status: status.parse().expect("a campaign status"),
         };
         let mut tx = db.begin_write().await.expect("begin");
         let id = campaigns::insert(&mut tx, &campaign, now)
@@ -344,10 +401,9 @@ pub mod fixtures {
             supporter_id,
             pledge_id: None,
             recurring_gift_id: None,
-            amount_cents: gift.amount_cents,
-            currency: "EUR".to_owned(),
-            frequency: "once".to_owned(),
-            payment_method: "card".to_owned(),
+            amount: Money::new(gift.amount_cents, Currency::EUR),
+            frequency: Frequency::Once,
+            payment_method: PaymentMethod::Card,
             show_publicly: gift.show_publicly,
             public_name: gift
                 .show_publicly

@@ -7,6 +7,8 @@ mod helpers;
 
 mod api;
 mod counters;
+mod currency;
+mod demo_restart;
 mod donation_input;
 mod donations;
 mod donor_pages;
@@ -14,6 +16,5 @@ mod event_order;
 mod pages;
 mod platform;
 mod public_supporters;
-mod sandbox;
 mod schema;
 mod startup;

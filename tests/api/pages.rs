@@ -36,7 +36,7 @@ async fn home_shows_published_campaigns_and_organisation_totals(backend: Backend
     );
     let raised = plain(&obole::domain::money::format_money(
         totals.raised_cents,
-        "EUR",
+        obole::domain::money::Currency::EUR,
     ));
     assert!(
         html.contains(&raised),

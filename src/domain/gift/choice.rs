@@ -2,7 +2,7 @@
 
 use crate::domain::amount::{AmountLimits, parse_amount};
 use crate::domain::frequency::Frequency;
-use crate::domain::money::format_money;
+use crate::domain::money::{Currency, format_money};
 
 /// The frequency sent; a form without one (a plain link) gives once.
 pub fn frequency(field: Option<&str>) -> Result<Frequency, String> {
@@ -44,8 +44,8 @@ pub fn amount(ticked: &str, other: &str, limits: AmountLimits) -> Result<i64, St
         _ => Err(format!(
             "Vous avez coché {} et saisi « {other} » : cochez « Autre montant » pour donner le \
              montant saisi, ou effacez-le pour donner {}.",
-            format_money(suggested, "EUR"),
-            format_money(suggested, "EUR"),
+            format_money(suggested, Currency::EUR),
+            format_money(suggested, Currency::EUR),
         )),
     }
 }

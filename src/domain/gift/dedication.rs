@@ -21,14 +21,12 @@ pub fn dedication(
             ));
         }
         "" | "none" => return Ok(None),
-        "memory" => DedicationKind::Memory,
-        "honour" => DedicationKind::Honour,
-        _ => {
-            return Err((
+        kind => kind.parse::<DedicationKind>().map_err(|_| {
+            (
                 "dedication_kind",
                 "Choisissez une dédicace dans la liste.".to_owned(),
-            ));
-        }
+            )
+        })?,
     };
     if name.is_empty() || name.chars().count() > MAX_NAME {
         Err((

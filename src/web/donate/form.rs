@@ -12,9 +12,11 @@ use serde::Deserialize;
 
 use super::no_store;
 use super::views::{DonateTemplate, Feedback};
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{Gift, GiftForm};
+use crate::domain::money::Money;
 use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
@@ -116,7 +118,7 @@ async fn open_campaign(state: &AppState, slug: &Slug) -> Result<Campaign> {
         .await?
         .ok_or(AppError::NotFound)?;
     let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
-    if campaign.status == "closed" || ended {
+    if campaign.status == CampaignStatus::Closed || ended {
         return Err(AppError::Gone(format!(
             "La campagne « {} » est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui l'ont soutenue !",
             campaign.title
@@ -143,9 +145,8 @@ async fn resumed_gift(
     if pledge.campaign_id != campaign.id {
         return Ok(None);
     }
-    let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
     Ok(Some(GiftForm::initial(
-        frequency,
+        pledge.frequency,
         Some(pledge.amount_cents),
     )))
 }
@@ -161,14 +162,13 @@ async fn start_checkout(
 ) -> Result<Option<CreatedCheckout>> {
     let now = dates::now();
     let pledge_id =
-        pledges::insert(state.db.pool(), campaign.id, &campaign.currency, gift, now).await?;
+        pledges::insert(state.db.pool(), campaign.id, campaign.currency, gift, now).await?;
     let request = CheckoutRequest {
         pledge_id,
         pledge_created_at: now,
         campaign_id: campaign.id,
         campaign_title: &campaign.title,
-        amount_cents: gift.amount_cents,
-        currency: &campaign.currency,
+        amount: Money::new(gift.amount_cents, campaign.currency),
         frequency: gift.frequency,
         email: gift.donor.email.as_str(),
         success_url: format!(

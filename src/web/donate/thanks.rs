@@ -7,7 +7,14 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::no_store;
+use stripe_checkout::{
+    CheckoutSessionPaymentStatus as PaymentState, CheckoutSessionStatus as SessionState,
+};
+
 use super::views::{GiftState, Standing, ThanksTemplate, Visit};
+use crate::domain::donation::DonationStatus;
+use crate::domain::frequency::Frequency;
+use crate::domain::pledge::PledgeStatus;
 use crate::error::{AppError, Result};
 use crate::payments::checkout;
 use crate::store::{campaigns, donations, pledges};
@@ -63,14 +70,14 @@ async fn standing(
     session_id: &str,
 ) -> Result<Standing> {
     let mut conn = state.db.pool().acquire().await?;
-    if pledge.frequency == "once" {
+    if pledge.frequency == Frequency::Once {
         let by = donations::StripeRef::CheckoutSession(session_id);
         if let Some(donation) = donations::find(&mut conn, by).await? {
-            let gift_state = match donation.status.as_str() {
-                "pending" => GiftState::SepaPending,
-                "failed" => GiftState::Failed,
-                "refunded" => GiftState::Refunded,
-                _ => GiftState::Confirmed,
+            let gift_state = match donation.status {
+                DonationStatus::Pending => GiftState::SepaPending,
+                DonationStatus::Failed => GiftState::Failed,
+                DonationStatus::Refunded => GiftState::Refunded,
+                DonationStatus::Paid => GiftState::Confirmed,
             };
             return Ok(Standing {
                 refunded_cents: if gift_state == GiftState::Confirmed {
@@ -90,18 +97,21 @@ async fn standing(
             return Ok(GiftState::Refunded.into());
         }
     }
-    if pledge.status == "failed" {
+    if pledge.status == PledgeStatus::Failed {
         return Ok(GiftState::Failed.into());
     }
     drop(conn);
     Ok(
         match checkout::session_status(&state.payments, session_id).await {
-            Ok(s) if s.status == "complete" && s.payment_status == "unpaid" => {
-                GiftState::SepaPending.into()
+            Ok(s) if s.status == Some(SessionState::Complete) => {
+                if s.payment_status == PaymentState::Unpaid {
+                    GiftState::SepaPending.into()
+                } else {
+                    GiftState::Confirming.into()
+                }
             }
-            Ok(s) if s.status == "complete" => GiftState::Confirming.into(),
             Ok(s) => Standing {
-                checkout_open: s.status == "open",
+                checkout_open: s.status == Some(SessionState::Open),
                 ..GiftState::NotPaid.into()
             },
             Err(error) => {

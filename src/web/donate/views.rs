@@ -8,8 +8,8 @@ use askama::Template;
 use crate::domain::amount::AmountLimits;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
-use crate::domain::gift::{COUNTRIES, FieldErrors, GiftForm};
-use crate::domain::money::{euros_as_typed, format_money};
+use crate::domain::gift::{COUNTRIES, DedicationKind, FieldErrors, GiftForm};
+use crate::domain::money::{Currency, euros_as_typed, format_money};
 use crate::domain::tax::TaxReduction;
 use crate::store::campaigns::{Campaign, ImpactTier, SuggestedAmount};
 use crate::store::pledges::Pledge;
@@ -134,7 +134,7 @@ impl DonateTemplate {
         let limits = state.config.amount_limits;
         let tax = state.config.tax_reduction;
         let frequency = form.frequency();
-        let groups = amount_groups(suggested, form, &campaign.currency, tax);
+        let groups = amount_groups(suggested, form, campaign.currency, tax);
         let form = &shown_form(form, &groups);
         // Without the script, the cost of a free amount sent back; each suggestion shows its
         // own, and a sentence under them would go stale when another is ticked.
@@ -145,7 +145,7 @@ impl DonateTemplate {
             .map(|cents| {
                 format_money(
                     tax.cost_after_reduction(cents, frequency.instalments_per_year()),
-                    &campaign.currency,
+                    campaign.currency,
                 )
             });
         let country = form.country.clone().unwrap_or_else(|| "FR".to_owned());
@@ -167,8 +167,8 @@ impl DonateTemplate {
             tax,
             cost_preview,
             limits,
-            min_amount: format_money(limits.min_cents, "EUR"),
-            max_amount: format_money(limits.max_cents, "EUR"),
+            min_amount: format_money(limits.min_cents, Currency::EUR),
+            max_amount: format_money(limits.max_cents, Currency::EUR),
         }
     }
 }
@@ -177,7 +177,7 @@ impl DonateTemplate {
 fn amount_groups(
     suggested: &[SuggestedAmount],
     form: &GiftForm,
-    currency: &str,
+    currency: Currency,
     tax: TaxReduction,
 ) -> Vec<AmountGroup> {
     let frequency = form.frequency();
@@ -185,10 +185,7 @@ fn amount_groups(
     Frequency::ALL
         .iter()
         .map(|&f| {
-            let offered: Vec<_> = suggested
-                .iter()
-                .filter(|a| a.frequency == f.as_str())
-                .collect();
+            let offered: Vec<_> = suggested.iter().filter(|a| a.frequency == f).collect();
             // What was sent (or linked to) is ticked; nothing else. The script ticks the
             // suggestion marked as the default, the middle one of three or more that donors
             // most often choose: without it nothing is ticked, so a free amount typed counts
@@ -258,10 +255,18 @@ pub struct FormValues {
     pub address_line2: String,
     pub postal_code: String,
     pub city: String,
-    pub dedication_kind: String,
+    /// The kind chosen, if it is one (the list offers nothing else).
+    pub dedication_kind: Option<DedicationKind>,
     pub dedication_name: String,
     pub show_publicly: bool,
     pub news_consent: bool,
+}
+
+impl FormValues {
+    /// Whether the dedication list shows `kind` as chosen.
+    pub fn dedicates(&self, kind: &DedicationKind) -> bool {
+        self.dedication_kind == Some(*kind)
+    }
 }
 
 impl From<&GiftForm> for FormValues {
@@ -276,7 +281,10 @@ impl From<&GiftForm> for FormValues {
             address_line2: text(&f.address_line2),
             postal_code: text(&f.postal_code),
             city: text(&f.city),
-            dedication_kind: text(&f.dedication_kind),
+            dedication_kind: f
+                .dedication_kind
+                .as_deref()
+                .and_then(|kind| kind.trim().parse().ok()),
             dedication_name: text(&f.dedication_name),
             show_publicly: f.show_publicly.is_some(),
             news_consent: f.news_consent.is_some(),
@@ -361,7 +369,7 @@ impl ThanksTemplate {
         tiers: &[ImpactTier],
         visit: Visit,
     ) -> ThanksTemplate {
-        let frequency = Frequency::parse(&pledge.frequency).unwrap_or(Frequency::Once);
+        let frequency = pledge.frequency;
         let Visit {
             session_id,
             refreshes,
@@ -374,7 +382,7 @@ impl ThanksTemplate {
             layout: Layout::new(state, "Merci pour votre don"),
             state: standing.state,
             first_name: pledge.donor.first_name.clone(),
-            amount: format_money(pledge.amount_cents, &pledge.currency),
+            amount: format_money(pledge.amount_cents, pledge.currency),
             // With its leading space, so that a one-off gift reads "17 €." and not "17 € .".
             per: match frequency.per() {
                 "" => String::new(),
@@ -386,9 +394,9 @@ impl ThanksTemplate {
                     pledge.amount_cents - refunded_cents,
                     frequency.instalments_per_year(),
                 ),
-                &pledge.currency,
+                pledge.currency,
             ),
-            refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, &pledge.currency)),
+            refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, pledge.currency)),
             impact: tiers
                 .iter()
                 .rev()

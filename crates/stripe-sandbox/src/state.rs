@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::clock::Interval;
@@ -18,7 +19,7 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     Payment,
     Subscription,
@@ -34,7 +35,7 @@ impl Mode {
 }
 
 /// How a payer pays, chosen on the hosted checkout page; it decides future outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     Card,
     /// Pays today; every renewal is declined until the card is replaced.
@@ -58,16 +59,16 @@ impl Method {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutSession {
     pub id: String,
     pub created: i64,
     pub expires_at: i64,
     pub mode: Mode,
     /// `open`, `complete` or `expired`.
-    pub status: &'static str,
+    pub status: String,
     /// `paid` or `unpaid`.
-    pub payment_status: &'static str,
+    pub payment_status: String,
     pub currency: String,
     pub unit_amount: i64,
     pub quantity: i64,
@@ -95,7 +96,7 @@ impl CheckoutSession {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: String,
     pub created: i64,
@@ -104,7 +105,7 @@ pub struct Customer {
 }
 
 /// A recurring price and its product (inline `price_data`, so one price per change).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Price {
     pub id: String,
     pub created: i64,
@@ -115,13 +116,13 @@ pub struct Price {
     pub interval: Interval,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subscription {
     pub id: String,
     pub created: i64,
     pub customer: String,
     /// `active`, `past_due`, `canceled`.
-    pub status: &'static str,
+    pub status: String,
     pub item_id: String,
     pub price: Price,
     pub quantity: i64,
@@ -136,7 +137,7 @@ pub struct Subscription {
     pub canceled_at: Option<i64>,
     pub ended_at: Option<i64>,
     /// `cancellation_requested` or `payment_failed`, once canceled.
-    pub cancellation_reason: Option<&'static str>,
+    pub cancellation_reason: Option<String>,
     pub metadata: Metadata,
     pub latest_invoice: Option<String>,
     pub method: Method,
@@ -148,7 +149,7 @@ impl Subscription {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     pub id: String,
     pub created: i64,
@@ -160,8 +161,8 @@ pub struct Invoice {
     pub amount: i64,
     pub currency: String,
     /// `open` or `paid` (`void` when its subscription was abandoned).
-    pub status: &'static str,
-    pub billing_reason: &'static str,
+    pub status: String,
+    pub billing_reason: String,
     pub period_start: i64,
     pub period_end: i64,
     pub line_id: String,
@@ -177,7 +178,7 @@ pub struct Invoice {
     pub paid_at: Option<i64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentIntent {
     pub id: String,
     pub amount: i64,
@@ -185,12 +186,12 @@ pub struct PaymentIntent {
     pub customer: Option<String>,
     pub metadata: Metadata,
     /// `succeeded`, `processing`, `requires_payment_method`.
-    pub status: &'static str,
+    pub status: String,
     pub method: Method,
     pub latest_charge: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Charge {
     pub id: String,
     pub created: i64,
@@ -201,9 +202,9 @@ pub struct Charge {
     pub customer: Option<String>,
     pub metadata: Metadata,
     /// `succeeded`, `pending`, `failed`.
-    pub status: &'static str,
+    pub status: String,
     pub method: Method,
-    pub failure: Option<(&'static str, &'static str)>,
+    pub failure: Option<(String, String)>,
 }
 
 impl Charge {
@@ -217,7 +218,7 @@ impl Charge {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Refund {
     pub id: String,
     pub created: i64,
@@ -229,7 +230,7 @@ pub struct Refund {
     pub metadata: Metadata,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortalSession {
     pub id: String,
     pub created: i64,
@@ -239,7 +240,7 @@ pub struct PortalSession {
 }
 
 /// A SEPA debit waiting for the bank: it settles (or bounces) at the next clock advance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settlement {
     pub checkout_session: String,
     pub payment_intent: String,
@@ -248,7 +249,7 @@ pub struct Settlement {
 }
 
 /// Where an event's webhook delivery stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Delivery {
     /// Generated while automatic delivery was off: kept, never sent.
     Held,
@@ -262,10 +263,10 @@ pub enum Delivery {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     pub id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub created: i64,
     /// The exact body delivered (and signed).
     pub payload: String,
@@ -273,16 +274,19 @@ pub struct EventRecord {
 }
 
 /// A stored answer to an idempotent request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdempotentResponse {
     pub request: String,
     pub status: u16,
     pub body: String,
 }
 
-/// Everything the sandbox knows; guarded by one mutex, never held across `.await`.
-#[derive(Debug)]
+/// Everything the sandbox knows; guarded by one mutex, never held across `.await`. Saved
+/// whole (`persist`) after each change, except what belongs to this run: the URL it is
+/// served under and the delivery queue.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct State {
+    #[serde(skip)]
     pub public_url: String,
     pub clock_offset: i64,
     pub auto_deliver: bool,
@@ -297,6 +301,7 @@ pub struct State {
     pub settlements: Vec<Settlement>,
     pub events: Vec<EventRecord>,
     pub idempotency: BTreeMap<String, IdempotentResponse>,
+    #[serde(skip)]
     pub queue: Queue,
 }
 
@@ -348,9 +353,19 @@ impl State {
         }
     }
 
+    /// Queues again the events whose delivery was queued but not finished when the state was
+    /// saved (the server stopped): delivered late, like Stripe after an outage, in order.
+    pub fn queue_undelivered(&mut self) {
+        for (index, event) in self.events.iter().enumerate() {
+            if event.delivery == Delivery::Queued {
+                self.queue.push(index, event.payload.clone());
+            }
+        }
+    }
+
     /// The sandbox clock: real time plus every advance.
     pub fn now(&self) -> i64 {
-        crate::domain::dates::now() + self.clock_offset
+        crate::clock::now() + self.clock_offset
     }
 
     /// Records an event (its payload fixed now) and queues its delivery when auto-delivery
@@ -382,7 +397,7 @@ impl State {
         };
         self.events.push(EventRecord {
             id,
-            kind,
+            kind: kind.to_owned(),
             created,
             payload,
             delivery,

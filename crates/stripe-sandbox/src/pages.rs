@@ -20,10 +20,10 @@ use super::payments::{self, ALREADY_REFUNDED, RefundRequest, RefundTarget};
 use super::state::{
     Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
 };
-use crate::domain::dates::{DAY, french_date};
-use crate::domain::money::{euros_as_typed, format_money};
+use crate::clock::DAY;
+use crate::french::{euros_as_typed, format_money, french_date};
 
-const STYLESHEET: &str = include_str!("../../static/sandbox.css");
+const STYLESHEET: &str = include_str!("../static/sandbox.css");
 /// How many events the dashboard lists.
 const RECENT_EVENTS: usize = 50;
 /// How many payments the dashboard lists.
@@ -65,7 +65,7 @@ fn render(status: StatusCode, template: &impl Template) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "sandbox/checkout.html")]
+#[template(path = "checkout.html")]
 struct CheckoutPage {
     title: &'static str,
     mount: String,
@@ -91,7 +91,7 @@ impl CheckoutPage {
             mount,
             id: session.id.clone(),
             open,
-            closed_reason: match session.status {
+            closed_reason: match session.status.as_str() {
                 "complete" => "Ce paiement a déjà été effectué.",
                 _ => "Cette session de paiement a expiré.",
             },
@@ -160,7 +160,7 @@ struct SubscriptionView {
     /// The amount in euros as typed in the form (`12,50`).
     amount_input: String,
     interval: &'static str,
-    status: &'static str,
+    status: String,
     active: bool,
     next_date: String,
     paused: bool,
@@ -177,12 +177,12 @@ impl SubscriptionView {
             amount: format_money(cents, &sub.price.currency),
             amount_input: euros_as_typed(cents),
             interval: sub.price.interval.french(),
-            status: match sub.status {
-                "active" if sub.paused => "suspendu",
-                "active" => "actif",
-                "past_due" => "paiement en retard",
-                "canceled" => "résilié",
-                other => other,
+            status: match sub.status.as_str() {
+                "active" if sub.paused => "suspendu".to_owned(),
+                "active" => "actif".to_owned(),
+                "past_due" => "paiement en retard".to_owned(),
+                "canceled" => "résilié".to_owned(),
+                other => other.to_owned(),
             },
             active: sub.status != "canceled",
             next_date: if sub.status == "canceled" {
@@ -198,7 +198,7 @@ impl SubscriptionView {
 }
 
 #[derive(Template)]
-#[template(path = "sandbox/portal.html")]
+#[template(path = "portal.html")]
 struct PortalPage {
     title: &'static str,
     mount: String,
@@ -329,7 +329,7 @@ fn parse_euros(text: &str) -> Option<i64> {
 
 struct EventView {
     id: String,
-    kind: &'static str,
+    kind: String,
     created: String,
     delivery: String,
 }
@@ -417,7 +417,7 @@ impl PaymentView {
 }
 
 #[derive(Template)]
-#[template(path = "sandbox/dashboard.html")]
+#[template(path = "dashboard.html")]
 struct DashboardPage {
     title: &'static str,
     mount: String,
@@ -468,7 +468,7 @@ impl DashboardPage {
                 .take(RECENT_EVENTS)
                 .map(|e| EventView {
                     id: e.id.clone(),
-                    kind: e.kind,
+                    kind: e.kind.clone(),
                     created: french_date_time(e.created),
                     delivery: match &e.delivery {
                         Delivery::Held => "non envoyé (livraison automatique coupée)".to_owned(),

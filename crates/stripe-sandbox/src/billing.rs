@@ -34,7 +34,7 @@ pub fn start(
         id: new_id("sub_"),
         created: now,
         customer: customer.to_owned(),
-        status: "active",
+        status: "active".into(),
         item_id: new_id("si_"),
         price: Price {
             id: new_id("price_"),
@@ -113,8 +113,8 @@ fn create_invoice(
         subscription_metadata: sub.metadata.clone(),
         amount: sub.amount(),
         currency: sub.price.currency.clone(),
-        status: if paid { "paid" } else { "open" },
-        billing_reason,
+        status: if paid { "paid" } else { "open" }.into(),
+        billing_reason: billing_reason.into(),
         period_start: period.0,
         period_end: period.1,
         line_id: new_id("il_"),
@@ -144,7 +144,7 @@ pub fn mark_paid(state: &mut State, invoice: &str) {
     let Some(inv) = find_mut(&mut state.invoices, invoice) else {
         return;
     };
-    inv.status = "paid";
+    inv.status = "paid".into();
     inv.paid_at = Some(now);
     inv.next_payment_attempt = None;
     inv.attempt_count += 1;
@@ -171,10 +171,10 @@ fn end(state: &mut State, id: &str, reason: &'static str, at: i64) {
     let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return;
     };
-    sub.status = "canceled";
+    sub.status = "canceled".into();
     sub.canceled_at = Some(at);
     sub.ended_at = Some(at);
-    sub.cancellation_reason = Some(reason);
+    sub.cancellation_reason = Some(reason.into());
     let json = objects::subscription(sub);
     state.emit("customer.subscription.deleted", json, None);
     for invoice in state.invoices.iter_mut().filter(|i| i.subscription == id) {
@@ -230,7 +230,7 @@ fn renew_once(state: &mut State, id: &str) -> bool {
     let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return false;
     };
-    if !matches!(sub.status, "active" | "past_due") || sub.current_period_end > now {
+    if !matches!(sub.status.as_str(), "active" | "past_due") || sub.current_period_end > now {
         return false;
     }
     if sub.cancel_at_period_end {
@@ -300,7 +300,7 @@ fn set_status(state: &mut State, id: &str, status: &'static str) {
         return;
     }
     let previous = json!({ "status": sub.status });
-    sub.status = status;
+    sub.status = status.into();
     let json = objects::subscription(sub);
     state.emit("customer.subscription.updated", json, Some(previous));
 }

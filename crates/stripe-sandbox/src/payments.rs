@@ -48,7 +48,7 @@ pub fn create(state: &mut State, payment: NewPayment<'_>, outcome: Outcome) -> S
         currency: payment.currency.to_owned(),
         customer: Some(payment.customer.to_owned()),
         metadata: payment.metadata.clone(),
-        status: intent_status(outcome),
+        status: intent_status(outcome).into(),
         method: payment.method,
         latest_charge: Some(charge.clone()),
     });
@@ -61,7 +61,7 @@ pub fn create(state: &mut State, payment: NewPayment<'_>, outcome: Outcome) -> S
         currency: payment.currency.to_owned(),
         customer: Some(payment.customer.to_owned()),
         metadata: payment.metadata.clone(),
-        status: charge_status(outcome),
+        status: charge_status(outcome).into(),
         method: payment.method,
         failure: failure(outcome, payment.method),
     });
@@ -78,14 +78,14 @@ pub fn settle(state: &mut State, pi: &str, succeeds: bool) {
     let Some(intent) = find_mut(&mut state.payment_intents, pi) else {
         return;
     };
-    intent.status = intent_status(outcome);
+    intent.status = intent_status(outcome).into();
     let method = intent.method;
     if let Some(charge) = intent
         .latest_charge
         .clone()
         .and_then(|id| find_mut(&mut state.charges, &id))
     {
-        charge.status = charge_status(outcome);
+        charge.status = charge_status(outcome).into();
         charge.failure = failure(outcome, method);
     }
 }
@@ -106,11 +106,11 @@ pub fn retry_with_new_card(state: &mut State, pi: &str) {
         currency: intent.currency.clone(),
         customer: intent.customer.clone(),
         metadata: intent.metadata.clone(),
-        status: "succeeded",
+        status: "succeeded".into(),
         method: Method::Card,
         failure: None,
     };
-    intent.status = "succeeded";
+    intent.status = "succeeded".into();
     intent.method = Method::Card;
     intent.latest_charge = Some(charge.id.clone());
     state.charges.push(charge);
@@ -246,12 +246,13 @@ fn charge_status(outcome: Outcome) -> &'static str {
     }
 }
 
-fn failure(outcome: Outcome, method: Method) -> Option<(&'static str, &'static str)> {
-    match (outcome, method.is_async()) {
-        (Outcome::Failed, true) => Some(SEPA_REJECTED),
-        (Outcome::Failed, false) => Some(DECLINED),
-        _ => None,
-    }
+fn failure(outcome: Outcome, method: Method) -> Option<(String, String)> {
+    let (code, message) = match (outcome, method.is_async()) {
+        (Outcome::Failed, true) => SEPA_REJECTED,
+        (Outcome::Failed, false) => DECLINED,
+        _ => return None,
+    };
+    Some((code.to_owned(), message.to_owned()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! Stripe's request encoding: `application/x-www-form-urlencoded` with bracketed keys
 //! (`line_items[0][price_data][currency]=eur`), read into a flat list of key paths.
+//!
+//! Hand-written rather than `serde_qs`: the sandbox does not deserialize a request into one
+//! struct per endpoint; it asks questions of it (is anything under `pause_collection` set?
+//! the `metadata` map, a list in index order with `expand[]` items after, the last of
+//! repeated values) and answers each missing or bad parameter with Stripe's own error naming
+//! that parameter, which a serde error does not give. Splitting the keys is the whole job,
+//! and these few lines cover both literal and percent-encoded brackets.
 
 use std::collections::BTreeMap;
 

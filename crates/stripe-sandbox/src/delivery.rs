@@ -1,12 +1,13 @@
 //! Webhook delivery: one task POSTs events to Obole in the order they were generated, one at
 //! a time, signed like Stripe, retrying failures with a short backoff before giving up.
 
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::state::{Delivery, State};
+use super::persist::Shared;
+use super::state::Delivery;
 
 /// Waits between attempts; after the last one the event is given up (and recorded so).
 const BACKOFF: [Duration; 5] = [
@@ -32,6 +33,14 @@ pub struct Queue {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Job").field("index", &self.index).finish()
+    }
+}
+
+/// A queue nobody listens to (a state just loaded, before `Sandbox::new` gives it the real
+/// one): pushing to it counts nothing as pending.
+impl Default for Queue {
+    fn default() -> Queue {
+        channel().0
     }
 }
 
@@ -79,7 +88,7 @@ pub struct Receiver(mpsc::UnboundedReceiver<Job>);
 pub fn start(
     target: Target,
     receiver: Receiver,
-    state: Weak<Mutex<State>>,
+    state: Weak<Shared>,
     pending: Arc<watch::Sender<usize>>,
 ) {
     let client = reqwest::Client::builder()
@@ -90,11 +99,11 @@ pub fn start(
     tokio::spawn(async move {
         while let Some(job) = jobs.recv().await {
             let outcome = deliver(&client, &target, &job.payload).await;
-            if let Some(state) = state.upgrade() {
-                let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(event) = state.events.get_mut(job.index) {
-                    event.delivery = outcome;
-                }
+            // Recorded (and saved) so that a restart does not deliver it again.
+            if let Some(state) = state.upgrade()
+                && let Some(event) = state.lock().events.get_mut(job.index)
+            {
+                event.delivery = outcome;
             }
             pending.send_modify(|n| *n = n.saturating_sub(1));
         }
@@ -112,7 +121,7 @@ async fn deliver(client: &reqwest::Client, target: &Target, payload: &str) -> De
         let signature = stripe_webhook::Webhook::generate_test_header(
             payload,
             &target.secret,
-            Some(crate::domain::dates::now()),
+            Some(crate::clock::now()),
         );
         let sent = client
             .post(&target.url)

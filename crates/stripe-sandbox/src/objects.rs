@@ -434,8 +434,8 @@ pub fn charge(c: &Charge, refunds: &[Refund]) -> Value {
         }),
         json!({
             "failure_balance_transaction": null,
-            "failure_code": c.failure.map(|(code, _)| code),
-            "failure_message": c.failure.map(|(_, message)| message),
+            "failure_code": c.failure.as_ref().map(|(code, _)| code),
+            "failure_message": c.failure.as_ref().map(|(_, message)| message),
             "fraud_details": {},
             "livemode": false,
             "metadata": c.metadata,
@@ -515,7 +515,7 @@ fn merged(mut first: Value, second: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::testing::scenario;
+    use crate::testing::scenario;
 
     fn parses<T: miniserde::Deserialize>(what: &str, json: &Value) {
         if let Err(e) = miniserde::json::from_str::<T>(&json.to_string()) {

@@ -7,9 +7,14 @@
 //! portal and a small dashboard of its own, and delivers webhook events signed exactly like
 //! Stripe's. A test clock (`advance_clock`) renews subscriptions and settles SEPA debits.
 //!
-//! State lives in memory behind one mutex (never held across `.await`): restarting the
-//! server forgets every session, subscription and event. That is fine for a demo and for
-//! tests; nothing here is ever the ledger (Obole's database is).
+//! State lives in memory behind one mutex (never held across `.await`) and, when a state
+//! file is configured, is saved to it after every change and read back at start-up, so a
+//! monthly gift made yesterday still renews, changes and refunds after a restart; events not
+//! yet delivered are delivered then. Nothing here is ever the ledger (the caller's database
+//! is).
+//!
+//! The crate depends on nothing of Obole's: it serves its own pages, stylesheet and API under
+//! whatever path `Sandbox::router()` is nested at.
 
 mod api;
 mod billing;
@@ -18,16 +23,20 @@ mod clock;
 mod delivery;
 mod error;
 mod form;
+mod french;
 mod objects;
 mod pages;
 mod payments;
+mod persist;
 mod state;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::sync::watch;
 
+use self::persist::{Guard, Shared};
 use self::state::State;
 
 /// The sandbox; cheap to clone (an `Arc` inside).
@@ -38,7 +47,7 @@ pub struct Sandbox {
 
 struct Inner {
     config: SandboxConfig,
-    state: Arc<Mutex<State>>,
+    state: Arc<Shared>,
     pending: Arc<watch::Sender<usize>>,
 }
 
@@ -51,14 +60,29 @@ pub struct SandboxConfig {
     pub webhook_url: String,
     /// `whsec_…` secret used to sign deliveries.
     pub webhook_secret: String,
+    /// Where the state is kept across restarts (JSON, rewritten after every change);
+    /// `None` keeps it in memory only.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Sandbox {
-    /// Needs a tokio runtime: spawns the webhook delivery task. Auto-delivery is on.
+    /// Needs a tokio runtime: spawns the webhook delivery task. Starts from the state file
+    /// when there is a readable one (queuing again the events it had not delivered), else
+    /// afresh with auto-delivery on.
     pub fn new(mut config: SandboxConfig) -> Sandbox {
         config.public_url = config.public_url.trim_end_matches('/').to_owned();
         let (queue, receiver, pending) = delivery::channel();
-        let state = Arc::new(Mutex::new(State::new(config.public_url.clone(), queue)));
+        let saved = config.state_file.as_deref().and_then(persist::load);
+        let state = match saved {
+            Some(mut state) => {
+                state.public_url = config.public_url.clone();
+                state.queue = queue;
+                state.queue_undelivered();
+                state
+            }
+            None => State::new(config.public_url.clone(), queue),
+        };
+        let state = Arc::new(Shared::new(state, config.state_file.clone()));
         delivery::start(
             delivery::Target {
                 url: config.webhook_url.clone(),
@@ -138,12 +162,9 @@ impl Sandbox {
         )
     }
 
-    /// The state; a panic while it was held leaves it usable (it is only a simulation).
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The state; saved on release if it was changed.
+    fn lock(&self) -> Guard<'_> {
+        self.inner.state.lock()
     }
 
     /// The path part of `public_url` (e.g. `/sandbox`), for links in hosted pages.
@@ -197,6 +218,7 @@ pub(crate) mod testing {
             public_url: "http://127.0.0.1:9/sandbox".into(),
             webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
             webhook_secret: SECRET.into(),
+            state_file: None,
         });
         sandbox.set_auto_deliver(false);
         let card = paid_session(&sandbox, "payment", Choice::Card);
@@ -261,7 +283,7 @@ mod tests {
         for event in &events {
             let payload = event.to_string();
             let kind = event["type"].as_str().expect("type").to_owned();
-            let signature = sandbox.sign(&payload, crate::domain::dates::now());
+            let signature = sandbox.sign(&payload, crate::clock::now());
             let parsed = Webhook::construct_event(&payload, &signature, SECRET)
                 .unwrap_or_else(|e| panic!("{kind} does not parse: {e:?}"));
             let typed = match parsed.data.object {
@@ -308,7 +330,7 @@ mod tests {
     async fn a_bad_signature_or_an_old_timestamp_is_refused() {
         let sandbox = scenario().await;
         let payload = sandbox.events()[0].to_string();
-        let now = crate::domain::dates::now();
+        let now = crate::clock::now();
         let old = sandbox.sign(&payload, now - 3600);
         assert!(Webhook::construct_event(&payload, &old, SECRET).is_err());
         let good = sandbox.sign(&payload, now);
@@ -319,7 +341,7 @@ mod tests {
     #[tokio::test]
     async fn the_clock_only_moves_forward_by_what_was_advanced() {
         let sandbox = scenario().await;
-        let drift = sandbox.now() - crate::domain::dates::now();
+        let drift = sandbox.now() - crate::clock::now();
         assert!((32 * 86_400 - 2..=32 * 86_400).contains(&drift), "{drift}");
     }
 }

@@ -2,6 +2,7 @@
 //! a stand-in webhook receiver that verifies every delivery's signature.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +10,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use obole::sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
@@ -32,6 +32,7 @@ use stripe_checkout::checkout_session::{
 };
 use stripe_checkout::{CheckoutSessionMode, CheckoutSessionSubmitType};
 use stripe_core::refund::CreateRefund;
+use stripe_sandbox::{Sandbox, SandboxConfig};
 use stripe_types::Currency;
 
 const SECRET: &str = "whsec_sandbox_tests";
@@ -77,22 +78,42 @@ struct TestSandbox {
     receiver: Receiver,
     stripe: stripe::Client,
     http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 async fn spawn() -> TestSandbox {
+    spawn_keeping(None, true).await
+}
+
+/// A sandbox that keeps its state in `state_file` (and starts from it, if there is one);
+/// without `receiving`, its webhooks go to a closed port and are never delivered.
+async fn spawn_keeping(state_file: Option<PathBuf>, receiving: bool) -> TestSandbox {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
+    let webhook_url = if receiving {
+        format!("{origin}/webhooks/stripe")
+    } else {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/webhooks/stripe", closed.local_addr().unwrap())
+    };
     let sandbox = Sandbox::new(SandboxConfig {
         public_url: format!("{origin}/sandbox"),
-        webhook_url: format!("{origin}/webhooks/stripe"),
+        webhook_url,
         webhook_secret: SECRET.into(),
+        state_file,
     });
     let receiver = Receiver::default();
     let app = Router::new()
         .route("/webhooks/stripe", post(receive))
         .with_state(receiver.clone())
         .nest("/sandbox", sandbox.router());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let stripe = stripe::ClientBuilder::new("sk_test_sandbox")
         .url(sandbox.api_base())
         .build()
@@ -107,6 +128,7 @@ async fn spawn() -> TestSandbox {
         receiver,
         stripe,
         http,
+        server,
     }
 }
 
@@ -480,9 +502,16 @@ async fn a_failing_renewal_is_retried_three_times_then_the_subscription_is_cance
     );
     let invoice = &failed[0]["data"]["object"];
     assert_eq!(invoice["attempt_count"], 1);
+    // Read against the invoice's own time: the wall clock may tick a second before `now()`.
+    let failed_at = invoice["created"].as_i64().unwrap();
+    let now = t.sandbox.now();
+    assert!(
+        (now - 2..=now).contains(&failed_at),
+        "failed at the clock's time"
+    );
     assert_eq!(
         invoice["next_payment_attempt"].as_i64(),
-        Some(t.sandbox.now() + 3 * DAY),
+        Some(failed_at + 3 * DAY),
         "the first retry comes three days later"
     );
 
@@ -801,7 +830,7 @@ async fn with_auto_delivery_off_events_are_kept_for_manual_delivery() {
     // Delivered by hand, newest first, signed by the sandbox.
     for event in t.sandbox.events().iter().rev() {
         let payload = event.to_string();
-        let now = obole::domain::dates::now();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let response = t
             .http
             .post(format!("{}/webhooks/stripe", t.origin))
@@ -831,6 +860,80 @@ async fn failed_deliveries_are_retried_in_order() {
     let events = t.received().await;
     assert_eq!(events.len(), 2);
     assert_eq!(events, t.sandbox.events());
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_renews_refunds_and_delivers_what_it_had_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stripe-sandbox.json");
+    // Before the restart, every delivery fails and is still being retried.
+    let before = spawn_keeping(Some(file.clone()), false).await;
+    paid_session(&before, 1500, true, "card").await;
+    before.sandbox.advance_clock(32 * DAY).await;
+    let generated = before.sandbox.events();
+    let sub_id = generated[0]["data"]["object"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clock = before.sandbox.now();
+    drop(before);
+
+    let after = spawn_keeping(Some(file), true).await;
+    assert!(
+        after.sandbox.now() - clock < 5,
+        "the clock keeps its advance"
+    );
+    assert_eq!(after.sandbox.events(), generated);
+    assert_eq!(
+        after.received().await,
+        generated,
+        "what was not delivered is, after the restart, in order"
+    );
+    assert_eq!(
+        types(&generated),
+        [
+            "customer.subscription.created",
+            "invoice.paid",
+            "checkout.session.completed",
+            "invoice.paid",
+            "customer.subscription.updated"
+        ]
+    );
+    let sub = RetrieveSubscription::new(sub_id.as_str())
+        .send(&after.stripe)
+        .await
+        .unwrap();
+    assert_eq!(sub.status.as_str(), "active");
+
+    after.sandbox.advance_clock(31 * DAY).await;
+    let renewals = after.received_after(5).await;
+    assert_eq!(
+        types(&renewals),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    let invoice = renewals[0]["data"]["object"]["id"].as_str().unwrap();
+    let paid: Value = after
+        .http
+        .get(format!(
+            "{}/sandbox/stripe/v1/invoice_payments?invoice={invoice}",
+            after.origin
+        ))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payment_intent = paid["data"][0]["payment"]["payment_intent"]
+        .as_str()
+        .unwrap();
+    let refund = CreateRefund::new()
+        .payment_intent(payment_intent)
+        .send(&after.stripe)
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, 1500);
 }
 
 #[tokio::test]

@@ -154,8 +154,8 @@ pub fn create(state: &mut State, form: &Form) -> Result<Value, ApiError> {
         created: now,
         expires_at: now + LIFETIME,
         mode,
-        status: "open",
-        payment_status: "unpaid",
+        status: "open".into(),
+        payment_status: "unpaid".into(),
         currency,
         unit_amount,
         quantity,
@@ -205,7 +205,7 @@ pub fn expire(state: &mut State, id: &str) -> Result<Value, ApiError> {
             session.status
         )));
     }
-    session.status = "expired";
+    session.status = "expired".into();
     let json = objects::checkout_session(session);
     state.emit("checkout.session.expired", json.clone(), None);
     Ok(json)
@@ -346,8 +346,8 @@ pub fn pay(state: &mut State, id: &str, choice: Choice) -> Result<String, PayErr
     let Some(stored) = find_mut(&mut state.sessions, id) else {
         return Err(PayError::NotFound);
     };
-    stored.status = "complete";
-    stored.payment_status = if method.is_async() { "unpaid" } else { "paid" };
+    stored.status = "complete".into();
+    stored.payment_status = if method.is_async() { "unpaid" } else { "paid" }.into();
     stored.customer = Some(customer_id);
     stored.payment_intent = payment_intent;
     stored.subscription = subscription;
@@ -372,7 +372,7 @@ pub fn settle_pending(state: &mut State) {
             continue;
         };
         let kind = if settlement.succeeds {
-            session.payment_status = "paid";
+            session.payment_status = "paid".into();
             "checkout.session.async_payment_succeeded"
         } else {
             "checkout.session.async_payment_failed"

@@ -3,8 +3,16 @@
 
 use time::{Date, Month, OffsetDateTime};
 
+/// Seconds in a day.
+pub const DAY: i64 = 86_400;
+
+/// Real time, in unix seconds (the sandbox clock adds its offset to it).
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// Billing interval of a recurring price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Interval {
     Month,
     Year,

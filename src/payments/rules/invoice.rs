@@ -1,0 +1,67 @@
+//! `invoice.paid` / `invoice.payment_failed`: an instalment of a recurring gift.
+
+use sqlx::AnyConnection;
+
+use super::{Context, consent_if_asked, donation_from};
+use crate::domain::donation::DonationStatus;
+use crate::domain::money::Money;
+use crate::payments::applier::ApplyError;
+use crate::payments::events::InvoiceFacts;
+use crate::store::donations::StripeRef;
+use crate::store::recurring_gifts;
+
+impl Context<'_> {
+    pub(super) async fn invoice(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &InvoiceFacts,
+    ) -> Result<(), ApplyError> {
+        let Some(subscription_id) = &facts.subscription_id else {
+            return Ok(()); // Not a subscription's invoice: nothing of ours.
+        };
+        let Some((gift, pledge)) = self
+            .gift_of_subscription(
+                conn,
+                subscription_id,
+                &facts.subscription_metadata,
+                facts.customer_id.as_deref(),
+            )
+            .await?
+        else {
+            return Ok(());
+        };
+        let at = self.event.created;
+        if !facts.paid {
+            recurring_gifts::payment_outcome(conn, &gift, false, at, self.now).await?;
+            return Ok(());
+        }
+        if !self.in_currency(facts.currency, gift.currency) {
+            return Ok(());
+        }
+        if facts.amount_paid <= 0 {
+            // Paid by the customer's credit balance or a coupon: no money, no donation.
+            recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
+            return Ok(());
+        }
+        let mut donation = donation_from(
+            &pledge,
+            gift.supporter_id,
+            Money::new(facts.amount_paid, gift.currency),
+            facts.paid_at.unwrap_or(self.event.created),
+        );
+        donation.frequency = gift.frequency;
+        donation.recurring_gift_id = Some(gift.id);
+        donation.stripe_invoice_id = Some(facts.invoice_id.clone());
+        donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
+        consent_if_asked(conn, &pledge, gift.supporter_id, self.now).await?;
+        self.upsert_donation(
+            conn,
+            &donation,
+            StripeRef::Invoice(&facts.invoice_id),
+            DonationStatus::Paid,
+        )
+        .await?;
+        recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! The event rules: what each Stripe event does to the ledger. Events arrive late, twice and
+//! out of order: every rule upserts by Stripe ids and only moves states forward, so any order
+//! converges to the same ledger. One module per event family; what they share is here.
+
+mod checkout;
+mod invoice;
+mod refund;
+mod subscription;
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+
+use super::applier::ApplyError;
+use super::events::{Fact, StripeEvent};
+use crate::db::Backend;
+use crate::domain::donation::{DonationStatus, PaymentMethod};
+use crate::domain::frequency::Frequency;
+use crate::domain::money::{Currency, Money};
+use crate::domain::pledge::PledgeStatus;
+use crate::store::donations::{self, NewDonation, StripeRef};
+use crate::store::pledges::{self, Pledge};
+use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift};
+use crate::store::supporters;
+
+/// How long an event that refers to something unknown is worth retrying; after that it is
+/// not ours (another integration on the same Stripe account) and is acknowledged.
+const RETRY_WINDOW: i64 = 3 * 24 * 3600;
+
+/// Applies what the event says, inside the caller's transaction (its id is recorded already).
+pub(super) async fn apply(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    now: i64,
+    event: &StripeEvent,
+) -> Result<(), ApplyError> {
+    let ctx = Context {
+        backend,
+        now,
+        event,
+    };
+    match &event.fact {
+        Fact::Checkout(facts) => ctx.checkout(conn, facts).await,
+        Fact::Invoice(facts) => ctx.invoice(conn, facts).await,
+        Fact::Subscription(facts) => ctx.subscription(conn, facts).await,
+        Fact::Refund(facts) => ctx.refund(conn, facts).await,
+        Fact::Ignored => Ok(()),
+    }
+}
+
+/// What every rule needs besides the connection: the backend (for row locks), the time the
+/// event is applied, and the event.
+struct Context<'a> {
+    backend: Backend,
+    now: i64,
+    event: &'a StripeEvent,
+}
+
+impl Context<'_> {
+    /// Whether Stripe reports the money in the currency we expect (the pledge's). Nothing is
+    /// recorded of a payment in another currency, or in none Stripe named: the event is
+    /// acknowledged, and the reason logged (ids only).
+    fn in_currency(&self, reported: Option<Currency>, expected: Currency) -> bool {
+        if reported == Some(expected) {
+            return true;
+        }
+        tracing::warn!(
+            event_id = %self.event.id,
+            event_type = %self.event.event_type,
+            %expected,
+            reported = %reported.map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            "payment in another currency than its pledge: nothing recorded"
+        );
+        false
+    }
+
+    /// Inserts the donation, or moves the existing one forward (pending → paid or failed).
+    async fn upsert_donation(
+        &self,
+        conn: &mut AnyConnection,
+        donation: &NewDonation,
+        by: StripeRef<'_>,
+        outcome: DonationStatus,
+    ) -> Result<(), ApplyError> {
+        if donations::insert(conn, self.backend, donation, outcome, self.now)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let existing = donations::find_locked(conn, self.backend, by)
+            .await?
+            .ok_or(ApplyError::NotYet(
+                "donation conflicts with another Stripe id",
+            ))?;
+        donations::settle(conn, self.backend, &existing, outcome, self.now).await?;
+        if let (None, Some(payment_intent)) = (
+            &existing.stripe_payment_intent_id,
+            &donation.stripe_payment_intent_id,
+        ) {
+            donations::set_payment_intent(conn, existing.id, payment_intent).await?;
+        }
+        Ok(())
+    }
+
+    /// The gift of a subscription, created from its pledge when this event is the first to
+    /// speak of it. `None` when the subscription is not one of ours.
+    async fn gift_of_subscription(
+        &self,
+        conn: &mut AnyConnection,
+        subscription_id: &str,
+        metadata: &HashMap<String, String>,
+        customer_id: Option<&str>,
+    ) -> Result<Option<(RecurringGift, Pledge)>, ApplyError> {
+        if let Some(gift) =
+            recurring_gifts::find_by_subscription(conn, self.backend, subscription_id).await?
+        {
+            let pledge = match gift.pledge_id {
+                Some(id) => pledges::find(conn, id).await?,
+                None => None,
+            };
+            return Ok(pledge.map(|p| (gift, p)));
+        }
+        let Some(pledge) = pledge_from(conn, self.backend, metadata).await? else {
+            tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
+            return Ok(None);
+        };
+        let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
+        pledges::settle(
+            conn,
+            &pledge,
+            PledgeStatus::Completed,
+            Some(supporter_id),
+            self.now,
+        )
+        .await?;
+        let gift = self
+            .gift_for(conn, &pledge, supporter_id, subscription_id, customer_id)
+            .await?;
+        Ok(Some((gift, pledge)))
+    }
+
+    async fn gift_for(
+        &self,
+        conn: &mut AnyConnection,
+        pledge: &Pledge,
+        supporter_id: i64,
+        subscription_id: &str,
+        customer_id: Option<&str>,
+    ) -> Result<RecurringGift, ApplyError> {
+        let new = NewRecurringGift {
+            supporter_id,
+            campaign_id: pledge.campaign_id,
+            pledge_id: pledge.id,
+            amount: pledge.amount(),
+            frequency: match pledge.frequency {
+                Frequency::Yearly => Frequency::Yearly,
+                Frequency::Once | Frequency::Monthly => Frequency::Monthly,
+            },
+            stripe_subscription_id: subscription_id,
+            stripe_customer_id: customer_id,
+        };
+        Ok(recurring_gifts::ensure(conn, self.backend, &new, self.now).await?)
+    }
+}
+
+/// Our pledge, named in the metadata we gave Stripe. Locked until the transaction ends: Stripe
+/// sends a new gift's first events all at once, and the first to create its supporter must
+/// be seen by the others (on SQLite, write transactions already take turns).
+async fn pledge_from(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    metadata: &HashMap<String, String>,
+) -> sqlx::Result<Option<Pledge>> {
+    match metadata
+        .get("pledge_id")
+        .and_then(|id| id.parse::<i64>().ok())
+    {
+        Some(id) => pledges::find_locked(conn, backend, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The supporter behind a pledge, created or refreshed from the identity it carries. Not the
+/// news consent it carries: that waits for the money ([`consent_if_asked`]).
+async fn supporter_for(
+    conn: &mut AnyConnection,
+    pledge: &Pledge,
+    customer_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<i64> {
+    if let Some(id) = pledge.supporter_id {
+        // An earlier event of this pledge already created and linked the supporter.
+        return Ok(id);
+    }
+
+    supporters::upsert(conn, &pledge.donor, customer_id, pledge.created_at, now).await
+}
+
+/// The news the donor asked for on the form, granted when the pledge's first money is
+/// confirmed: never for a payment that failed, nor while a debit is pending, and not again at
+/// each instalment (a donor who unsubscribed stays unsubscribed). Called before the donation
+/// is written: the supporter row is then locked before the counters' per-supporter lock,
+/// in the order a new gift of the same donor takes them.
+async fn consent_if_asked(
+    conn: &mut AnyConnection,
+    pledge: &Pledge,
+    supporter_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    if pledge.news_consent == 1 && donations::count_received_of_pledge(conn, pledge.id).await? == 0
+    {
+        supporters::grant_news_consent(conn, supporter_id, now).await?;
+    }
+    Ok(())
+}
+
+/// A card payment of `amount` for the pledge; the caller fills in the rest it knows.
+fn donation_from(
+    pledge: &Pledge,
+    supporter_id: i64,
+    amount: Money,
+    donated_at: i64,
+) -> NewDonation {
+    let show_publicly = pledge.show_publicly == 1;
+    NewDonation {
+        campaign_id: pledge.campaign_id,
+        supporter_id,
+        pledge_id: Some(pledge.id),
+        recurring_gift_id: None,
+        amount,
+        frequency: pledge.frequency,
+        payment_method: PaymentMethod::Card,
+        show_publicly,
+        public_name: show_publicly
+            .then(|| supporters::public_name(&pledge.donor.first_name, &pledge.donor.last_name)),
+        dedication_kind: pledge.dedication_kind,
+        dedication_name: pledge.dedication_name.clone(),
+        stripe_checkout_session_id: None,
+        stripe_payment_intent_id: None,
+        stripe_invoice_id: None,
+        donated_at,
+    }
+}

@@ -1,0 +1,53 @@
+//! `charge.refunded`: money given back, in full or in part.
+
+use sqlx::AnyConnection;
+
+use super::{Context, RETRY_WINDOW};
+use crate::payments::applier::ApplyError;
+use crate::payments::events::ChargeFacts;
+use crate::store::donations::{self, StripeRef};
+
+impl Context<'_> {
+    pub(super) async fn refund(
+        &self,
+        conn: &mut AnyConnection,
+        facts: &ChargeFacts,
+    ) -> Result<(), ApplyError> {
+        let Some(payment_intent) = &facts.payment_intent_id else {
+            return Ok(());
+        };
+        let mut donation =
+            donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
+                .await?;
+        if let (None, Some(invoice)) = (&donation, &facts.invoice_id) {
+            // An instalment, recorded before its PaymentIntent was known.
+            donation =
+                donations::find_locked(conn, self.backend, StripeRef::Invoice(invoice)).await?;
+            if let Some(found) = &mut donation {
+                donations::set_payment_intent(conn, found.id, payment_intent).await?;
+                found.stripe_payment_intent_id = Some(payment_intent.clone());
+            }
+        }
+        match donation {
+            Some(donation) if !self.in_currency(facts.currency, donation.currency) => Ok(()),
+            Some(donation) => {
+                donations::record_refund(
+                    conn,
+                    self.backend,
+                    &donation,
+                    facts.amount_refunded,
+                    self.now,
+                )
+                .await?;
+                Ok(())
+            }
+            None if self.now - self.event.created < RETRY_WINDOW => {
+                Err(ApplyError::NotYet("refund of a payment not recorded yet"))
+            }
+            None => {
+                tracing::warn!(event_id = %self.event.id, "refund of an unknown payment: ignored");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Demonstration mode across a restart: the sandbox keeps its state under `DATA_DIR`, so a
+//! monthly gift given before Obole restarts still renews, is refunded and changes after it.
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, Content, spawn_app};
+
+dual_backend_tests!(a_monthly_gift_renews_is_refunded_and_changes_after_a_restart);
+
+const SLUG: &str = "le-sport-pour-grandir";
+const EMAIL: &str = "rene@example.org";
+const MONTH: i64 = 32 * 24 * 3600;
+
+fn paid(cents: i64) -> (String, i64, i64) {
+    ("paid".to_owned(), cents, 0)
+}
+
+/// Calls the sandbox's Stripe API as Obole's client does.
+async fn stripe(request: reqwest::RequestBuilder) -> Value {
+    let response = request
+        .bearer_auth("sk_test_obole_sandbox")
+        .send()
+        .await
+        .expect("sandbox API answers");
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json().await.expect("JSON")
+}
+
+async fn a_monthly_gift_renews_is_refunded_and_changes_after_a_restart(backend: Backend) {
+    let mut app = spawn_app(backend, Content::Demo).await;
+    let fields = [
+        ("frequency", "monthly"),
+        ("amount", "2500"),
+        ("email", EMAIL),
+    ];
+    let (_, response) = app.give(SLUG, &fields, "card").await;
+    assert_eq!(
+        response.status(),
+        303,
+        "paid on the sandbox's checkout page"
+    );
+    app.settle_webhooks().await;
+    assert_eq!(app.donations_of(EMAIL).await, [paid(2500)]);
+
+    let first = app.address.clone();
+    app.restart().await;
+    assert_ne!(app.address, first, "a new instance, on a new port");
+
+    // A month later (the new instance's clock), the subscription renews.
+    app.sandbox().advance_clock(MONTH).await;
+    app.settle_webhooks().await;
+    assert_eq!(
+        app.donations_of(EMAIL).await,
+        [paid(2500), paid(2500)],
+        "the renewal is a second paid donation"
+    );
+
+    // The renewal is refunded through the API, as the back-office will.
+    let invoice: String = sqlx::query_scalar(
+        "SELECT stripe_invoice_id FROM donations WHERE stripe_invoice_id IS NOT NULL \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let payment_intent = app.payment_intent_of_invoice(&invoice).await;
+    app.refund(&payment_intent, None).await;
+    app.settle_webhooks().await;
+    assert_eq!(
+        app.donations_of(EMAIL).await,
+        [paid(2500), ("refunded".to_owned(), 2500, 2500)]
+    );
+
+    // The donor raises the amount; the next instalment is the new one.
+    let subscription: String =
+        sqlx::query_scalar("SELECT stripe_subscription_id FROM recurring_gifts")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let path = format!("/sandbox/stripe/v1/subscriptions/{subscription}");
+    let current = stripe(app.client.get(app.url(&path))).await;
+    let item = &current["items"]["data"][0];
+    let form = [
+        ("items[0][id]", item["id"].as_str().expect("item id")),
+        ("items[0][price_data][currency]", "eur"),
+        (
+            "items[0][price_data][product]",
+            item["price"]["product"].as_str().expect("product"),
+        ),
+        ("items[0][price_data][recurring][interval]", "month"),
+        ("items[0][price_data][unit_amount]", "4000"),
+        ("proration_behavior", "none"),
+    ];
+    stripe(app.client.post(app.url(&path)).form(&form)).await;
+    app.settle_webhooks().await;
+    let amount: i64 = sqlx::query_scalar("SELECT amount_cents FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(amount, 4000, "customer.subscription.updated applied");
+
+    app.sandbox().advance_clock(MONTH).await;
+    app.settle_webhooks().await;
+    assert_eq!(
+        app.donations_of(EMAIL).await,
+        [paid(2500), ("refunded".to_owned(), 2500, 2500), paid(4000)]
+    );
+}
