@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
+use crate::domain::dates;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
@@ -57,6 +58,8 @@ pub enum StartError {
         .0.source
     )]
     SandboxState(#[from] stripe_sandbox::StateFileError),
+    #[error("clé des formulaires : {0}")]
+    FormKey(sqlx::Error),
 }
 
 impl Application {
@@ -112,8 +115,12 @@ impl Application {
                 trusted_proxies: config.trusted_proxies,
             },
         );
+        let form_key = web::csrf::FormKey::load(&db, dates::now())
+            .await
+            .map_err(StartError::FormKey)?;
         let state = AppState {
             applier: Applier::new(db.clone()),
+            form_key,
             checkout_limiter,
             db,
             config: Arc::new(config),

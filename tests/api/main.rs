@@ -15,5 +15,6 @@ mod donor_pages;
 mod event_order;
 mod pages;
 mod platform;
+mod public_supporters;
 mod schema;
 mod startup;
