@@ -3,6 +3,9 @@
 //!
 //! Seeding is idempotent: a project whose slug exists is left as it is. It runs by itself only
 //! in demonstration mode (no Stripe key), never into a production ledger.
+//!
+//! Over 500 lines because half of it is the demo content itself (the `PROJECTS` table of
+//! French text); the code that writes it is short.
 
 use sqlx::AnyConnection;
 

@@ -49,6 +49,15 @@ pub enum StartError {
     Stripe(#[from] stripe::StripeError),
     #[error("sessions : {0}")]
     Sessions(sqlx::Error),
+    #[error("impossible de lire l'identité de la base de données : {0}")]
+    Ledger(sqlx::Error),
+    #[cfg(feature = "sandbox")]
+    #[error(
+        "impossible de lire l'état du bac à sable Stripe « {} » : {} (corrigez les droits du fichier, ou déplacez-le pour repartir de zéro)",
+        .0.file.display(),
+        .0.source
+    )]
+    SandboxState(#[from] stripe_sandbox::StateFileError),
     #[error("clé des formulaires : {0}")]
     FormKey(sqlx::Error),
 }
@@ -91,7 +100,10 @@ impl Application {
         let (payments, sandbox) = match config.stripe_secret_key {
             Some(_) => (stripe_payments(&config)?, None),
             None => {
-                let (payments, sandbox) = sandbox_payments(&config, &base_url, local)?;
+                let ledger = crate::store::ledger::id(&db)
+                    .await
+                    .map_err(StartError::Ledger)?;
+                let (payments, sandbox) = sandbox_payments(&config, &base_url, local, ledger)?;
                 (payments, Some(sandbox))
             }
         };
@@ -188,12 +200,15 @@ fn stripe_payments(config: &Config) -> Result<Payments, StartError> {
 }
 
 /// Demonstration mode: the sandbox, mounted in this server and reached over HTTP through the
-/// same client as real Stripe. Its state is kept under `DATA_DIR`, so gifts outlive restarts.
+/// same client as real Stripe. Its state is kept under `DATA_DIR`, so gifts outlive restarts,
+/// and bound to the database's `ledger` id, so a new database never inherits the
+/// subscriptions of another (whose metadata name another ledger's pledges).
 #[cfg(feature = "sandbox")]
 fn sandbox_payments(
     config: &Config,
     base_url: &str,
     local: SocketAddr,
+    ledger: String,
 ) -> Result<(Payments, stripe_sandbox::Sandbox), StartError> {
     // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
     let internal_ip = if local.ip().is_unspecified() {
@@ -210,7 +225,8 @@ fn sandbox_payments(
         webhook_url: format!("{internal_url}/webhooks/stripe"),
         webhook_secret: secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
         state_file: Some(config.data_dir.join(SANDBOX_STATE_FILE)),
-    });
+        owner: Some(ledger),
+    })?;
     let api_base = config
         .stripe_api_base
         .clone()

@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod counters;
 pub mod donations;
+pub mod ledger;
 pub mod news;
 pub mod pledges;
 pub mod projects;

@@ -1,11 +1,15 @@
 //! Demonstration mode across a restart: the sandbox keeps its state under `DATA_DIR`, so a
-//! monthly gift given before Obole restarts still renews, is refunded and changes after it.
+//! monthly gift given before Obole restarts still renews, is refunded and changes after it;
+//! but only for the same database: a new ledger starts with a new sandbox.
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, Content, spawn_app};
+use crate::helpers::{Backend, Content, TestDatabase, spawn_app};
 
-dual_backend_tests!(a_monthly_gift_renews_is_refunded_and_changes_after_a_restart);
+dual_backend_tests!(
+    a_monthly_gift_renews_is_refunded_and_changes_after_a_restart,
+    a_new_database_with_the_same_data_dir_starts_with_an_empty_sandbox,
+);
 
 const SLUG: &str = "le-sport-pour-grandir";
 const EMAIL: &str = "rene@example.org";
@@ -105,4 +109,70 @@ async fn a_monthly_gift_renews_is_refunded_and_changes_after_a_restart(backend: 
         app.donations_of(EMAIL).await,
         [paid(2500), ("refunded".to_owned(), 2500, 2500), paid(4000)]
     );
+}
+
+/// Every donation of the ledger: how many, how much.
+async fn ledger_totals(app: &crate::helpers::TestApp) -> (i64, i64) {
+    sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM donations")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The sandbox's subscriptions name the old ledger's pledges in their metadata: renewed into
+/// a new database, they would settle whatever pledge has the same id there.
+async fn a_new_database_with_the_same_data_dir_starts_with_an_empty_sandbox(backend: Backend) {
+    let mut app = spawn_app(backend, Content::Demo).await;
+    let (_, response) = app
+        .give(
+            SLUG,
+            &[
+                ("frequency", "monthly"),
+                ("amount", "2500"),
+                ("email", EMAIL),
+            ],
+            "card",
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    app.settle_webhooks().await;
+    assert_eq!(app.donations_of(EMAIL).await, [paid(2500)]);
+    assert!(!app.sandbox().events().is_empty());
+    let state_file = app.data_dir().join("stripe-sandbox.json");
+    assert!(state_file.exists(), "the sandbox saved its state");
+    let old_ledger: String = sqlx::query_scalar("SELECT ledger_id FROM ledger_identity")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    app.restart_on(TestDatabase::create(backend).await).await;
+    let new_ledger: String = sqlx::query_scalar("SELECT ledger_id FROM ledger_identity")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(new_ledger, old_ledger, "each database has its own identity");
+    assert!(
+        app.sandbox().events().is_empty(),
+        "the sandbox starts afresh"
+    );
+    assert!(
+        app.data_dir()
+            .join("stripe-sandbox.json.other-owner")
+            .exists(),
+        "the old ledger's sandbox state is set aside, not deleted"
+    );
+
+    let before = ledger_totals(&app).await;
+    app.sandbox().advance_clock(MONTH).await;
+    app.settle_webhooks().await;
+    assert!(
+        app.sandbox().events().is_empty(),
+        "no subscription to renew"
+    );
+    assert_eq!(
+        ledger_totals(&app).await,
+        before,
+        "nothing renewed into the new ledger"
+    );
+    assert_eq!(app.donations_of(EMAIL).await, []);
 }

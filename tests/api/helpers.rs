@@ -171,8 +171,10 @@ pub struct TestApp {
     server: Server,
     /// What it was started with, to start it again (`restart`).
     config: Config,
-    // Last, so it is dropped after the server stopped.
+    // Last, so they are dropped after the server stopped.
     _database: TestDatabase,
+    /// Those `restart_on` replaced.
+    earlier_databases: Vec<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -224,6 +226,7 @@ pub async fn spawn_with(database: TestDatabase, mut config: Config) -> TestApp {
         server,
         config,
         _database: database,
+        earlier_databases: Vec::new(),
     }
 }
 
@@ -253,8 +256,26 @@ impl TestApp {
     /// the same database and `DATA_DIR`, as an operator restarting it would. The new one
     /// listens on another port.
     pub async fn restart(&mut self) {
-        // Stopped as on SIGTERM: in-flight requests finish, connections close, the pool too,
-        // so nothing of the old instance (its sandbox above all) outlives it.
+        self.stop().await;
+        let (address, db, sandbox, server) = start(self.config.clone()).await;
+        (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
+    }
+
+    /// Stops Obole and starts it on `database`, another ledger, with the same `DATA_DIR`: an
+    /// operator who deleted the SQLite file or changed `DATABASE_URL`.
+    pub async fn restart_on(&mut self, database: TestDatabase) {
+        self.stop().await;
+        self.config.database_url = database.url().to_owned();
+        let (address, db, sandbox, server) = start(self.config.clone()).await;
+        (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
+        let earlier = std::mem::replace(&mut self._database, database);
+        // Kept: it holds the `DATA_DIR` (and, on SQLite, the earlier ledger's file).
+        self.earlier_databases.push(earlier);
+    }
+
+    /// Stopped as on SIGTERM: in-flight requests finish, connections close, the pool too,
+    /// so nothing of the old instance (its sandbox above all) outlives it.
+    async fn stop(&mut self) {
         if let Some(stop) = self.server.stop.take() {
             let _ = stop.send(());
         }
@@ -263,8 +284,11 @@ impl TestApp {
             .expect("Obole stops within 30 s")
             .expect("Obole stopped cleanly");
         self.sandbox = None;
-        let (address, db, sandbox, server) = start(self.config.clone()).await;
-        (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
+    }
+
+    /// Where Obole keeps its own files (the sandbox's state).
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
     }
 
     pub fn url(&self, path: &str) -> String {

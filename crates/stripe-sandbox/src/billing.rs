@@ -1,6 +1,10 @@
 //! Subscriptions and their invoices: creation at checkout, renewals when the clock moves,
 //! retries of failed renewals, changes (amount, pause, cancel at period end), cancellation
 //! and card replacement.
+//!
+//! Over 500 lines because the subscription's life (start, renew, retry, change, cancel) is one
+//! state machine whose steps share the invoice and status helpers; split, each would reach into
+//! the others.
 
 use serde_json::{Map, Value, json};
 

@@ -10,8 +10,9 @@
 //! State lives in memory behind one mutex (never held across `.await`) and, when a state
 //! file is configured, is saved to it after every change and read back at start-up, so a
 //! monthly gift made yesterday still renews, changes and refunds after a restart; events not
-//! yet delivered are delivered then. Nothing here is ever the ledger (the caller's database
-//! is).
+//! yet delivered are delivered then. The file is bound to its owner (the caller's ledger), so
+//! a new ledger starts with a new sandbox. Nothing here is ever the ledger (the caller's
+//! database is).
 //!
 //! The crate depends on nothing of Obole's: it serves its own pages, stylesheet and API under
 //! whatever path `Sandbox::router()` is nested at.
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::sync::watch;
 
+pub use self::persist::StateFileError;
 use self::persist::{Guard, Shared};
 use self::state::State;
 
@@ -61,18 +63,26 @@ pub struct SandboxConfig {
     /// `whsec_…` secret used to sign deliveries.
     pub webhook_secret: String,
     /// Where the state is kept across restarts (JSON, rewritten after every change);
-    /// `None` keeps it in memory only.
+    /// `None` keeps it in memory only. One file serves one sandbox at a time.
     pub state_file: Option<PathBuf>,
+    /// Whom the state belongs to, an opaque string saved in the state file, e.g. the id of
+    /// the caller's database. A file saved for another owner is set aside and the sandbox
+    /// starts afresh, so its subscriptions never renew into a ledger that did not make them.
+    pub owner: Option<String>,
 }
 
 impl Sandbox {
     /// Needs a tokio runtime: spawns the webhook delivery task. Starts from the state file
-    /// when there is a readable one (queuing again the events it had not delivered), else
-    /// afresh with auto-delivery on.
-    pub fn new(mut config: SandboxConfig) -> Sandbox {
+    /// when there is one of the same owner (queuing again the events it had not delivered),
+    /// else afresh with auto-delivery on. Fails only when the state file exists but cannot
+    /// be read (see `persist::load` for why that is not starting afresh).
+    pub fn new(mut config: SandboxConfig) -> Result<Sandbox, StateFileError> {
         config.public_url = config.public_url.trim_end_matches('/').to_owned();
         let (queue, receiver, pending) = delivery::channel();
-        let saved = config.state_file.as_deref().and_then(persist::load);
+        let saved = match config.state_file.as_deref() {
+            Some(file) => persist::load(file, config.owner.as_deref())?,
+            None => None,
+        };
         let state = match saved {
             Some(mut state) => {
                 state.public_url = config.public_url.clone();
@@ -80,7 +90,7 @@ impl Sandbox {
                 state.queue_undelivered();
                 state
             }
-            None => State::new(config.public_url.clone(), queue),
+            None => State::new(config.public_url.clone(), queue, config.owner.clone()),
         };
         let state = Arc::new(Shared::new(state, config.state_file.clone()));
         delivery::start(
@@ -92,13 +102,13 @@ impl Sandbox {
             Arc::downgrade(&state),
             pending.clone(),
         );
-        Sandbox {
+        Ok(Sandbox {
             inner: Arc::new(Inner {
                 config,
                 state,
                 pending,
             }),
-        }
+        })
     }
 
     /// Router<()> that Obole nests at "/sandbox": the Stripe API under "/stripe/v1/…",
@@ -219,7 +229,9 @@ pub(crate) mod testing {
             webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
             webhook_secret: SECRET.into(),
             state_file: None,
-        });
+            owner: None,
+        })
+        .expect("no state file to read");
         sandbox.set_auto_deliver(false);
         let card = paid_session(&sandbox, "payment", Choice::Card);
         paid_session(&sandbox, "payment", Choice::Sepa);

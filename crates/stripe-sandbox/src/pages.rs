@@ -2,6 +2,9 @@
 //! control endpoint that moves the clock. No script; every action is a plain form post.
 //! There is no CSRF token: these pages move no real money and exist only in demo mode (the
 //! dashboard's refund button included: it refunds only the sandbox's simulated payments).
+//!
+//! Over 500 lines because each page's view model sits beside its handlers; the pages share
+//! rendering, form and French formatting helpers, and each is small on its own.
 
 use askama::Template;
 use axum::Router;

@@ -288,6 +288,10 @@ pub struct IdempotentResponse {
 pub struct State {
     #[serde(skip)]
     pub public_url: String,
+    /// Whom the saved state belongs to ([`crate::SandboxConfig::owner`]); absent from files
+    /// saved before it was recorded.
+    #[serde(default)]
+    pub owner: Option<String>,
     pub clock_offset: i64,
     pub auto_deliver: bool,
     pub sessions: Vec<CheckoutSession>,
@@ -333,9 +337,10 @@ pub fn find_mut<'a, T: Record>(records: &'a mut [T], id: &str) -> Option<&'a mut
 }
 
 impl State {
-    pub fn new(public_url: String, queue: Queue) -> State {
+    pub fn new(public_url: String, queue: Queue, owner: Option<String>) -> State {
         State {
             public_url,
+            owner,
             clock_offset: 0,
             auto_deliver: true,
             sessions: Vec::new(),

@@ -107,7 +107,9 @@ async fn spawn_keeping(state_file: Option<PathBuf>, receiving: bool) -> TestSand
         webhook_url,
         webhook_secret: SECRET.into(),
         state_file,
-    });
+        owner: Some("ledger-of-these-tests".to_owned()),
+    })
+    .unwrap();
     let receiver = Receiver::default();
     let app = Router::new()
         .route("/webhooks/stripe", post(receive))
