@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
+use crate::domain::dates;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
@@ -48,6 +49,8 @@ pub enum StartError {
     Stripe(#[from] stripe::StripeError),
     #[error("sessions : {0}")]
     Sessions(sqlx::Error),
+    #[error("clé des formulaires : {0}")]
+    FormKey(sqlx::Error),
 }
 
 impl Application {
@@ -100,8 +103,12 @@ impl Application {
                 trusted_proxies: config.trusted_proxies,
             },
         );
+        let form_key = web::csrf::FormKey::load(&db, dates::now())
+            .await
+            .map_err(StartError::FormKey)?;
         let state = AppState {
             applier: Applier::new(db.clone()),
+            form_key,
             checkout_limiter,
             db,
             config: Arc::new(config),

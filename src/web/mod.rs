@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod csrf;
 pub mod donate;
 pub mod errors;
 pub mod extract;
@@ -22,7 +23,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -46,6 +48,8 @@ pub struct AppState {
     pub sandbox: Option<stripe_sandbox::Sandbox>,
     /// Checkouts started per client address (card-testing protection).
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
+    /// Signs the donation form's CSRF tokens.
+    pub form_key: csrf::FormKey,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
@@ -75,7 +79,15 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
             errors::render_error_pages,
         ))
         .layer(security::headers(&state.base_url))
-        .layer(CompressionLayer::new())
+        // Pages are rendered per request, so they are compressed per request: at the fastest
+        // settings that still shrink HTML well (gzip level 1, brotli quality 1, both with
+        // small state to set up). tower-http's defaults (gzip 6, brotli 4) cost more than
+        // rendering the page and querying for it. Static files come compressed ahead of time.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Precise(1))
+                .compress_when(DefaultPredicate::new().and(assets::not_precompressed)),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,5 +1,6 @@
 //! Visitor sessions (tower-sessions, stored in the same database) and what Obole keeps in
-//! them, typed: the CSRF token and the donation form to re-fill after a cancelled checkout.
+//! them, typed: the donation form to re-fill after a cancelled checkout. A session row is
+//! written only when a form is sent: the form's CSRF token needs none (see `web::csrf`).
 
 use std::time::Duration;
 
@@ -15,7 +16,6 @@ use crate::domain::gift::GiftForm;
 use crate::error::AppError;
 
 const COOKIE: &str = "obole_session";
-const CSRF_KEY: &str = "csrf";
 const DRAFTS_KEY: &str = "gift_drafts";
 /// How many gifts started in one browser can be taken up again.
 const MAX_DRAFTS: usize = 5;
@@ -65,40 +65,6 @@ struct Draft {
 }
 
 impl Visitor {
-    /// The session's CSRF token, created on first use.
-    pub async fn csrf_token(&self) -> Result<String, AppError> {
-        if let Some(token) = self
-            .0
-            .get::<String>(CSRF_KEY)
-            .await
-            .map_err(session_error)?
-        {
-            return Ok(token);
-        }
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        self.0
-            .insert(CSRF_KEY, &token)
-            .await
-            .map_err(session_error)?;
-        Ok(token)
-    }
-
-    /// Refuses a form that does not carry this session's token (a forged cross-site post, or
-    /// a page left open past the session's life).
-    pub async fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
-        let expected = self
-            .0
-            .get::<String>(CSRF_KEY)
-            .await
-            .map_err(session_error)?;
-        match (expected, submitted) {
-            (Some(expected), Some(submitted)) if !expected.is_empty() && expected == submitted => Ok(()),
-            _ => Err(AppError::Forbidden(
-                "Votre session a expiré ou ce formulaire ne vient pas de notre site. Merci de recharger la page et de réessayer.".to_owned(),
-            )),
-        }
-    }
-
     /// Keeps the form that started `checkout_session`, to fill it again if the donor comes
     /// back. The last few are kept, newest first: a donor may start another gift before the
     /// bank rejects the first one.

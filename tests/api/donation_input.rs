@@ -23,6 +23,7 @@ dual_backend_tests!(
     a_post_without_csrf_token_is_refused,
     a_post_with_a_wrong_csrf_token_is_refused,
     a_csrf_token_from_another_session_is_refused,
+    viewing_the_form_writes_no_session_and_expired_tokens_are_refused,
     unreadable_form_bodies_answer_400,
     an_oversized_form_post_answers_413,
     an_unknown_frequency_is_refused,
@@ -645,6 +646,57 @@ async fn a_csrf_token_from_another_session_is_refused(backend: Backend) {
     .await;
     assert_eq!(posted.status(), 303);
     assert_eq!(ledger(&app).await.pledges, before.pledges + 1);
+}
+
+async fn viewing_the_form_writes_no_session_and_expired_tokens_are_refused(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let sessions = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) FROM tower_sessions",
+        Backend::Postgres => "SELECT COUNT(*) FROM tower_sessions.session",
+    };
+    let before = app.count(sessions).await;
+    let mut visitors = Vec::new();
+    for _ in 0..50 {
+        let visitor = another_client();
+        let token = csrf_token(&app, &visitor, SLUG).await;
+        visitors.push((visitor, token));
+    }
+    assert_eq!(
+        app.count(sessions).await,
+        before,
+        "50 views of the form leave no session row"
+    );
+
+    // The form still goes through, and only then is a session (the draft) written.
+    let (visitor, token) = &visitors[17];
+    let pledges = ledger(&app).await.pledges;
+    let posted = post_form(&app, visitor, SLUG, &gift_form(Some(token), &[])).await;
+    assert_eq!(posted.status(), 303);
+    assert_eq!(ledger(&app).await.pledges, pledges + 1);
+    assert_eq!(app.count(sessions).await, before + 1);
+
+    // Tokens signed with the server's key for a browser's cookie: refused once expired.
+    let key = obole::web::csrf::FormKey::load(&app.db, 0).await.unwrap();
+    let nonce = "00112233445566778899aabbccddeeff";
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |token: String| {
+        browser
+            .post(app.url(&format!("/campagnes/{SLUG}/don")))
+            .header("cookie", format!("obole_form={nonce}"))
+            .form(&gift_form(Some(&token), &[]))
+            .send()
+    };
+    let before = ledger(&app).await;
+    let expired = key.token(nonce, dates::now() - 1);
+    assert_error_page(post(expired).await.unwrap(), 403, CSRF_REFUSED).await;
+    let another_browsers = key.token("ffeeddccbbaa99887766554433221100", dates::now() + 60);
+    assert_error_page(post(another_browsers).await.unwrap(), 403, CSRF_REFUSED).await;
+    assert_eq!(ledger(&app).await, before);
+    let valid = key.token(nonce, dates::now() + 60);
+    assert_eq!(post(valid).await.unwrap().status(), 303);
 }
 
 // ---------------------------------------------------------------------------------------

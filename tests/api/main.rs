@@ -16,5 +16,6 @@ mod event_order;
 mod ledger_rows;
 mod pages;
 mod platform;
+mod public_supporters;
 mod schema;
 mod startup;

@@ -1,6 +1,8 @@
 //! What every response shares: health check, security headers, compression, static files,
 //! and French error pages for bad requests.
 
+use std::io::Read;
+
 use serde_json::Value;
 
 use crate::helpers::{Backend, Content, spawn_app};
@@ -9,6 +11,7 @@ dual_backend_tests!(
     healthz_reports_the_database,
     pages_carry_security_headers_and_compress,
     static_files_are_embedded_and_cached,
+    static_files_are_served_compressed_ahead_of_time,
     malformed_requests_get_french_400_and_405_pages,
 );
 
@@ -48,6 +51,7 @@ async fn pages_carry_security_headers_and_compress(backend: Backend) {
         "nothing inline for the CSP to block"
     );
 
+    let plain_page = app.page("/campagnes/le-sport-pour-grandir").await;
     for encoding in ["gzip", "br"] {
         let compressed = app
             .client
@@ -58,6 +62,80 @@ async fn pages_carry_security_headers_and_compress(backend: Backend) {
             .unwrap();
         assert_eq!(compressed.status(), 200);
         assert_eq!(compressed.headers()["content-encoding"], encoding);
+        let body = compressed.bytes().await.unwrap();
+        assert!(body.len() < plain_page.len() / 2, "{encoding} shrinks HTML");
+        let html = String::from_utf8(decode(encoding, &body)).unwrap();
+        assert!(html.contains("<h1>Le sport pour grandir</h1>"), "{html}");
+    }
+}
+
+/// `body` decoded from the `Content-Encoding` `encoding` (the test client decodes nothing).
+fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::new();
+    match encoding {
+        "gzip" => flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut decoded)
+            .unwrap(),
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_end(&mut decoded)
+            .unwrap(),
+        other => panic!("unexpected encoding {other}"),
+    };
+    decoded
+}
+
+async fn static_files_are_served_compressed_ahead_of_time(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    for path in [
+        "/static/app.css",
+        "/static/donate.js",
+        "/static/img/peps.svg",
+    ] {
+        let plain = app.get(path).await;
+        assert_eq!(plain.status(), 200);
+        assert!(
+            plain.headers().get("content-encoding").is_none(),
+            "{path} plain to a client that accepts no encoding"
+        );
+        assert_eq!(plain.headers()["vary"], "accept-encoding");
+        let plain_etag = plain.headers()["etag"].clone();
+        let original = plain.bytes().await.unwrap();
+
+        for (accept, encoding) in [("br", "br"), ("gzip", "gzip"), ("gzip, deflate, br", "br")] {
+            let response = app
+                .client
+                .get(app.url(path))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let headers = response.headers().clone();
+            let encodings: Vec<_> = headers.get_all("content-encoding").iter().collect();
+            assert_eq!(encodings, [encoding], "{path} for {accept}: encoded once");
+            assert_eq!(headers["vary"], "accept-encoding");
+            assert_ne!(
+                headers["etag"], plain_etag,
+                "each encoding has its validator"
+            );
+            let body = response.bytes().await.unwrap();
+            assert!(body.len() < original.len(), "{path} {encoding} is smaller");
+            assert_eq!(
+                decode(encoding, &body),
+                original,
+                "{path} {encoding} decodes"
+            );
+
+            let revalidated = app
+                .client
+                .get(app.url(path))
+                .header("accept-encoding", accept)
+                .header("if-none-match", &headers["etag"])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(revalidated.status(), 304, "{path} {encoding}");
+        }
     }
 }
 

@@ -76,15 +76,27 @@ fn column(table: &str, name: &str, declared: &str, not_null: bool) -> String {
     format!("{table}.{name} {} {null}", normalised(declared))
 }
 
+/// Whether an index is unique, and whether it is partial.
+type Flags = (bool, bool);
+
 /// Index names are compared only for the indexes the migrations name; those behind a primary
-/// key or a `UNIQUE` constraint get generated names that differ between the backends.
-fn index(table: &str, kind: &str, name: &str, unique: bool, columns: &[String]) -> String {
+/// key or a `UNIQUE` constraint get generated names that differ between the backends. A
+/// partial index is marked as such; its predicate is not compared, as each backend rewrites it
+/// in its own words (the migrations give both the same text).
+fn index(
+    table: &str,
+    kind: &str,
+    name: &str,
+    (unique, partial): Flags,
+    columns: &[String],
+) -> String {
     let columns = columns.join(", ");
+    let partial = if partial { "partial " } else { "" };
     match kind {
         "primary" => format!("{table}: primary key ({columns})"),
         "unique constraint" => format!("{table}: unique ({columns})"),
-        _ if unique => format!("{table}: unique index {name} ({columns})"),
-        _ => format!("{table}: index {name} ({columns})"),
+        _ if unique => format!("{table}: unique {partial}index {name} ({columns})"),
+        _ => format!("{table}: {partial}index {name} ({columns})"),
     }
 }
 
@@ -117,15 +129,15 @@ async fn sqlite_schema(db: &Db) -> Schema {
         primary.sort();
         let primary: Vec<String> = primary.into_iter().map(|(_, name)| name).collect();
         if !primary.is_empty() {
-            schema.insert(index(table, "primary", "", true, &primary));
+            schema.insert(index(table, "primary", "", (true, false), &primary));
         }
-        let indexes: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list($1)")
+        let indexes: Vec<(String, i64, String, i64)> =
+            sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)")
                 .bind(table)
                 .fetch_all(pool)
                 .await
                 .expect("indexes");
-        for (name, unique, origin) in indexes {
+        for (name, unique, origin, partial) in indexes {
             let kind = match origin.as_str() {
                 "pk" => continue, // Read from the columns above (an INTEGER key has no index).
                 "u" => "unique constraint",
@@ -137,7 +149,13 @@ async fn sqlite_schema(db: &Db) -> Schema {
                     .fetch_all(pool)
                     .await
                     .expect("index columns");
-            schema.insert(index(table, kind, &name, unique == 1, &columns));
+            schema.insert(index(
+                table,
+                kind,
+                &name,
+                (unique == 1, partial == 1),
+                &columns,
+            ));
         }
     }
     schema
@@ -169,13 +187,14 @@ async fn postgres_schema(db: &Db) -> Schema {
         schema.insert(column(&table, &name, &declared, nullable == "NO"));
     }
     // One row per indexed column, in the index's order.
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, i64, i64, String)> = sqlx::query_as(
         "SELECT CAST(t.relname AS TEXT), CAST(i.relname AS TEXT), \
            CAST(CASE WHEN x.indisprimary THEN 'primary' \
                 WHEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid \
                              AND c.conrelid = x.indrelid AND c.contype = 'u') THEN 'unique constraint' \
                 ELSE 'index' END AS TEXT), \
-           CAST(CASE WHEN x.indisunique THEN 1 ELSE 0 END AS BIGINT), CAST(a.attname AS TEXT) \
+           CAST(CASE WHEN x.indisunique THEN 1 ELSE 0 END AS BIGINT), \
+           CAST(CASE WHEN x.indpred IS NULL THEN 0 ELSE 1 END AS BIGINT), CAST(a.attname AS TEXT) \
          FROM pg_index x \
          JOIN pg_class i ON i.oid = x.indexrelid \
          JOIN pg_class t ON t.oid = x.indrelid \
@@ -187,15 +206,15 @@ async fn postgres_schema(db: &Db) -> Schema {
     .fetch_all(pool)
     .await
     .expect("indexes");
-    let mut current: Option<(String, String, String, bool, Vec<String>)> = None;
-    for (table, name, kind, unique, column) in rows.into_iter().filter(|r| ours(&r.0)) {
+    let mut current: Option<(String, String, String, Flags, Vec<String>)> = None;
+    for (table, name, kind, unique, partial, column) in rows.into_iter().filter(|r| ours(&r.0)) {
         match &mut current {
             Some((_, index_name, _, _, columns)) if *index_name == name => columns.push(column),
             _ => {
                 if let Some((table, name, kind, unique, columns)) = current.take() {
                     schema.insert(index(&table, &kind, &name, unique, &columns));
                 }
-                current = Some((table, name, kind, unique == 1, vec![column]));
+                current = Some((table, name, kind, (unique == 1, partial == 1), vec![column]));
             }
         }
     }

@@ -23,9 +23,9 @@ use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
 use crate::store::campaigns::{self, Campaign};
 use crate::store::pledges;
-use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
 use crate::web::session::Visitor;
+use crate::web::{AppState, csrf};
 
 #[derive(Debug, Deserialize)]
 pub struct FormQuery {
@@ -40,6 +40,7 @@ pub async fn show(
     State(state): State<AppState>,
     AppPath(slug): AppPath<Slug>,
     AppQuery(query): AppQuery<FormQuery>,
+    headers: HeaderMap,
     visitor: Visitor,
 ) -> Result<Response> {
     let campaign = open_campaign(&state, &slug).await?;
@@ -51,7 +52,7 @@ pub async fn show(
     let form = form.unwrap_or_else(|| {
         GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
     });
-    let page = FormPage::new(&state, &visitor, &campaign);
+    let page = FormPage::new(&state, &headers, &campaign);
     page.render(&form, Feedback::default(), StatusCode::OK)
         .await
 }
@@ -78,9 +79,11 @@ pub async fn submit(
         return Err(AppError::BadRequest(UNREADABLE_FORM.to_owned()));
     }
     let campaign = open_campaign(&state, &slug).await?;
-    visitor.check_csrf(submission.csrf_token.as_deref()).await?;
+    state
+        .form_key
+        .check(&headers, submission.csrf_token.as_deref(), dates::now())?;
     let form = submission.form;
-    let page = FormPage::new(&state, &visitor, &campaign);
+    let page = FormPage::new(&state, &headers, &campaign);
     let gift = match form.validate(state.config.amount_limits) {
         Ok(gift) => gift,
         Err(errors) => {
@@ -197,18 +200,19 @@ async fn start_checkout(
     Ok(Some(created))
 }
 
-/// The form page of one campaign, for one visitor: what every rendering of it needs.
+/// The form page of one campaign, for one request: what every rendering of it needs.
 struct FormPage<'a> {
     state: &'a AppState,
-    visitor: &'a Visitor,
+    /// The request's, for the browser's form cookie.
+    headers: &'a HeaderMap,
     campaign: &'a Campaign,
 }
 
 impl<'a> FormPage<'a> {
-    fn new(state: &'a AppState, visitor: &'a Visitor, campaign: &'a Campaign) -> FormPage<'a> {
+    fn new(state: &'a AppState, headers: &'a HeaderMap, campaign: &'a Campaign) -> FormPage<'a> {
         FormPage {
             state,
-            visitor,
+            headers,
             campaign,
         }
     }
@@ -221,7 +225,10 @@ impl<'a> FormPage<'a> {
     ) -> Result<Response> {
         let suggested =
             campaigns::suggested_amounts(self.state.db.pool(), self.campaign.id).await?;
-        let csrf_token = self.visitor.csrf_token().await?;
+        // A token that needs no session: showing the form writes nothing to the database.
+        let secure = self.state.base_url.starts_with("https://");
+        let (csrf_token, cookie) =
+            csrf::for_form(&self.state.form_key, self.headers, secure, dates::now());
         let template = DonateTemplate::new(
             self.state,
             self.campaign,
@@ -230,7 +237,9 @@ impl<'a> FormPage<'a> {
             feedback,
             csrf_token,
         );
-        Ok(no_store(status, template.render()?))
+        let mut page = no_store(status, template.render()?);
+        page.headers_mut().append(header::SET_COOKIE, cookie);
+        Ok(page)
     }
 
     /// The form again, with its entries, a 429 and when to try again.

@@ -11,7 +11,7 @@ use stripe_checkout::{
     CheckoutSessionPaymentStatus as PaymentState, CheckoutSessionStatus as SessionState,
 };
 
-use super::views::{GiftState, Standing, ThanksTemplate, Visit};
+use super::views::{PaymentProgress, Standing, ThanksTemplate, Visit};
 use crate::domain::donation::DonationStatus;
 use crate::domain::frequency::Frequency;
 use crate::domain::pledge::PledgeStatus;
@@ -74,13 +74,13 @@ async fn standing(
         let by = donations::StripeRef::CheckoutSession(session_id);
         if let Some(donation) = donations::find(&mut conn, by).await? {
             let gift_state = match donation.status {
-                DonationStatus::Pending => GiftState::SepaPending,
-                DonationStatus::Failed => GiftState::Failed,
-                DonationStatus::Refunded => GiftState::Refunded,
-                DonationStatus::Paid => GiftState::Confirmed,
+                DonationStatus::Pending => PaymentProgress::SepaPending,
+                DonationStatus::Failed => PaymentProgress::Failed,
+                DonationStatus::Refunded => PaymentProgress::Refunded,
+                DonationStatus::Paid => PaymentProgress::Confirmed,
             };
             return Ok(Standing {
-                refunded_cents: if gift_state == GiftState::Confirmed {
+                refunded_cents: if gift_state == PaymentProgress::Confirmed {
                     donation.refunded_cents
                 } else {
                     0
@@ -91,32 +91,32 @@ async fn standing(
     } else {
         let (paid, refunded) = donations::instalments_of_pledge(&mut conn, pledge.id).await?;
         if paid > 0 {
-            return Ok(GiftState::Confirmed.into());
+            return Ok(PaymentProgress::Confirmed.into());
         }
         if refunded > 0 {
-            return Ok(GiftState::Refunded.into());
+            return Ok(PaymentProgress::Refunded.into());
         }
     }
     if pledge.status == PledgeStatus::Failed {
-        return Ok(GiftState::Failed.into());
+        return Ok(PaymentProgress::Failed.into());
     }
     drop(conn);
     Ok(
         match checkout::session_status(&state.payments, session_id).await {
             Ok(s) if s.status == Some(SessionState::Complete) => {
                 if s.payment_status == PaymentState::Unpaid {
-                    GiftState::SepaPending.into()
+                    PaymentProgress::SepaPending.into()
                 } else {
-                    GiftState::Confirming.into()
+                    PaymentProgress::Confirming.into()
                 }
             }
             Ok(s) => Standing {
                 checkout_open: s.status == Some(SessionState::Open),
-                ..GiftState::NotPaid.into()
+                ..PaymentProgress::NotPaid.into()
             },
             Err(error) => {
                 tracing::warn!(%error, "checkout session status unavailable");
-                GiftState::Confirming.into()
+                PaymentProgress::Confirming.into()
             }
         },
     )

@@ -294,7 +294,7 @@ impl From<&GiftForm> for FormValues {
 
 /// Where the gift stands, as the thank-you page says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GiftState {
+pub enum PaymentProgress {
     Confirmed,
     /// Stripe took the payment; its webhook has not reached us yet.
     Confirming,
@@ -309,15 +309,15 @@ pub enum GiftState {
 
 /// Where a gift stands, as the thank-you page needs it.
 pub struct Standing {
-    pub state: GiftState,
+    pub state: PaymentProgress,
     /// Whether its checkout can still be resumed.
     pub checkout_open: bool,
     /// Given back so far (a one-off gift refunded in part).
     pub refunded_cents: i64,
 }
 
-impl From<GiftState> for Standing {
-    fn from(state: GiftState) -> Standing {
+impl From<PaymentProgress> for Standing {
+    fn from(state: PaymentProgress) -> Standing {
         Standing {
             state,
             checkout_open: false,
@@ -341,7 +341,7 @@ const MAX_REFRESHES: u32 = 15;
 #[template(path = "thanks.html")]
 pub struct ThanksTemplate {
     layout: Layout,
-    state: GiftState,
+    state: PaymentProgress,
     first_name: String,
     amount: String,
     per: String,
@@ -374,7 +374,8 @@ impl ThanksTemplate {
             session_id,
             refreshes,
         } = visit;
-        let refresh_url = (standing.state == GiftState::Confirming && refreshes < MAX_REFRESHES)
+        let refresh_url = (standing.state == PaymentProgress::Confirming
+            && refreshes < MAX_REFRESHES)
             .then(|| format!("/merci?session_id={session_id}&essai={}", refreshes + 1));
         let tax = state.config.tax_reduction;
         let refunded_cents = standing.refunded_cents;

@@ -1,0 +1,213 @@
+//! The donation form's CSRF token, which needs no server state: viewing the form writes
+//! nothing to the database, so a bot loading it a million times leaves no rows behind.
+//!
+//! The browser gets a random nonce in a cookie (`SameSite=Lax`: a cross-site post does not
+//! carry it), and the form a token `{expires}.{nonce}.{mac}`, the MAC an HMAC-SHA256 of the
+//! expiry and the nonce under a server key kept in the database (the same for every instance).
+//! A post is accepted only when its token is genuine, unexpired and names the nonce of the
+//! cookie that came with it: a forged site can neither read the cookie nor make a token for
+//! a nonce of its own.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::db::Db;
+use crate::domain::dates::DAY;
+use crate::error::AppError;
+
+const COOKIE: &str = "obole_form";
+/// As long as a session lived after the last request: a form left open for the day still
+/// goes through.
+const LIFETIME: i64 = DAY;
+const KEY_NAME: &str = "form";
+
+/// What a refused post says (the same page as when the token came from the session).
+const REFUSED: &str = "Votre session a expiré ou ce formulaire ne vient pas de notre site. Merci de recharger la page et de réessayer.";
+
+/// The server key the tokens are signed with; cheap to clone.
+#[derive(Clone)]
+pub struct FormKey(Arc<[u8]>);
+
+impl FormKey {
+    /// The database's key, created at the first start-up. `ON CONFLICT DO NOTHING`: two
+    /// instances starting together end up with the same key.
+    pub async fn load(db: &Db, now: i64) -> sqlx::Result<FormKey> {
+        let fresh = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        sqlx::query(
+            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(KEY_NAME)
+        .bind(&fresh)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+        let secret: String = sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = $1")
+            .bind(KEY_NAME)
+            .fetch_one(db.pool())
+            .await?;
+        Ok(FormKey(secret.into_bytes().into()))
+    }
+
+    fn mac(&self, expires: i64, nonce: &str) -> Hmac<Sha256> {
+        // Any key length is accepted by HMAC: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(format!("{expires}.{nonce}").as_bytes());
+        mac
+    }
+
+    /// A token for `nonce`, valid until `expires` (unix seconds).
+    pub fn token(&self, nonce: &str, expires: i64) -> String {
+        let mac = self.mac(expires, nonce).finalize().into_bytes();
+        format!("{expires}.{nonce}.{}", hex(&mac))
+    }
+
+    /// Accepts `submitted` only if this key signed it for the request's cookie nonce and it
+    /// has not expired at `now`.
+    pub fn check(
+        &self,
+        headers: &HeaderMap,
+        submitted: Option<&str>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let refused = || AppError::Forbidden(REFUSED.to_owned());
+        let cookie = cookie_nonce(headers).ok_or_else(refused)?;
+        let mut parts = submitted.ok_or_else(refused)?.split('.');
+        let (Some(expires), Some(nonce), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(refused());
+        };
+        let expires: i64 = expires.parse().map_err(|_| refused())?;
+        let mac = unhex(mac).ok_or_else(refused)?;
+        // The MAC is compared in constant time; the rest is not secret.
+        let genuine = self.mac(expires, nonce).verify_slice(&mac).is_ok();
+        if genuine && nonce == cookie && now < expires {
+            Ok(())
+        } else {
+            Err(refused())
+        }
+    }
+}
+
+/// The nonce of the form cookie the browser sent, if it has a well-formed one.
+fn cookie_nonce(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, nonce)| nonce)
+        .filter(|nonce| nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The token for a rendering of the form, and the cookie to send with the page: the
+/// browser's nonce if it has one (so that forms open in several tabs all stay valid), a new
+/// one otherwise; the cookie is sent again either way, to extend its life with the token's.
+pub fn for_form(
+    key: &FormKey,
+    headers: &HeaderMap,
+    secure: bool,
+    now: i64,
+) -> (String, HeaderValue) {
+    let nonce = cookie_nonce(headers)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie =
+        format!("{COOKIE}={nonce}; Path=/; Max-Age={LIFETIME}; HttpOnly; SameSite=Lax{secure}");
+    let cookie = HeaderValue::from_str(&cookie)
+        .unwrap_or_else(|_| unreachable!("the cookie is made of ASCII letters and digits"));
+    (key.token(&nonce, now + LIFETIME), cookie)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> FormKey {
+        FormKey(b"a test key".as_slice().into())
+    }
+
+    fn with_cookie(nonce: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {COOKIE}={nonce}")).unwrap(),
+        );
+        headers
+    }
+
+    const NONCE: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_token_is_accepted_with_its_cookie_until_it_expires() {
+        let token = key().token(NONCE, 1_000);
+        let headers = with_cookie(NONCE);
+        assert!(key().check(&headers, Some(&token), 999).is_ok());
+        assert!(
+            key().check(&headers, Some(&token), 1_000).is_err(),
+            "expired"
+        );
+        let other = with_cookie("fedcba9876543210fedcba9876543210");
+        assert!(
+            key().check(&other, Some(&token), 0).is_err(),
+            "another browser"
+        );
+        assert!(
+            key().check(&HeaderMap::new(), Some(&token), 0).is_err(),
+            "no cookie"
+        );
+        let forged = FormKey(b"another key".as_slice().into()).token(NONCE, 1_000);
+        assert!(
+            key().check(&headers, Some(&forged), 0).is_err(),
+            "another key"
+        );
+        let extended = token.replacen("1000.", "9000.", 1);
+        assert!(
+            key().check(&headers, Some(&extended), 0).is_err(),
+            "expiry edited"
+        );
+        assert!(key().check(&headers, None, 0).is_err());
+        assert!(key().check(&headers, Some(""), 0).is_err());
+        assert!(
+            key()
+                .check(&headers, Some(&format!("{token}.")), 0)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_form_keeps_the_browsers_nonce_or_makes_one() {
+        let (token, cookie) = for_form(&key(), &with_cookie(NONCE), true, 0);
+        assert!(token.starts_with(&format!("{LIFETIME}.{NONCE}.")));
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.starts_with(&format!("{COOKIE}={NONCE};")) && cookie.ends_with("; Secure"));
+        let (token, cookie) = for_form(&key(), &HeaderMap::new(), false, 0);
+        assert!(!token.contains(NONCE) && !cookie.to_str().unwrap().contains("Secure"));
+    }
+}
