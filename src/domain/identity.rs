@@ -9,7 +9,7 @@ use super::email::Email;
 /// column names; deriving is all it knows of the database.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DonorIdentity {
-    #[sqlx(try_from = "String")]
+    /// Decoded as stored ([`Email::from_stored`]): rows are not re-validated.
     pub email: Email,
     pub first_name: String,
     pub last_name: String,

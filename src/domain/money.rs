@@ -80,6 +80,49 @@ impl serde::Serialize for Currency {
     }
 }
 
+/// The currency a payment notice (a Stripe event) gives its money in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportedCurrency {
+    Named(Currency),
+    /// The notice does not say (older API shapes, read field by field): the money is in the
+    /// currency of what it pays, as Obole recorded it before it read currencies at all.
+    Unsaid,
+    /// Something that is no currency code: none we can take.
+    Unreadable,
+}
+
+impl ReportedCurrency {
+    /// From the code as the notice writes it (`eur`), if it writes one.
+    pub fn of(code: Option<&str>) -> ReportedCurrency {
+        match code {
+            None => ReportedCurrency::Unsaid,
+            Some(code) => {
+                Currency::parse(code).map_or(ReportedCurrency::Unreadable, ReportedCurrency::Named)
+            }
+        }
+    }
+
+    /// Whether the money is in `expected`, the currency of the pledge or gift it pays: so
+    /// named, or not named at all.
+    pub fn is(self, expected: Currency) -> bool {
+        match self {
+            ReportedCurrency::Named(currency) => currency == expected,
+            ReportedCurrency::Unsaid => true,
+            ReportedCurrency::Unreadable => false,
+        }
+    }
+}
+
+impl fmt::Display for ReportedCurrency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReportedCurrency::Named(currency) => currency.fmt(f),
+            ReportedCurrency::Unsaid => f.write_str("unsaid"),
+            ReportedCurrency::Unreadable => f.write_str("unreadable"),
+        }
+    }
+}
+
 /// An amount in integer cents (the currency's minor unit) of one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money {
@@ -181,6 +224,21 @@ mod tests {
         assert_eq!(
             plain(Money::new(500, Currency::parse("CHF").unwrap()).to_string()),
             "5 CHF"
+        );
+    }
+
+    #[test]
+    fn money_is_taken_in_its_pledge_s_currency_unless_named_otherwise() {
+        let reported = ReportedCurrency::of;
+        assert!(reported(Some("eur")).is(Currency::EUR));
+        assert!(reported(None).is(Currency::EUR), "unsaid: the pledge's");
+        let usd = Currency::parse("USD").unwrap();
+        assert!(reported(None).is(usd));
+        assert!(!reported(Some("usd")).is(Currency::EUR));
+        assert_eq!(reported(Some("euro")), ReportedCurrency::Unreadable);
+        assert!(
+            !reported(Some("euro")).is(Currency::EUR),
+            "no code: refused"
         );
     }
 

@@ -11,7 +11,7 @@ use super::events::StripeEvent;
 use super::rules;
 use crate::db::{Backend, Db};
 use crate::domain::dates;
-use crate::store::stripe_events;
+use crate::store::{WriteError, stripe_events};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -27,6 +27,19 @@ pub enum ApplyError {
     /// Something this event needs has not arrived yet (Stripe will deliver it again).
     #[error("pas encore applicable : {0}")]
     NotYet(&'static str),
+    /// A row changed between its reading and its update ([`WriteError::Stale`]): nothing of
+    /// the event is kept, and Stripe delivers it again, to be applied from a fresh reading.
+    #[error("modifié entre sa lecture et son écriture : {0}")]
+    Stale(&'static str),
+}
+
+impl From<WriteError> for ApplyError {
+    fn from(error: WriteError) -> ApplyError {
+        match error {
+            WriteError::Database(error) => ApplyError::Database(error),
+            WriteError::Stale(what) => ApplyError::Stale(what),
+        }
+    }
 }
 
 /// Applies one event in its own transaction.

@@ -9,7 +9,7 @@ use stripe_checkout::{CheckoutSessionMode, CheckoutSessionPaymentStatus};
 use stripe_types::Expandable;
 use stripe_webhook::{Event, EventObject, EventType};
 
-use crate::domain::money::Currency;
+use crate::domain::money::ReportedCurrency;
 
 /// One verified event: its identity and what it says.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +42,7 @@ pub struct CheckoutFacts {
     pub mode: CheckoutSessionMode,
     pub payment_status: CheckoutSessionPaymentStatus,
     pub amount_total: Option<i64>,
-    /// `None` when Stripe did not say, or said something that is no currency code.
-    pub currency: Option<Currency>,
+    pub currency: ReportedCurrency,
     pub customer_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub subscription_id: Option<String>,
@@ -58,7 +57,7 @@ pub struct InvoiceFacts {
     /// The subscription's metadata (where our pledge id travels).
     pub subscription_metadata: HashMap<String, String>,
     pub amount_paid: i64,
-    pub currency: Option<Currency>,
+    pub currency: ReportedCurrency,
     pub customer_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub paid_at: Option<i64>,
@@ -73,7 +72,7 @@ pub struct SubscriptionFacts {
     pub paused: bool,
     pub amount_cents: Option<i64>,
     /// The currency of the price `amount_cents` is in.
-    pub currency: Option<Currency>,
+    pub currency: ReportedCurrency,
     pub current_period_end: Option<i64>,
     pub customer_id: Option<String>,
     pub metadata: HashMap<String, String>,
@@ -84,7 +83,7 @@ pub struct ChargeFacts {
     pub payment_intent_id: Option<String>,
     /// The running total given back of the charge.
     pub amount_refunded: i64,
-    pub currency: Option<Currency>,
+    pub currency: ReportedCurrency,
     /// The invoice the payment paid, when Stripe was asked ([`super::refunds`]); charges do
     /// not say.
     pub invoice_id: Option<String>,
@@ -99,8 +98,8 @@ where
 }
 
 /// Stripe's currency as ours: the one place the two meet.
-fn currency_of(currency: &stripe_types::Currency) -> Option<Currency> {
-    Currency::parse(&currency.to_string())
+fn currency_of(currency: Option<&stripe_types::Currency>) -> ReportedCurrency {
+    ReportedCurrency::of(currency.map(ToString::to_string).as_deref())
 }
 
 /// The typed reading.
@@ -115,7 +114,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
             mode: s.mode,
             payment_status: s.payment_status,
             amount_total: s.amount_total,
-            currency: s.currency.as_ref().and_then(currency_of),
+            currency: currency_of(s.currency.as_ref()),
             customer_id: s.customer.as_ref().map(expandable_id),
             payment_intent_id: s.payment_intent.as_ref().map(expandable_id),
             subscription_id: s.subscription.as_ref().map(expandable_id),
@@ -150,7 +149,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
                     .or_else(|| invoice.lines.data.first().map(|l| l.metadata.clone()))
                     .unwrap_or_default(),
                 amount_paid: invoice.amount_paid,
-                currency: currency_of(&invoice.currency),
+                currency: currency_of(Some(&invoice.currency)),
                 customer_id: invoice.customer.as_ref().map(expandable_id),
                 payment_intent_id,
                 paid_at: invoice.status_transitions.paid_at,
@@ -167,7 +166,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
                 cancel_at_period_end: sub.cancel_at_period_end,
                 paused: sub.pause_collection.is_some(),
                 amount_cents: item.and_then(|i| i.price.unit_amount),
-                currency: item.and_then(|i| currency_of(&i.price.currency)),
+                currency: currency_of(item.map(|i| &i.price.currency)),
                 current_period_end: item.map(|i| i.current_period_end),
                 customer_id: Some(expandable_id(&sub.customer)),
                 metadata: sub.metadata,
@@ -176,7 +175,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
         EventObject::ChargeRefunded(charge) => Fact::Refund(ChargeFacts {
             payment_intent_id: charge.payment_intent.as_ref().map(expandable_id),
             amount_refunded: charge.amount_refunded,
-            currency: currency_of(&charge.currency),
+            currency: currency_of(Some(&charge.currency)),
             invoice_id: None,
         }),
         _ => Fact::Ignored,
@@ -273,7 +272,7 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                     .unwrap_or(false),
                 paused: object.get("pause_collection").is_some_and(|p| !p.is_null()),
                 amount_cents: price.and_then(|p| int_at(p, &["unit_amount"])),
-                currency: price.and_then(currency_at),
+                currency: price.map_or(ReportedCurrency::Unsaid, currency_at),
                 current_period_end: item
                     .and_then(|i| int_at(i, &["current_period_end"]))
                     .or_else(|| int_at(object, &["current_period_end"])),
@@ -319,8 +318,13 @@ fn parsed_at<T: std::str::FromStr<Err = std::convert::Infallible>>(
     Some(parsed)
 }
 
-fn currency_at(value: &Value) -> Option<Currency> {
-    Currency::parse(value.get("currency")?.as_str()?)
+/// The `currency` field; absent or `null`, the event does not say (older shapes omit it).
+fn currency_at(value: &Value) -> ReportedCurrency {
+    match value.get("currency") {
+        None | Some(Value::Null) => ReportedCurrency::Unsaid,
+        Some(Value::String(code)) => ReportedCurrency::of(Some(code)),
+        Some(_) => ReportedCurrency::Unreadable,
+    }
 }
 
 /// An expandable field: an id string, or an object carrying an `id`.
@@ -346,6 +350,7 @@ fn map_at(value: &Value, path: &[&str]) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::money::Currency;
     use serde_json::json;
 
     #[test]
@@ -369,11 +374,11 @@ mod tests {
         assert_eq!(invoice.payment_intent_id.as_deref(), Some("pi_1"));
         assert!(invoice.paid);
         assert_eq!(invoice.amount_paid, 2500);
-        assert_eq!(invoice.currency, Some(Currency::EUR));
+        assert_eq!(invoice.currency, ReportedCurrency::Named(Currency::EUR));
     }
 
     #[test]
-    fn a_currency_that_is_no_code_is_none() {
+    fn a_currency_that_is_no_code_is_unreadable_and_none_is_unsaid() {
         let refund = |currency: Value| {
             let payload = json!({ "id": "evt_6", "type": "charge.refunded", "created": 1,
                 "data": { "object": { "id": "ch_6", "amount": 100, "amount_refunded": 100,
@@ -383,9 +388,17 @@ mod tests {
                 other => panic!("a refund, not {other:?}"),
             }
         };
-        assert_eq!(refund(json!("usd")), Currency::parse("USD"));
-        assert_eq!(refund(json!("euro")), None);
-        assert_eq!(refund(Value::Null), None);
+        let usd = Currency::parse("USD").expect("a code");
+        assert_eq!(refund(json!("usd")), ReportedCurrency::Named(usd));
+        assert_eq!(refund(json!("euro")), ReportedCurrency::Unreadable);
+        assert_eq!(refund(json!(978)), ReportedCurrency::Unreadable);
+        assert_eq!(refund(Value::Null), ReportedCurrency::Unsaid);
+        let unsaid = json!({ "id": "evt_7", "type": "invoice.paid", "created": 1,
+            "data": { "object": { "id": "in_7", "subscription": "sub_7", "amount_paid": 100 } } });
+        match from_json(&unsaid).unwrap().fact {
+            Fact::Invoice(invoice) => assert_eq!(invoice.currency, ReportedCurrency::Unsaid),
+            other => panic!("an invoice, not {other:?}"),
+        }
     }
 
     #[test]

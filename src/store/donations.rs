@@ -4,7 +4,7 @@
 use sqlx::AnyConnection;
 
 use super::counters::{self, CounterChange};
-use super::flag;
+use super::{WriteError, flag, guarded};
 use crate::db::Backend;
 use crate::domain::dedication::DedicationKind;
 use crate::domain::donation::{DonationStatus, PaymentMethod, Refundable};
@@ -222,18 +222,19 @@ pub async fn set_payment_intent(
 }
 
 /// Settles a pending donation with a payment's outcome (pending → paid or failed) and moves
-/// the counters with it; nothing when it is not pending any more.
+/// the counters with it; nothing when it is not pending any more. The donation was read
+/// locked ([`find_locked`]); [`WriteError::Stale`] if it moved since all the same.
 pub async fn settle(
     conn: &mut AnyConnection,
     backend: Backend,
     donation: &DonationRow,
     outcome: DonationStatus,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<(), WriteError> {
     let Some(status) = donation.status.settle(outcome) else {
         return Ok(());
     };
-    let moved = sqlx::query(
+    let updated = sqlx::query(
         "UPDATE donations SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
     )
     .bind(status.as_str())
@@ -241,28 +242,27 @@ pub async fn settle(
     .bind(donation.id)
     .bind(donation.status.as_str())
     .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
+    .await?;
+    guarded(updated.rows_affected(), "donation")?;
     let change = donation.change(Refundable {
         status,
         ..donation.refundable()
     });
-    if moved && change.paid_delta != 0 {
+    if change.paid_delta != 0 {
         counters::apply(conn, backend, change).await?;
     }
     Ok(())
 }
 
 /// Sets what Stripe says was refunded in total ([`Refundable::refund`]), and the counters with
-/// it.
+/// it. The donation was read locked, as for [`settle`].
 pub async fn record_refund(
     conn: &mut AnyConnection,
     backend: Backend,
     donation: &DonationRow,
     total_refunded: i64,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<(), WriteError> {
     let Some(after) = donation.refundable().refund(total_refunded) else {
         return Ok(());
     };
@@ -277,10 +277,10 @@ pub async fn record_refund(
     .bind(donation.refunded_cents)
     .bind(donation.status.as_str())
     .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    .await?;
+    guarded(updated.rows_affected(), "donation")?;
     let change = donation.change(after);
-    if updated == 1 && (change.raised_delta, change.paid_delta) != (0, 0) {
+    if (change.raised_delta, change.paid_delta) != (0, 0) {
         counters::apply(conn, backend, change).await?;
     }
     Ok(())

@@ -16,3 +16,23 @@ pub mod supporters;
 pub fn flag(value: bool) -> i64 {
     i64::from(value)
 }
+
+/// Why a write guarded by what the caller read did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The row is no longer as the caller read it: the `UPDATE`, whose `WHERE` repeats what
+    /// was read, matched no row. Nothing may be acknowledged on a stale reading; the whole
+    /// change is to be made again from a fresh one.
+    #[error("{0} changed since it was read")]
+    Stale(&'static str),
+}
+
+/// `Ok` when the guarded update wrote its one row, [`WriteError::Stale`] when it matched none.
+fn guarded(rows_affected: u64, what: &'static str) -> Result<(), WriteError> {
+    if rows_affected == 0 {
+        return Err(WriteError::Stale(what));
+    }
+    Ok(())
+}

@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
-use super::flag;
+use super::{WriteError, flag, guarded};
 use crate::db::Backend;
 use crate::domain::dedication::DedicationKind;
 use crate::domain::frequency::Frequency;
@@ -136,28 +136,31 @@ pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<O
 }
 
 /// Records the outcome of the checkout ([`PledgeStatus::settle`]: only forward) and the
-/// supporter it became. Nothing is written when nothing changes.
+/// supporter it became. Nothing is written when nothing changes. The pledge must have been
+/// read locked ([`find_locked`]); the update still checks that its status is the one read,
+/// and answers [`WriteError::Stale`] when it is not, rather than write over what it did not
+/// see.
 pub async fn settle(
     conn: &mut AnyConnection,
     pledge: &Pledge,
     outcome: PledgeStatus,
     supporter_id: Option<i64>,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<(), WriteError> {
     let status = pledge.status.settle(outcome);
     if status == pledge.status && (supporter_id.is_none() || pledge.supporter_id == supporter_id) {
         return Ok(());
     }
-    // The pledge was read locked ([`find_locked`]): its status is still the one read.
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE pledges SET status = $1, supporter_id = COALESCE($2, supporter_id), updated_at = $3 \
-         WHERE id = $4",
+         WHERE id = $4 AND status = $5",
     )
     .bind(status.as_str())
     .bind(supporter_id)
     .bind(now)
     .bind(pledge.id)
+    .bind(pledge.status.as_str())
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    guarded(updated.rows_affected(), "pledge")
 }

@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::slug::Slug;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -55,13 +56,14 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewProject<'_>, now: i64) ->
     .await
 }
 
-// Joins every counter shard of every public campaign: the SUM adds them all up.
+// Joins every counter shard of every public campaign (not a draft: $1): the SUM adds them all
+// up.
 const SELECT_PROJECTS: &str = "\
     SELECT p.id, p.slug, p.name, p.full_name, p.tagline, p.description, p.location, \
            p.cover_image, p.impact_unit_cents, p.impact_unit_label, \
            CAST(COALESCE(SUM(k.raised_cents), 0) AS BIGINT) AS raised_cents \
     FROM projects p \
-    LEFT JOIN campaigns c ON c.project_id = p.id AND c.status <> 'draft' \
+    LEFT JOIN campaigns c ON c.project_id = p.id AND c.status <> $1 \
     LEFT JOIN campaign_counters k ON k.campaign_id = c.id";
 
 /// All projects with what their campaigns raised, by name.
@@ -70,15 +72,19 @@ pub async fn list(pool: &AnyPool) -> sqlx::Result<Vec<Project>> {
         "{SELECT_PROJECTS} GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, p.description, \
          p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label ORDER BY p.id"
     );
-    sqlx::query_as(&sql).fetch_all(pool).await
+    sqlx::query_as(&sql)
+        .bind(CampaignStatus::Draft.as_str())
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn find_by_slug(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Project>> {
     let sql = format!(
-        "{SELECT_PROJECTS} WHERE p.slug = $1 GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
+        "{SELECT_PROJECTS} WHERE p.slug = $2 GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
          p.description, p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label"
     );
     sqlx::query_as(&sql)
+        .bind(CampaignStatus::Draft.as_str())
         .bind(slug.as_str())
         .fetch_optional(pool)
         .await

@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use super::flag;
+use super::{WriteError, flag, guarded};
 use crate::db::Backend;
 use crate::domain::donation::DonationStatus;
 use crate::domain::frequency::Frequency;
@@ -101,6 +101,19 @@ pub async fn find_by_subscription(
     .await
 }
 
+/// The pledge of a subscription's gift, read without a lock (a gift's pledge never changes):
+/// `None` when there is no gift yet, `Some(None)` for a gift that no pledge started. Lets
+/// the caller lock the pledge before the gift, in the order a checkout takes them.
+pub async fn pledge_of_subscription(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+) -> sqlx::Result<Option<Option<i64>>> {
+    sqlx::query_scalar("SELECT pledge_id FROM recurring_gifts WHERE stripe_subscription_id = $1")
+        .bind(subscription_id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// The subscription's state as of a Stripe event created at `event_at`.
 pub struct SubscriptionState {
     pub status: RecurringGiftStatus,
@@ -114,17 +127,17 @@ pub struct SubscriptionState {
 
 /// Applies the state unless the gift does not take it ([`GiftState::takes_update`]: an older
 /// event, or a canceled gift). The gift was read locked ([`find_by_subscription`]); the
-/// `WHERE` only makes sure it did not move since.
+/// `WHERE` makes sure it did not move since, and [`WriteError::Stale`] says it did.
 pub async fn apply_state(
     conn: &mut AnyConnection,
     gift: &RecurringGift,
     state: &SubscriptionState,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<(), WriteError> {
     if !gift.state().takes_update(state.event_at, state.creation) {
         return Ok(());
     }
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE recurring_gifts SET status = $1, amount_cents = COALESCE($2, amount_cents), \
              cancel_at_period_end = $3, current_period_end = COALESCE($4, current_period_end), \
              canceled_at = CASE WHEN $8 = 1 THEN COALESCE(canceled_at, $5) ELSE canceled_at END, \
@@ -142,37 +155,53 @@ pub async fn apply_state(
     .bind(gift.status.as_str())
     .bind(gift.stripe_event_at)
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    guarded(updated.rows_affected(), "recurring gift")
 }
 
 /// A payment outcome of Stripe's time `event_at` ([`GiftState::after_payment`]), unless it is
-/// a failure delivered after an instalment paid since (old news).
+/// a failure delivered after an instalment paid since (old news). The gift was read locked, as
+/// for [`apply_state`] (which also says why [`WriteError::Stale`]); so are its instalments,
+/// which are only written by events holding that lock.
 pub async fn payment_outcome(
     conn: &mut AnyConnection,
     gift: &RecurringGift,
     paid: bool,
     event_at: i64,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<(), WriteError> {
     let Some(status) = gift.state().after_payment(paid, event_at) else {
         return Ok(()); // The usual case: an instalment of an active gift changes nothing here.
     };
-    sqlx::query(
+    if !paid && paid_since(conn, gift.id, event_at).await? {
+        return Ok(());
+    }
+    let updated = sqlx::query(
         "UPDATE recurring_gifts SET status = $1, updated_at = $2 \
-         WHERE id = $3 AND status = $4 AND stripe_event_at <= $5 \
-           AND ($6 = 1 OR NOT EXISTS (SELECT 1 FROM donations WHERE recurring_gift_id = $3 \
-                AND status IN ($7, $8) AND donated_at >= $5))",
+         WHERE id = $3 AND status = $4 AND stripe_event_at = $5",
     )
     .bind(status.as_str())
     .bind(now)
     .bind(gift.id)
     .bind(gift.status.as_str())
-    .bind(event_at)
-    .bind(flag(paid))
+    .bind(gift.stripe_event_at)
+    .execute(conn)
+    .await?;
+    guarded(updated.rows_affected(), "recurring gift")
+}
+
+/// Whether an instalment of the gift donated at `at` or later was received (paid, even if
+/// refunded since).
+async fn paid_since(conn: &mut AnyConnection, gift_id: i64, at: i64) -> sqlx::Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM donations WHERE recurring_gift_id = $1 \
+             AND status IN ($2, $3) AND donated_at >= $4",
+    )
+    .bind(gift_id)
     .bind(DonationStatus::Paid.as_str())
     .bind(DonationStatus::Refunded.as_str())
-    .execute(conn)
-    .await
-    .map(|_| ())
+    .bind(at)
+    .fetch_one(conn)
+    .await?;
+    Ok(count > 0)
 }

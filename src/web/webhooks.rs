@@ -48,6 +48,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             tracing::info!(%event_id, reason, "event not applicable yet; Stripe will retry");
             reply(StatusCode::SERVICE_UNAVAILABLE, reason)
         }
+        Err(ApplyError::Stale(what)) => {
+            // Rows are read locked: a moved row means a lock is missing somewhere.
+            tracing::warn!(%event_id, what, "row changed while the event applied; Stripe will retry");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "changed while applying")
+        }
         Err(error) => {
             tracing::error!(%event_id, %error, "event could not be applied");
             reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied")

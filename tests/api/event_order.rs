@@ -34,13 +34,14 @@ pub async fn events_of_gift(app: &TestApp, fields: &[(&str, &str)], outcome: &st
     app.sandbox().events().split_off(already)
 }
 
-async fn deliver_all(app: &TestApp, events: &[Value]) {
+/// Delivers each event, which must be acknowledged.
+pub async fn deliver_all(app: &TestApp, events: &[Value]) {
     for event in events {
         assert_eq!(app.deliver(event).await, 200, "{}", event["type"]);
     }
 }
 
-fn first_of(events: &[Value], kind: &str) -> Value {
+pub fn first_of(events: &[Value], kind: &str) -> Value {
     events
         .iter()
         .find(|e| e["type"] == kind)

@@ -13,6 +13,7 @@ mod donation_input;
 mod donations;
 mod donor_pages;
 mod event_order;
+mod ledger_rows;
 mod pages;
 mod platform;
 mod public_supporters;

@@ -33,11 +33,11 @@ impl Context<'_> {
             tracing::warn!(event_id = %self.event.id, "checkout session without a known pledge: ignored");
             return Ok(());
         };
-        if self.event.event_type == EventType::CheckoutSessionExpired {
-            pledges::settle(conn, &pledge, PledgeStatus::Expired, None, self.now).await?;
+        if !self.in_currency(facts.currency, pledge.currency) {
             return Ok(());
         }
-        if !self.in_currency(facts.currency, pledge.currency) {
+        if self.event.event_type == EventType::CheckoutSessionExpired {
+            pledges::settle(conn, &pledge, PledgeStatus::Expired, None, self.now).await?;
             return Ok(());
         }
         let outcome = self.outcome(facts);

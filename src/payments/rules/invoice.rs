@@ -19,23 +19,21 @@ impl Context<'_> {
         let Some(subscription_id) = &facts.subscription_id else {
             return Ok(()); // Not a subscription's invoice: nothing of ours.
         };
-        let Some((gift, pledge)) = self
-            .gift_of_subscription(
-                conn,
-                subscription_id,
-                &facts.subscription_metadata,
-                facts.customer_id.as_deref(),
-            )
+        let Some(found) = self
+            .subscription_of(conn, subscription_id, &facts.subscription_metadata)
             .await?
         else {
             return Ok(());
         };
+        if !self.in_currency(facts.currency, found.currency()) {
+            return Ok(());
+        }
+        let (gift, pledge) = self
+            .gift_of(conn, found, subscription_id, facts.customer_id.as_deref())
+            .await?;
         let at = self.event.created;
         if !facts.paid {
             recurring_gifts::payment_outcome(conn, &gift, false, at, self.now).await?;
-            return Ok(());
-        }
-        if !self.in_currency(facts.currency, gift.currency) {
             return Ok(());
         }
         if facts.amount_paid <= 0 {

@@ -16,7 +16,7 @@ use super::events::{Fact, StripeEvent};
 use crate::db::Backend;
 use crate::domain::donation::{DonationStatus, PaymentMethod};
 use crate::domain::frequency::Frequency;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{Currency, Money, ReportedCurrency};
 use crate::domain::pledge::PledgeStatus;
 use crate::store::donations::{self, NewDonation, StripeRef};
 use crate::store::pledges::{self, Pledge};
@@ -57,19 +57,20 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// Whether Stripe reports the money in the currency we expect (the pledge's). Nothing is
-    /// recorded of a payment in another currency, or in none Stripe named: the event is
-    /// acknowledged, and the reason logged (ids only).
-    fn in_currency(&self, reported: Option<Currency>, expected: Currency) -> bool {
-        if reported == Some(expected) {
+    /// Whether the money is in the currency we expect (the pledge's or gift's), or in none
+    /// Stripe named ([`ReportedCurrency::is`]). Every rule asks before it writes anything:
+    /// nothing is recorded of an event in another currency; it is acknowledged, and the
+    /// reason logged (ids only).
+    fn in_currency(&self, reported: ReportedCurrency, expected: Currency) -> bool {
+        if reported.is(expected) {
             return true;
         }
         tracing::warn!(
             event_id = %self.event.id,
             event_type = %self.event.event_type,
             %expected,
-            reported = %reported.map_or_else(|| "none".to_owned(), |c| c.to_string()),
-            "payment in another currency than its pledge: nothing recorded"
+            %reported,
+            "event in another currency than its pledge: nothing recorded"
         );
         false
     }
@@ -103,27 +104,51 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// The gift of a subscription, created from its pledge when this event is the first to
-    /// speak of it. `None` when the subscription is not one of ours.
-    async fn gift_of_subscription(
+    /// What a subscription is to us, read (locked) before anything is written. `None` when
+    /// the subscription is not one of ours. Locks the pledge before the gift, as a checkout
+    /// does (it holds its pledge when it creates the gift): taken the other way round, a
+    /// new gift's invoice and checkout, delivered together, would wait on each other.
+    async fn subscription_of(
         &self,
         conn: &mut AnyConnection,
         subscription_id: &str,
         metadata: &HashMap<String, String>,
-        customer_id: Option<&str>,
-    ) -> Result<Option<(RecurringGift, Pledge)>, ApplyError> {
-        if let Some(gift) =
-            recurring_gifts::find_by_subscription(conn, self.backend, subscription_id).await?
-        {
-            let pledge = match gift.pledge_id {
-                Some(id) => pledges::find(conn, id).await?,
-                None => None,
-            };
-            return Ok(pledge.map(|p| (gift, p)));
+    ) -> Result<Option<OfSubscription>, ApplyError> {
+        match recurring_gifts::pledge_of_subscription(conn, subscription_id).await? {
+            Some(Some(pledge_id)) => {
+                let Some(pledge) = pledges::find_locked(conn, self.backend, pledge_id).await?
+                else {
+                    return Ok(None);
+                };
+                let gift =
+                    recurring_gifts::find_by_subscription(conn, self.backend, subscription_id)
+                        .await?
+                        .ok_or(ApplyError::Stale("recurring gift"))?;
+                Ok(Some(OfSubscription::Known(gift, pledge)))
+            }
+            Some(None) => Ok(None), // Not a gift given through our form: nothing to apply.
+            None => match pledge_from(conn, self.backend, metadata).await? {
+                Some(pledge) => Ok(Some(OfSubscription::New(pledge))),
+                None => {
+                    tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
+                    Ok(None)
+                }
+            },
         }
-        let Some(pledge) = pledge_from(conn, self.backend, metadata).await? else {
-            tracing::warn!(event_id = %self.event.id, "subscription without a known pledge: ignored");
-            return Ok(None);
+    }
+
+    /// The gift of a subscription and its pledge; created from the pledge when this event is
+    /// the first to speak of it (the pledge is then completed, and its supporter made).
+    async fn gift_of(
+        &self,
+        conn: &mut AnyConnection,
+        found: OfSubscription,
+        subscription_id: &str,
+        customer_id: Option<&str>,
+    ) -> Result<(RecurringGift, Pledge), ApplyError> {
+        let pledge = match found {
+            OfSubscription::Known(gift, pledge) => return Ok((gift, pledge)),
+            OfSubscription::New(pledge) => pledge,
         };
         let supporter_id = supporter_for(conn, &pledge, customer_id, self.now).await?;
         pledges::settle(
@@ -137,7 +162,7 @@ impl Context<'_> {
         let gift = self
             .gift_for(conn, &pledge, supporter_id, subscription_id, customer_id)
             .await?;
-        Ok(Some((gift, pledge)))
+        Ok((gift, pledge))
     }
 
     async fn gift_for(
@@ -161,6 +186,24 @@ impl Context<'_> {
             stripe_customer_id: customer_id,
         };
         Ok(recurring_gifts::ensure(conn, self.backend, &new, self.now).await?)
+    }
+}
+
+/// A subscription of ours, as its event finds it: both rows locked, nothing written yet.
+enum OfSubscription {
+    /// Its gift exists.
+    Known(RecurringGift, Pledge),
+    /// The first event to speak of it: the pledge named in its metadata.
+    New(Pledge),
+}
+
+impl OfSubscription {
+    /// The currency its money must come in: the gift's, or the pledge's it will be made from.
+    fn currency(&self) -> Currency {
+        match self {
+            OfSubscription::Known(gift, _) => gift.currency,
+            OfSubscription::New(pledge) => pledge.currency,
+        }
     }
 }
 

@@ -16,6 +16,7 @@ impl Context<'_> {
         let Some(payment_intent) = &facts.payment_intent_id else {
             return Ok(());
         };
+        let mut by_invoice = false;
         let mut donation =
             donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
                 .await?;
@@ -23,14 +24,15 @@ impl Context<'_> {
             // An instalment, recorded before its PaymentIntent was known.
             donation =
                 donations::find_locked(conn, self.backend, StripeRef::Invoice(invoice)).await?;
-            if let Some(found) = &mut donation {
-                donations::set_payment_intent(conn, found.id, payment_intent).await?;
-                found.stripe_payment_intent_id = Some(payment_intent.clone());
-            }
+            by_invoice = true;
         }
         match donation {
             Some(donation) if !self.in_currency(facts.currency, donation.currency) => Ok(()),
-            Some(donation) => {
+            Some(mut donation) => {
+                if by_invoice {
+                    donations::set_payment_intent(conn, donation.id, payment_intent).await?;
+                    donation.stripe_payment_intent_id = Some(payment_intent.clone());
+                }
                 donations::record_refund(
                     conn,
                     self.backend,

@@ -16,23 +16,23 @@ impl Context<'_> {
         conn: &mut AnyConnection,
         facts: &SubscriptionFacts,
     ) -> Result<(), ApplyError> {
-        let Some((gift, _)) = self
-            .gift_of_subscription(
-                conn,
-                &facts.subscription_id,
-                &facts.metadata,
-                facts.customer_id.as_deref(),
-            )
+        let subscription_id = &facts.subscription_id;
+        let Some(found) = self
+            .subscription_of(conn, subscription_id, &facts.metadata)
             .await?
         else {
             return Ok(());
         };
+        // A subscription in another currency is none of ours to follow, its status included.
+        if !self.in_currency(facts.currency, found.currency()) {
+            return Ok(());
+        }
+        let (gift, _) = self
+            .gift_of(conn, found, subscription_id, facts.customer_id.as_deref())
+            .await?;
         let state = SubscriptionState {
             status: gift_status(facts),
-            // An amount in another currency is none of ours: the gift keeps its own.
-            amount_cents: facts
-                .amount_cents
-                .filter(|_| facts.currency == Some(gift.currency)),
+            amount_cents: facts.amount_cents,
             cancel_at_period_end: facts.cancel_at_period_end,
             current_period_end: facts.current_period_end,
             event_at: self.event.created,
@@ -65,6 +65,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::domain::money::ReportedCurrency;
     use RecurringGiftStatus::*;
 
     fn facts(status: SubscriptionStatus, paused: bool, deleted: bool) -> SubscriptionFacts {
@@ -75,7 +76,7 @@ mod tests {
             cancel_at_period_end: false,
             paused,
             amount_cents: None,
-            currency: None,
+            currency: ReportedCurrency::Unsaid,
             current_period_end: None,
             customer_id: None,
             metadata: HashMap::new(),
