@@ -35,11 +35,18 @@ pub struct Config {
     /// How many reverse proxies or load balancers of ours stand before Obole (0: none), so
     /// that the donor's address is read from `X-Forwarded-For` and not the proxy's.
     pub trusted_proxies: usize,
+    /// How long a public page may be served from memory after it was rendered, at most
+    /// (0: no page cache). Changes made through this instance refresh pages at once; this
+    /// bounds how late another instance's changes show.
+    pub page_cache_seconds: u64,
     /// Name of the organisation shown in the header and titles.
     pub organisation_name: String,
     /// Seed the demo content into an empty database (demo mode only).
     pub seed_demo_content: bool,
 }
+
+/// A raised amount on a public page is at most this many seconds old (see README).
+pub const DEFAULT_PAGE_CACHE_SECONDS: u64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 #[error("la variable d'environnement {name} est invalide : {reason}")]
@@ -97,6 +104,9 @@ impl Config {
             checkout_rate_per_minute: number("CHECKOUT_RATE_PER_MINUTE", 1, 10_000)?.unwrap_or(10)
                 as u32,
             trusted_proxies: number("TRUSTED_PROXIES", 0, 10)?.unwrap_or(0) as usize,
+            page_cache_seconds: number("PAGE_CACHE_SECONDS", 0, 300)?
+                .unwrap_or(DEFAULT_PAGE_CACHE_SECONDS as i64)
+                as u64,
             organisation_name: var("ORGANISATION_NAME")
                 .unwrap_or_else(|| "Villages d’Enfants".to_owned()),
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
@@ -120,6 +130,7 @@ impl Config {
             tax_reduction: TaxReduction::default(),
             checkout_rate_per_minute: 10,
             trusted_proxies: 0,
+            page_cache_seconds: DEFAULT_PAGE_CACHE_SECONDS,
             organisation_name: "Villages d’Enfants".to_owned(),
             seed_demo_content: true,
         }

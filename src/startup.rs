@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -13,6 +14,7 @@ use crate::domain::dates;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
+use crate::web::page_cache::PageCache;
 use crate::web::{self, AppState};
 
 /// The sandbox's state under `DATA_DIR` (demonstration mode).
@@ -123,6 +125,9 @@ impl Application {
             form_key,
             checkout_limiter,
             db,
+            page_cache: Arc::new(PageCache::new(Duration::from_secs(
+                config.page_cache_seconds,
+            ))),
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,

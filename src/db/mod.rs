@@ -9,6 +9,7 @@
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -60,18 +61,24 @@ pub struct Db {
     /// SQLite has one writer at a time: writers queue here, in order, instead of polling the
     /// database file's lock with sleeps.
     writer: Arc<Mutex<()>>,
+    /// Write transactions committed by this process: what was read before a change is known
+    /// to be out of date as soon as this moves ([`Db::writes_committed`]).
+    writes: Arc<AtomicU64>,
 }
 
 /// A write transaction from [`Db::begin_write`]; use it as a connection, then `commit`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    writes: Arc<AtomicU64>,
     // Declared last: released after the transaction ends.
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.writes.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     pub async fn rollback(self) -> sqlx::Result<()> {
@@ -160,6 +167,7 @@ impl Db {
             backend,
             url: session_url,
             writer: Arc::new(Mutex::new(())),
+            writes: Arc::default(),
         })
     }
 
@@ -181,14 +189,23 @@ impl Db {
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(WriteTx {
                     tx,
+                    writes: self.writes.clone(),
                     _writer: Some(writer),
                 })
             }
             Backend::Postgres => Ok(WriteTx {
                 tx: self.pool.begin().await?,
+                writes: self.writes.clone(),
                 _writer: None,
             }),
         }
+    }
+
+    /// How many write transactions ([`Db::begin_write`]) this process has committed. A
+    /// reading taken when it was `n` is current as long as it is still `n`, as far as this
+    /// process knows (other processes on the same database are not counted).
+    pub fn writes_committed(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// Runs the embedded migrations of this backend.

@@ -2,15 +2,15 @@
 //! Field names are stable; README documents them.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::Method;
+use axum::middleware;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
-use super::AppState;
 use super::extract::{AppPath, AppQuery};
+use super::{AppState, page_cache};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
 use crate::domain::money::Currency;
@@ -18,20 +18,20 @@ use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
 use crate::store::campaigns::{self, Campaign};
 
-pub fn router() -> Router<AppState> {
+/// Any site may read public progress; answers come from the page cache when it has them.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list_campaigns))
         .route("/campaigns/{slug}", get(show_campaign))
-        // Any site may read public progress; short caching keeps widgets cheap.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve,
+        ))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_methods([Method::GET]),
         )
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=30"),
-        ))
 }
 
 #[derive(Debug, Serialize)]

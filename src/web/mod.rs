@@ -4,10 +4,12 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod donate;
+pub mod encoded;
 pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod layout;
+pub mod page_cache;
 pub mod public;
 pub mod rate_limit;
 pub mod security;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
     /// Signs the donation form's CSRF tokens.
     pub form_key: csrf::FormKey,
+    /// Public pages and API answers served from memory.
+    pub page_cache: Arc<page_cache::PageCache>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
@@ -60,12 +64,12 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
     let with_sessions = session::add_layer(donate::router(), &state.db, secure).await?;
     let router = Router::new()
-        .merge(public::router())
+        .merge(public::router(&state))
         .merge(with_sessions)
         .merge(health::router())
         .merge(assets::router())
         .merge(webhooks::router())
-        .nest("/api/v1", api::router());
+        .nest("/api/v1", api::router(&state));
     #[cfg(feature = "sandbox")]
     let router = match &state.sandbox {
         Some(sandbox) => router.nest_service("/sandbox", sandbox.router()),
@@ -86,7 +90,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .layer(
             CompressionLayer::new()
                 .quality(CompressionLevel::Precise(1))
-                .compress_when(DefaultPredicate::new().and(assets::not_precompressed)),
+                .compress_when(DefaultPredicate::new().and(encoded::not_precompressed)),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -3,12 +3,14 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
+use axum::middleware;
 use axum::response::Html;
 use axum::routing::get;
 
 use super::AppState;
 use super::extract::AppPath;
 use super::layout::Layout;
+use super::page_cache;
 use super::views::{CampaignView, ImpactTierView, NewsView, ProjectView, ReachView, SupporterView};
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
@@ -20,11 +22,16 @@ use crate::store::{campaigns, counters, news, projects};
 const RECENT_SUPPORTERS: i64 = 12;
 const NEWS_ON_PAGE: i64 = 5;
 
-pub fn router() -> Router<AppState> {
+/// The pages, served from the page cache when it has them.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/campagnes/{slug}", get(campaign_page))
         .route("/projets/{slug}", get(project_page))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve,
+        ))
 }
 
 #[derive(Template)]
@@ -41,13 +48,13 @@ struct HomeTemplate {
 async fn home(State(state): State<AppState>) -> Result<Html<String>> {
     let pool = state.db.pool();
     let now = dates::now();
-    let campaigns = campaigns::open(pool, now).await?;
-    let projects: Vec<ProjectView> = projects::list(pool)
-        .await?
-        .iter()
-        .map(ProjectView::new)
-        .collect();
-    let totals = counters::organisation(pool).await?;
+    // Independent readings, each on its own connection, at once.
+    let (campaigns, projects, totals) = tokio::try_join!(
+        campaigns::open(pool, now),
+        projects::list(pool),
+        counters::organisation(pool),
+    )?;
+    let projects: Vec<ProjectView> = projects.iter().map(ProjectView::new).collect();
     let template = HomeTemplate {
         layout: Layout::new(&state, "Grâce à vous").with_description(
             "Soutenez les projets de protection de l'enfance : sport, familles, communautés.",
@@ -91,11 +98,11 @@ async fn campaign_page(
     let campaign = campaigns::find_public(pool, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
-    let supporters =
-        campaigns::recent_public_supporters(pool, campaign.id, RECENT_SUPPORTERS).await?;
-    let news =
-        news::for_campaign(pool, campaign.id, campaign.project_id, now, NEWS_ON_PAGE).await?;
+    let (tiers, supporters, news) = tokio::try_join!(
+        campaigns::impact_tiers(pool, campaign.id, campaign.project_id),
+        campaigns::recent_public_supporters(pool, campaign.id, RECENT_SUPPORTERS),
+        news::for_campaign(pool, campaign.id, campaign.project_id, now, NEWS_ON_PAGE),
+    )?;
     let template = CampaignTemplate {
         layout: Layout::new(&state, campaign.title.clone())
             .with_description(campaign.summary.clone()),
@@ -143,8 +150,10 @@ async fn project_page(
     let project = projects::find_by_slug(pool, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let campaigns = campaigns::for_project(pool, project.id).await?;
-    let news = news::for_project(pool, project.id, now, NEWS_ON_PAGE).await?;
+    let (campaigns, news) = tokio::try_join!(
+        campaigns::for_project(pool, project.id),
+        news::for_project(pool, project.id, now, NEWS_ON_PAGE),
+    )?;
     let template = ProjectTemplate {
         layout: Layout::new(&state, project.name.clone()).with_description(project.tagline.clone()),
         project: ProjectView::new(&project),

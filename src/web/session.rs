@@ -23,6 +23,13 @@ const MAX_DRAFTS: usize = 5;
 const INACTIVITY: time::Duration = time::Duration::days(1);
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
+/// Whether `cookie` (`name=value`) is a visitor's session: pages are then personal.
+pub fn is_session_cookie(cookie: &str) -> bool {
+    cookie
+        .split_once('=')
+        .is_some_and(|(name, _)| name.trim() == COOKIE)
+}
+
 /// Adds the session layer, its store in the same database. `secure` is off only on
 /// plain-http URLs.
 pub async fn add_layer<S>(router: Router<S>, db: &Db, secure: bool) -> sqlx::Result<Router<S>>

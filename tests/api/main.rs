@@ -14,6 +14,7 @@ mod donations;
 mod donor_pages;
 mod event_order;
 mod ledger_rows;
+mod page_cache;
 mod pages;
 mod platform;
 mod public_supporters;
