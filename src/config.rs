@@ -41,9 +41,26 @@ pub struct Config {
     pub page_cache_seconds: u64,
     /// Name of the organisation shown in the header and titles.
     pub organisation_name: String,
+    /// Its postal address, in the footer of every email.
+    pub organisation_address: String,
+    /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://…` (implicit TLS); `None` writes
+    /// emails to `DATA_DIR/outbox/` instead.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every email, `Name <address>`.
+    pub mail_from: String,
+    /// Where replies go, when not to `mail_from`.
+    pub mail_reply_to: Option<String>,
+    /// Run the job worker (emails) inside `obole serve`; off when separate `obole worker`
+    /// processes do it.
+    pub jobs_worker: bool,
     /// Seed the demo content into an empty database (demo mode only).
     pub seed_demo_content: bool,
 }
+
+/// The organisation of the demonstration, until one is configured.
+const DEMO_ORGANISATION: &str = "Villages d’Enfants";
+const DEMO_ADDRESS: &str = "12 rue de l’Espérance, 75011 Paris";
+const DEMO_MAIL_FROM: &str = "Villages d’Enfants <dons@villages-enfants.example>";
 
 /// A raised amount on a public page is at most this many seconds old (see README).
 pub const DEFAULT_PAGE_CACHE_SECONDS: u64 = 5;
@@ -108,7 +125,13 @@ impl Config {
                 .unwrap_or(DEFAULT_PAGE_CACHE_SECONDS as i64)
                 as u64,
             organisation_name: var("ORGANISATION_NAME")
-                .unwrap_or_else(|| "Villages d’Enfants".to_owned()),
+                .unwrap_or_else(|| DEMO_ORGANISATION.to_owned()),
+            organisation_address: var("ORGANISATION_ADDRESS")
+                .unwrap_or_else(|| DEMO_ADDRESS.to_owned()),
+            smtp_url: var("SMTP_URL").map(SecretString::from),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| DEMO_MAIL_FROM.to_owned()),
+            mail_reply_to: var("MAIL_REPLY_TO"),
+            jobs_worker: var("JOBS_WORKER").is_none_or(|v| v != "0" && v != "false"),
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
         })
     }
@@ -131,7 +154,12 @@ impl Config {
             checkout_rate_per_minute: 10,
             trusted_proxies: 0,
             page_cache_seconds: DEFAULT_PAGE_CACHE_SECONDS,
-            organisation_name: "Villages d’Enfants".to_owned(),
+            organisation_name: DEMO_ORGANISATION.to_owned(),
+            organisation_address: DEMO_ADDRESS.to_owned(),
+            smtp_url: None,
+            mail_from: DEMO_MAIL_FROM.to_owned(),
+            mail_reply_to: None,
+            jobs_worker: true,
             seed_demo_content: true,
         }
     }

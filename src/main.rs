@@ -1,11 +1,12 @@
-//! Command line: `obole [serve]`, `migrate`, `seed`, `recount`.
+//! Command line: `obole [serve]`, `worker`, `jobs`, `migrate`, `seed`, `recount`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use obole::config::Config;
-use obole::startup::{Application, open_database, shutdown_signal};
-use obole::store::counters;
+use obole::domain::dates;
+use obole::startup::{Application, open_database, run_worker, shutdown_signal};
+use obole::store::{counters, jobs};
 use obole::{seed, telemetry};
 
 #[derive(Parser)]
@@ -30,6 +31,11 @@ enum Command {
     Migrate,
     /// Add the demonstration content (idempotent).
     Seed,
+    /// Run background jobs (emails) without serving pages, beside `serve` instances started
+    /// with JOBS_WORKER=0; on PostgreSQL, as many as you like.
+    Worker,
+    /// List the jobs that failed: waiting for a retry, and dead (with their error).
+    Jobs,
     /// Recount campaign and organisation totals from the donations, repairing any drift.
     Recount,
 }
@@ -87,6 +93,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Worker => {
+            tracing::info!("Obole job worker started");
+            run_worker(config, shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Jobs => {
+            let db = open_database(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_jobs(&db).await.map_err(|e| e.to_string())
+        }
         Command::Recount => {
             let db = open_database(&config.database_url)
                 .await
@@ -105,4 +123,41 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `obole jobs`: what is pending, and the failures someone should look at.
+async fn print_jobs(db: &obole::db::Db) -> sqlx::Result<()> {
+    const SHOWN: i64 = 50;
+    let (pending, done, dead) = jobs::counts(db.pool()).await?;
+    println!("tâches : {pending} en attente, {done} faites, {dead} abandonnées");
+    let retrying = jobs::retrying(db.pool(), SHOWN).await?;
+    if !retrying.is_empty() {
+        println!("\nen échec, à retenter :");
+        for job in &retrying {
+            println!(
+                "  #{} {} — tentative {}/{}, prochaine le {} — {}",
+                job.id,
+                job.kind,
+                job.attempts,
+                job.max_attempts,
+                dates::french_datetime(job.run_at),
+                job.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let dead_jobs = jobs::dead(db.pool(), SHOWN).await?;
+    if !dead_jobs.is_empty() {
+        println!("\nabandonnées :");
+        for job in &dead_jobs {
+            println!(
+                "  #{} {} — {} tentative(s), abandonnée le {} — {}",
+                job.id,
+                job.kind,
+                job.attempts,
+                job.dead_at.map(dates::french_datetime).unwrap_or_default(),
+                job.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
 }

@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::db::{Db, DbError, mask_password};
 use crate::domain::dates;
+use crate::jobs::JobContext;
+use crate::jobs::email::{Mailer, MailerError};
+use crate::jobs::worker::Worker;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
@@ -26,6 +30,8 @@ pub struct Application {
     port: u16,
     state: AppState,
     router: axum::Router,
+    /// What the job worker runs with; `None` when this instance runs none (`JOBS_WORKER=0`).
+    jobs: Option<JobContext>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +68,8 @@ pub enum StartError {
     SandboxState(#[from] stripe_sandbox::StateFileError),
     #[error("clé des formulaires : {0}")]
     FormKey(sqlx::Error),
+    #[error(transparent)]
+    Mailer(#[from] MailerError),
 }
 
 impl Application {
@@ -120,6 +128,7 @@ impl Application {
         let form_key = web::csrf::FormKey::load(&db, dates::now())
             .await
             .map_err(StartError::FormKey)?;
+        let mailer = Mailer::from_config(&config)?;
         let state = AppState {
             applier: Applier::new(db.clone()),
             form_key,
@@ -137,11 +146,18 @@ impl Application {
         let router = web::router(state.clone())
             .await
             .map_err(StartError::Sessions)?;
+        let jobs = state.config.jobs_worker.then(|| JobContext {
+            db: state.db.clone(),
+            config: state.config.clone(),
+            base_url: state.base_url.clone(),
+            mailer,
+        });
         Ok(Application {
             listener,
             port,
             state,
             router,
+            jobs,
         })
     }
 
@@ -163,12 +179,17 @@ impl Application {
         self.state.sandbox.as_ref()
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves (and runs the job worker) until `shutdown` completes, then lets in-flight
+    /// requests and jobs finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
+        let (stop_worker, stopped) = watch::channel(false);
+        let worker = self
+            .jobs
+            .map(|ctx| tokio::spawn(Worker::new(ctx).run(stopped)));
         // Responses go out as soon as they are written (no Nagle delay on small replies).
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream| {
             if let Err(error) = stream.set_nodelay(true) {
@@ -182,9 +203,39 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        let _ = stop_worker.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         db.close().await;
         Ok(())
     }
+}
+
+/// `obole worker`: runs jobs, and nothing else, until `shutdown` completes.
+pub async fn run_worker(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let db = open_database(&config.database_url).await?;
+    let mailer = Mailer::from_config(&config)?;
+    let base_url = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", config.port));
+    let ctx = JobContext {
+        db: db.clone(),
+        config: Arc::new(config),
+        base_url: base_url.into(),
+        mailer,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let worker = tokio::spawn(Worker::new(ctx).run(stopped));
+    shutdown.await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    db.close().await;
+    Ok(())
 }
 
 /// Real Stripe, with the keys of the configuration.

@@ -29,6 +29,16 @@ impl Backend {
         }
     }
 
+    /// Suffix of a `SELECT` whose rows a worker claims: on PostgreSQL it locks them and skips
+    /// those another worker is claiming (`FOR UPDATE SKIP LOCKED`), so workers never wait on
+    /// each other nor take the same row. SQLite's write transactions already take turns.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// Makes the transactions that call this for one supporter take turns, until each ends.
     /// An advisory lock, not `FOR UPDATE` on the supporter's row: a donation just inserted
     /// holds a key-share lock on that row, and two such upgrades would deadlock.

@@ -37,6 +37,19 @@ pub fn french_date(unix: i64) -> String {
     }
 }
 
+/// `29 novembre 2026 à 08:05 UTC`, for operators.
+pub fn french_datetime(unix: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!(
+            "{} à {:02}:{:02} UTC",
+            french_date(unix),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => String::new(),
+    }
+}
+
 /// RFC 3339 (`2026-11-29T08:00:00Z`), for the JSON API.
 pub fn rfc3339(unix: i64) -> Option<String> {
     OffsetDateTime::from_unix_timestamp(unix)
@@ -54,6 +67,10 @@ mod tests {
         assert_eq!(french_date(1_795_910_400), "29 novembre 2026");
         assert_eq!(french_date(0), "1 janvier 1970");
         assert_eq!(french_date(1_786_233_600), "9 août 2026");
+        assert_eq!(
+            french_datetime(1_795_910_400 + 8 * 3600 + 5 * 60),
+            "29 novembre 2026 à 08:05 UTC"
+        );
     }
 
     #[test]

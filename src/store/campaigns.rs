@@ -152,6 +152,18 @@ pub struct ImpactTier {
     pub campaign_id: Option<i64>,
 }
 
+impl ImpactTier {
+    /// What a gift of `amount_cents` makes possible: the largest tier it reaches (`tiers` in
+    /// ascending amounts, as [`impact_tiers`] reads them).
+    pub fn made_possible_by(tiers: &[ImpactTier], amount_cents: i64) -> Option<&str> {
+        tiers
+            .iter()
+            .rev()
+            .find(|tier| tier.amount_cents <= amount_cents)
+            .map(|tier| tier.label.as_str())
+    }
+}
+
 /// Whose impact tier it is: a project's (every campaign of it shows it) or one campaign's own.
 #[derive(Debug, Clone, Copy)]
 pub enum TierOf {

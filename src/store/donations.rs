@@ -222,17 +222,18 @@ pub async fn set_payment_intent(
 }
 
 /// Settles a pending donation with a payment's outcome (pending → paid or failed) and moves
-/// the counters with it; nothing when it is not pending any more. The donation was read
-/// locked ([`find_locked`]); [`WriteError::Stale`] if it moved since all the same.
+/// the counters with it; nothing when it is not pending any more. Returns the status it moved
+/// to, if it moved. The donation was read locked ([`find_locked`]); [`WriteError::Stale`] if
+/// it moved since all the same.
 pub async fn settle(
     conn: &mut AnyConnection,
     backend: Backend,
     donation: &DonationRow,
     outcome: DonationStatus,
     now: i64,
-) -> Result<(), WriteError> {
+) -> Result<Option<DonationStatus>, WriteError> {
     let Some(status) = donation.status.settle(outcome) else {
-        return Ok(());
+        return Ok(None);
     };
     let updated = sqlx::query(
         "UPDATE donations SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
@@ -251,7 +252,7 @@ pub async fn settle(
     if change.paid_delta != 0 {
         counters::apply(conn, backend, change).await?;
     }
-    Ok(())
+    Ok(Some(status))
 }
 
 /// Sets what Stripe says was refunded in total ([`Refundable::refund`]), and the counters with

@@ -4,8 +4,10 @@
 pub mod campaigns;
 pub mod counters;
 pub mod donations;
+pub mod jobs;
 pub mod ledger;
 pub mod news;
+pub mod notices;
 pub mod pledges;
 pub mod projects;
 pub mod recurring_gifts;

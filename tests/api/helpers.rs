@@ -286,6 +286,11 @@ impl TestApp {
         self.sandbox = None;
     }
 
+    /// The database this instance runs on.
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+
     /// Where Obole keeps its own files (the sandbox's state).
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir

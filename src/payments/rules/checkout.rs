@@ -8,6 +8,7 @@ use super::{Context, consent_if_asked, donation_from, pledge_from, supporter_for
 use crate::domain::donation::{DonationStatus, PaymentMethod};
 use crate::domain::money::Money;
 use crate::domain::pledge::PledgeStatus;
+use crate::jobs::email::Message;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::CheckoutFacts;
 use crate::store::donations::StripeRef;
@@ -129,7 +130,13 @@ impl Context<'_> {
             consent_if_asked(conn, settled.pledge, settled.supporter_id, self.now).await?;
         }
         let by = StripeRef::CheckoutSession(&settled.facts.session_id);
-        self.upsert_donation(conn, &donation, by, settled.outcome)
-            .await
+        if let Some(donation_id) = self
+            .upsert_donation(conn, &donation, by, settled.outcome)
+            .await?
+        {
+            self.owe_email(conn, Message::ThankYou { donation_id })
+                .await?;
+        }
+        Ok(())
     }
 }

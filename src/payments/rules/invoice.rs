@@ -5,6 +5,7 @@ use sqlx::AnyConnection;
 use super::{Context, consent_if_asked, donation_from};
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::Money;
+use crate::jobs::email::Message;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::InvoiceFacts;
 use crate::store::donations::StripeRef;
@@ -52,13 +53,24 @@ impl Context<'_> {
         donation.stripe_invoice_id = Some(facts.invoice_id.clone());
         donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
         consent_if_asked(conn, &pledge, gift.supporter_id, self.now).await?;
-        self.upsert_donation(
-            conn,
-            &donation,
-            StripeRef::Invoice(&facts.invoice_id),
-            DonationStatus::Paid,
-        )
-        .await?;
+        let paid_now = self
+            .upsert_donation(
+                conn,
+                &donation,
+                StripeRef::Invoice(&facts.invoice_id),
+                DonationStatus::Paid,
+            )
+            .await?;
+        if paid_now.is_some() {
+            // Once per gift (its dedupe key), whichever instalment arrives first.
+            self.owe_email(
+                conn,
+                Message::Welcome {
+                    recurring_gift_id: gift.id,
+                },
+            )
+            .await?;
+        }
         recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
         Ok(())
     }

@@ -18,6 +18,8 @@ use crate::domain::donation::{DonationStatus, PaymentMethod};
 use crate::domain::frequency::Frequency;
 use crate::domain::money::{Currency, Money, ReportedCurrency};
 use crate::domain::pledge::PledgeStatus;
+use crate::jobs::email::Message;
+use crate::jobs::{self, Job};
 use crate::store::donations::{self, NewDonation, StripeRef};
 use crate::store::pledges::{self, Pledge};
 use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift};
@@ -76,31 +78,41 @@ impl Context<'_> {
     }
 
     /// Inserts the donation, or moves the existing one forward (pending → paid or failed).
+    /// Returns its id when this event is the one that made it paid (what thanks are sent for).
     async fn upsert_donation(
         &self,
         conn: &mut AnyConnection,
         donation: &NewDonation,
         by: StripeRef<'_>,
         outcome: DonationStatus,
-    ) -> Result<(), ApplyError> {
-        if donations::insert(conn, self.backend, donation, outcome, self.now)
-            .await?
-            .is_some()
+    ) -> Result<Option<i64>, ApplyError> {
+        if let Some(id) = donations::insert(conn, self.backend, donation, outcome, self.now).await?
         {
-            return Ok(());
+            return Ok((outcome == DonationStatus::Paid).then_some(id));
         }
         let existing = donations::find_locked(conn, self.backend, by)
             .await?
             .ok_or(ApplyError::NotYet(
                 "donation conflicts with another Stripe id",
             ))?;
-        donations::settle(conn, self.backend, &existing, outcome, self.now).await?;
+        let settled = donations::settle(conn, self.backend, &existing, outcome, self.now).await?;
         if let (None, Some(payment_intent)) = (
             &existing.stripe_payment_intent_id,
             &donation.stripe_payment_intent_id,
         ) {
             donations::set_payment_intent(conn, existing.id, payment_intent).await?;
         }
+        Ok((settled == Some(DonationStatus::Paid)).then_some(existing.id))
+    }
+
+    /// Queues an email in this event's transaction: it is owed exactly when the event's
+    /// effect is kept.
+    async fn owe_email(
+        &self,
+        conn: &mut AnyConnection,
+        message: Message,
+    ) -> Result<(), ApplyError> {
+        jobs::enqueue(conn, &Job::Email(message), self.now).await?;
         Ok(())
     }
 

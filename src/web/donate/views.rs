@@ -398,11 +398,7 @@ impl ThanksTemplate {
                 pledge.currency,
             ),
             refunded: (refunded_cents > 0).then(|| format_money(refunded_cents, pledge.currency)),
-            impact: tiers
-                .iter()
-                .rev()
-                .find(|t| t.amount_cents <= pledge.amount_cents)
-                .map(|t| t.label.clone()),
+            impact: ImpactTier::made_possible_by(tiers, pledge.amount_cents).map(str::to_owned),
             campaign_title: campaign.title.clone(),
             campaign_slug: campaign.slug.clone(),
             checkout_url: pledge

@@ -1,0 +1,166 @@
+//! Background jobs: the work Obole owes someone after a change (an email to send), written in
+//! the same transaction as that change and run later by a worker ([`worker`]) with retries,
+//! so that a crash or an outage loses nothing.
+//!
+//! Adding a kind of job: a variant of [`Job`] (with what it needs to find its data: ids, never
+//! copies), its arms below, and a call to [`enqueue`] in the transaction of its cause.
+
+pub mod email;
+pub mod worker;
+
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::store::jobs::{self, NewJob};
+
+/// A job, as its cause writes it and the worker reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    Email(email::Message),
+}
+
+impl Job {
+    /// The `kind` column.
+    fn kind(&self) -> &'static str {
+        match self {
+            Job::Email(_) => "email",
+        }
+    }
+
+    /// The `payload` column (JSON).
+    fn payload(&self) -> serde_json::Result<String> {
+        match self {
+            Job::Email(email) => serde_json::to_string(email),
+        }
+    }
+
+    /// Read back from its row.
+    fn decode(kind: &str, payload: &str) -> Result<Job, JobError> {
+        let unreadable = |error: serde_json::Error| {
+            JobError::Permanent(format!("contenu illisible pour « {kind} » : {error}"))
+        };
+        match kind {
+            "email" => serde_json::from_str(payload)
+                .map(Job::Email)
+                .map_err(unreadable),
+            other => Err(JobError::Permanent(format!(
+                "type de tâche inconnu : « {other} »"
+            ))),
+        }
+    }
+
+    /// One job per cause, however often the cause is applied (a webhook redelivered).
+    fn dedupe_key(&self) -> Option<String> {
+        match self {
+            Job::Email(email) => Some(email.dedupe_key()),
+        }
+    }
+
+    fn max_attempts(&self) -> i64 {
+        match self {
+            Job::Email(_) => email::MAX_ATTEMPTS,
+        }
+    }
+
+    async fn run(&self, ctx: &JobContext, job: &jobs::ClaimedJob) -> Result<(), JobError> {
+        match self {
+            Job::Email(email) => email::send(ctx, email, job).await,
+        }
+    }
+}
+
+/// Writes `job` in the caller's transaction, due now; `false` when the same job (same
+/// dedupe key) was written before.
+pub async fn enqueue(conn: &mut AnyConnection, job: &Job, now: i64) -> sqlx::Result<bool> {
+    let payload = job
+        .payload()
+        .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    let dedupe_key = job.dedupe_key();
+    let new = NewJob {
+        kind: job.kind(),
+        payload: &payload,
+        dedupe_key: dedupe_key.as_deref(),
+        run_at: now,
+        max_attempts: job.max_attempts(),
+    };
+    jobs::enqueue(conn, &new, now).await
+}
+
+/// What jobs need to run.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: Db,
+    pub config: Arc<Config>,
+    /// Public URL without trailing slash, for links in emails.
+    pub base_url: Arc<str>,
+    pub mailer: email::Mailer,
+}
+
+/// Why a job did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt later: a server unreachable, a timeout, a busy database.
+    #[error("{0}")]
+    Transient(String),
+    /// Fails the same way every time: an address refused, a template that does not render,
+    /// a payload that cannot be read. The job is dead at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(error: sqlx::Error) -> JobError {
+        JobError::Transient(format!("base de données : {error}"))
+    }
+}
+
+impl From<askama::Error> for JobError {
+    fn from(error: askama::Error) -> JobError {
+        JobError::Permanent(format!("gabarit : {error}"))
+    }
+}
+
+/// How long after its `attempts`-th failure a job runs again: 30 s, doubling each time, at
+/// most 6 hours. Ten attempts span about 4 hours: an SMTP outage of an afternoon loses
+/// nothing.
+pub fn retry_delay(attempts: i64) -> i64 {
+    const FIRST: i64 = 30;
+    const LONGEST: i64 = 6 * 3600;
+    let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
+    (FIRST << doublings).min(LONGEST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_six_hours() {
+        assert_eq!(retry_delay(1), 30);
+        assert_eq!(retry_delay(2), 60);
+        assert_eq!(retry_delay(3), 120);
+        assert_eq!(retry_delay(9), 7_680);
+        assert_eq!(retry_delay(10), 15_360);
+        assert_eq!(retry_delay(11), 6 * 3600);
+        assert_eq!(retry_delay(1_000), 6 * 3600);
+        assert_eq!(retry_delay(0), 30);
+    }
+
+    #[test]
+    fn a_job_reads_back_as_it_was_written() {
+        let job = Job::Email(email::Message::ThankYou { donation_id: 42 });
+        let payload = job.payload().unwrap();
+        assert_eq!(Job::decode(job.kind(), &payload).unwrap(), job);
+        assert!(matches!(
+            Job::decode("rapport", "{}"),
+            Err(JobError::Permanent(_))
+        ));
+        assert!(matches!(
+            Job::decode("email", "{\"email\":\"inconnu\"}"),
+            Err(JobError::Permanent(_))
+        ));
+    }
+}

@@ -1,0 +1,192 @@
+//! The jobs table: enqueue in the caller's transaction, claim with a lease, finish, retry or
+//! bury. What a job does is in `crate::jobs`.
+
+use sqlx::{AnyConnection, AnyPool};
+
+use crate::db::Db;
+
+/// A job to write, beside the change that causes it.
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    /// JSON.
+    pub payload: &'a str,
+    /// Enqueueing twice with one key makes one job (a webhook applied again, say).
+    pub dedupe_key: Option<&'a str>,
+    pub run_at: i64,
+    pub max_attempts: i64,
+}
+
+/// Writes the job; `false` when one with its dedupe key exists already.
+pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob<'_>, now: i64) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (kind, payload, dedupe_key, run_at, max_attempts, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(job.kind)
+    .bind(job.payload)
+    .bind(job.dedupe_key)
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// A job a worker holds until `locked_until`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// Counting this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub created_at: i64,
+}
+
+/// Claims up to `limit` due jobs for `worker` until `now + lease`: pending ones whose run time
+/// has come and that no live worker holds (a claim whose lease ran out is free again: its
+/// worker died). Counts the attempt now, so a job that kills its worker still runs out of
+/// attempts. On PostgreSQL, workers skip the rows others are claiming (`SKIP LOCKED`); on
+/// SQLite the write transaction serialises claims.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ClaimedJob>> {
+    let mut tx = db.begin_write().await?;
+    let claimed = sqlx::query_as(&format!(
+        "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM jobs \
+             WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $3 \
+               AND (locked_until IS NULL OR locked_until < $3) \
+             ORDER BY run_at, id LIMIT $4{}) \
+         RETURNING id, kind, payload, attempts, max_attempts, created_at",
+        db.backend().skip_locked()
+    ))
+    .bind(worker)
+    .bind(now + lease)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// The job ran: done. `false` if `worker` no longer held it (its lease ran out and another
+/// worker claimed it: the job may then run twice, which the lease's length makes unlikely).
+pub async fn finish(db: &Db, id: i64, worker: &str, now: i64) -> sqlx::Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET done_at = $1, locked_by = NULL, locked_until = NULL, last_error = NULL \
+         WHERE id = $2 AND locked_by = $3 AND done_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What becomes of a job that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Runs again at this time.
+    RetryAt(i64),
+    /// Never runs again; kept with its error.
+    Dead,
+}
+
+/// Records the failure and what follows it.
+pub async fn fail(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    error: &str,
+    after: AfterFailure,
+    now: i64,
+) -> sqlx::Result<()> {
+    let (run_at, dead_at) = match after {
+        AfterFailure::RetryAt(at) => (Some(at), None),
+        AfterFailure::Dead => (None, Some(now)),
+    };
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE jobs SET last_error = $1, run_at = COALESCE($2, run_at), dead_at = $3, \
+             locked_by = NULL, locked_until = NULL \
+         WHERE id = $4 AND locked_by = $5 AND done_at IS NULL",
+    )
+    .bind(truncated(error))
+    .bind(run_at)
+    .bind(dead_at)
+    .bind(id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Errors are kept for people to read, not whole server transcripts.
+fn truncated(error: &str) -> &str {
+    const MAX: usize = 2_000;
+    match error.char_indices().nth(MAX) {
+        Some((end, _)) => &error[..end],
+        None => error,
+    }
+}
+
+/// A job as `obole jobs` and the back-office list it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobSummary {
+    pub id: i64,
+    pub kind: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: i64,
+    pub last_error: Option<String>,
+    pub dead_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The dead jobs, latest first.
+pub async fn dead(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<JobSummary>> {
+    sqlx::query_as(
+        "SELECT id, kind, attempts, max_attempts, run_at, last_error, dead_at, created_at \
+         FROM jobs WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The pending jobs that failed at least once (waiting for a retry), soonest first.
+pub async fn retrying(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<JobSummary>> {
+    sqlx::query_as(
+        "SELECT id, kind, attempts, max_attempts, run_at, last_error, dead_at, created_at \
+         FROM jobs WHERE done_at IS NULL AND dead_at IS NULL AND last_error IS NOT NULL \
+         ORDER BY run_at, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many jobs are pending, done and dead.
+pub async fn counts(pool: &AnyPool) -> sqlx::Result<(i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT \
+             CAST(COALESCE(SUM(CASE WHEN done_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN done_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM jobs",
+    )
+    .fetch_one(pool)
+    .await
+}
