@@ -45,11 +45,17 @@ pub struct ClaimedJob {
     pub created_at: i64,
 }
 
-/// Claims up to `limit` due jobs for `worker` until `now + lease`: pending ones whose run time
-/// has come and that no live worker holds (a claim whose lease ran out is free again: its
-/// worker died). Counts the attempt now, so a job that kills its worker still runs out of
-/// attempts. On PostgreSQL, workers skip the rows others are claiming (`SKIP LOCKED`); on
-/// SQLite the write transaction serialises claims.
+/// Which jobs are due: pending, their run time come, and held by no live worker (a claim whose
+/// lease ran out is free again: its worker died).
+const DUE: &str = "done_at IS NULL AND dead_at IS NULL AND run_at <= $1 \
+     AND (locked_until IS NULL OR locked_until < $1)";
+
+/// Claims up to `limit` due jobs for `worker` until `now + lease`. Counts the attempt now, so
+/// a job that kills its worker still runs out of attempts. On PostgreSQL, workers skip the rows
+/// others are claiming (`SKIP LOCKED`); on SQLite the write transaction serialises claims.
+///
+/// An idle worker only reads: no write transaction (which would wait for the writer, sync the
+/// disk and drop the page cache, [`Db::writes_committed`]) unless a job is due.
 pub async fn claim(
     db: &Db,
     worker: &str,
@@ -57,23 +63,32 @@ pub async fn claim(
     lease: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<ClaimedJob>> {
+    let due: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM jobs WHERE {DUE} LIMIT 1"))
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.begin_write().await?;
-    let claimed = sqlx::query_as(&format!(
-        "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM jobs \
-             WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $3 \
-               AND (locked_until IS NULL OR locked_until < $3) \
-             ORDER BY run_at, id LIMIT $4{}) \
+    let claimed: Vec<ClaimedJob> = sqlx::query_as(&format!(
+        "UPDATE jobs SET locked_by = $2, locked_until = $3, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at, id LIMIT $4{}) \
          RETURNING id, kind, payload, attempts, max_attempts, created_at",
         db.backend().skip_locked()
     ))
+    .bind(now)
     .bind(worker)
     .bind(now + lease)
-    .bind(now)
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    if claimed.is_empty() {
+        // Another worker was quicker: nothing written.
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
     Ok(claimed)
 }
 

@@ -28,16 +28,18 @@ pub struct GiftNotice {
     pub last_name: String,
 }
 
+/// What surrounds a gift: its campaign (`c`) and its supporter (`s`).
+const AROUND: &str = "c.id AS campaign_id, c.project_id, c.title AS campaign_title, \
+     c.slug AS campaign_slug, s.id AS supporter_id, s.email, s.first_name, s.last_name";
+
 /// A donation (a one-off gift or one instalment).
 pub async fn of_donation(pool: &AnyPool, donation_id: i64) -> sqlx::Result<Option<GiftNotice>> {
-    sqlx::query_as(
-        "SELECT d.amount_cents, d.refunded_cents, d.currency, d.frequency, d.status, \
-             c.id AS campaign_id, c.project_id, c.title AS campaign_title, c.slug AS campaign_slug, \
-             s.id AS supporter_id, s.email, s.first_name, s.last_name \
+    sqlx::query_as(&format!(
+        "SELECT d.amount_cents, d.refunded_cents, d.currency, d.frequency, d.status, {AROUND} \
          FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
              JOIN supporters s ON s.id = d.supporter_id \
-         WHERE d.id = $1",
-    )
+         WHERE d.id = $1"
+    ))
     .bind(donation_id)
     .fetch_optional(pool)
     .await
@@ -48,14 +50,13 @@ pub async fn of_recurring_gift(
     pool: &AnyPool,
     recurring_gift_id: i64,
 ) -> sqlx::Result<Option<GiftNotice>> {
-    sqlx::query_as(
-        "SELECT g.amount_cents, CAST(0 AS BIGINT) AS refunded_cents, g.currency, g.frequency, g.status, \
-             c.id AS campaign_id, c.project_id, c.title AS campaign_title, c.slug AS campaign_slug, \
-             s.id AS supporter_id, s.email, s.first_name, s.last_name \
+    sqlx::query_as(&format!(
+        "SELECT g.amount_cents, CAST(0 AS BIGINT) AS refunded_cents, g.currency, g.frequency, \
+             g.status, {AROUND} \
          FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
              JOIN supporters s ON s.id = g.supporter_id \
-         WHERE g.id = $1",
-    )
+         WHERE g.id = $1"
+    ))
     .bind(recurring_gift_id)
     .fetch_optional(pool)
     .await

@@ -24,6 +24,7 @@ dual_backend_tests!(
     a_refused_message_ends_dead_and_the_others_keep_flowing,
     names_cannot_inject_headers_or_html,
     workers_side_by_side_never_send_one_message_twice,
+    an_idle_worker_writes_nothing,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -307,6 +308,16 @@ async fn workers_side_by_side_never_send_one_message_twice(backend: Backend) {
     assert_eq!(received_now.len(), MESSAGES, "no message twice");
     let recipients: HashSet<_> = received.iter().map(|m| m.recipients[0].clone()).collect();
     assert_eq!(recipients.len(), MESSAGES);
+}
+
+/// With nothing due, the worker's rounds only read: no write transaction, which on SQLite
+/// would sync the disk twice a second and would drop the page cache each time.
+async fn an_idle_worker_writes_nothing(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_sending_to(backend, &sink).await;
+    let before = app.db.writes_committed();
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert_eq!(app.db.writes_committed(), before);
 }
 
 async fn enqueue(db: &Db, message: Message) {
