@@ -18,6 +18,7 @@ use crate::jobs::worker::Worker;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
+use crate::web::donate::readings::FormReadings;
 use crate::web::page_cache::PageCache;
 use crate::web::{self, AppState};
 
@@ -135,6 +136,9 @@ impl Application {
             checkout_limiter,
             db,
             page_cache: Arc::new(PageCache::new(Duration::from_secs(
+                config.page_cache_seconds,
+            ))),
+            form_readings: Arc::new(FormReadings::new(Duration::from_secs(
                 config.page_cache_seconds,
             ))),
             config: Arc::new(config),

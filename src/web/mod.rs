@@ -54,6 +54,8 @@ pub struct AppState {
     pub form_key: csrf::FormKey,
     /// Public pages and API answers served from memory.
     pub page_cache: Arc<page_cache::PageCache>,
+    /// What the donation form shows of its campaign, kept under the page cache's rule.
+    pub form_readings: Arc<donate::readings::FormReadings>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.

@@ -16,6 +16,7 @@ dual_backend_tests!(
     a_gift_recorded_by_another_instance_shows_within_the_bound,
     validators_answer_not_modified_until_the_page_changes,
     a_visitors_session_pages_are_neither_kept_nor_shared,
+    the_form_reads_its_campaign_from_memory_but_a_gift_is_checked_afresh,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -242,4 +243,22 @@ async fn a_visitors_session_pages_are_neither_kept_nor_shared(backend: Backend) 
     assert!(public.headers().get(header::ETAG).is_none());
     let shared = get(&anonymous(), &app, &format!("/campagnes/{SLUG}"), &[]).await;
     assert!(shared.headers().get(header::ETAG).is_some());
+}
+
+async fn the_form_reads_its_campaign_from_memory_but_a_gift_is_checked_afresh(backend: Backend) {
+    let (app, other, campaign) = with_another_instance(backend, 1).await;
+    let form = format!("/campagnes/{SLUG}/don");
+    assert_eq!(app.get(&form).await.status(), 200);
+    // Another instance closes the campaign.
+    sqlx::query("UPDATE campaigns SET status = 'closed' WHERE id = $1")
+        .bind(campaign)
+        .execute(other.pool())
+        .await
+        .unwrap();
+    // A gift sent now is refused at once: sending reads the campaign afresh.
+    let sent = app.submit_gift(SLUG, &[]).await;
+    assert_eq!(sent.status(), 410);
+    // The form itself may show the campaign as read within the bound, never after it.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(app.get(&form).await.status(), 410);
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::no_store;
+use super::readings::CampaignReadings;
 use super::views::{DonateTemplate, Feedback};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
@@ -21,7 +22,7 @@ use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
-use crate::store::campaigns::{self, Campaign};
+use crate::store::campaigns::{Campaign, SuggestedAmount};
 use crate::store::pledges;
 use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
 use crate::web::session::Visitor;
@@ -43,18 +44,23 @@ pub async fn show(
     headers: HeaderMap,
     visitor: Visitor,
 ) -> Result<Response> {
-    let campaign = open_campaign(&state, &slug).await?;
+    // From memory while current: a view of the form reads nothing (see `readings`).
+    let readings = state
+        .form_readings
+        .get(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = still_open(&readings.campaign)?;
     let form = match query.reprendre.as_deref() {
         None => None,
         Some("1") => visitor.draft(&campaign.slug, None).await?,
-        Some(session_id) => resumed_gift(&state, &visitor, &campaign, session_id).await?,
+        Some(session_id) => resumed_gift(&state, &visitor, campaign, session_id).await?,
     };
     let form = form.unwrap_or_else(|| {
         GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
     });
-    let page = FormPage::new(&state, &headers, &campaign);
+    let page = FormPage::new(&state, &headers, campaign, &readings.suggested);
     page.render(&form, Feedback::default(), StatusCode::OK)
-        .await
 }
 
 /// The posted form: the gift's fields plus the CSRF token.
@@ -78,33 +84,33 @@ pub async fn submit(
     if submission.form.is_garbled() {
         return Err(AppError::BadRequest(UNREADABLE_FORM.to_owned()));
     }
-    let campaign = open_campaign(&state, &slug).await?;
+    // Read afresh: the gift is checked against the campaign as it is now.
+    let readings = CampaignReadings::read(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = still_open(&readings.campaign)?;
     state
         .form_key
         .check(&headers, submission.csrf_token.as_deref(), dates::now())?;
     let form = submission.form;
-    let page = FormPage::new(&state, &headers, &campaign);
+    let page = FormPage::new(&state, &headers, campaign, &readings.suggested);
     let gift = match form.validate(state.config.amount_limits) {
         Ok(gift) => gift,
         Err(errors) => {
-            return page
-                .render(
-                    &form,
-                    Feedback::fields(errors),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+            return page.render(
+                &form,
+                Feedback::fields(errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
         }
     };
     // Counted once the gift is valid: card testers start checkouts, donors fix typos.
     if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
-        return page.too_many_attempts(&form, wait).await;
+        return page.too_many_attempts(&form, wait);
     }
-    let Some(created) = start_checkout(&state, &campaign, &gift).await? else {
+    let Some(created) = start_checkout(&state, campaign, &gift).await? else {
         let feedback = Feedback::general(PAYMENTS_UNAVAILABLE);
-        return page
-            .render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE)
-            .await;
+        return page.render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE);
     };
     visitor
         .save_draft(&campaign.slug, &form, &created.session_id)
@@ -113,10 +119,7 @@ pub async fn submit(
 }
 
 /// The campaign, if it still takes gifts.
-async fn open_campaign(state: &AppState, slug: &Slug) -> Result<Campaign> {
-    let campaign = campaigns::find_public(state.db.pool(), slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
+fn still_open(campaign: &Campaign) -> Result<&Campaign> {
     let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
     if campaign.status == CampaignStatus::Closed || ended {
         return Err(AppError::Gone(format!(
@@ -206,25 +209,25 @@ struct FormPage<'a> {
     /// The request's, for the browser's form cookie.
     headers: &'a HeaderMap,
     campaign: &'a Campaign,
+    suggested: &'a [SuggestedAmount],
 }
 
 impl<'a> FormPage<'a> {
-    fn new(state: &'a AppState, headers: &'a HeaderMap, campaign: &'a Campaign) -> FormPage<'a> {
+    fn new(
+        state: &'a AppState,
+        headers: &'a HeaderMap,
+        campaign: &'a Campaign,
+        suggested: &'a [SuggestedAmount],
+    ) -> FormPage<'a> {
         FormPage {
             state,
             headers,
             campaign,
+            suggested,
         }
     }
 
-    async fn render(
-        &self,
-        form: &GiftForm,
-        feedback: Feedback,
-        status: StatusCode,
-    ) -> Result<Response> {
-        let suggested =
-            campaigns::suggested_amounts(self.state.db.pool(), self.campaign.id).await?;
+    fn render(&self, form: &GiftForm, feedback: Feedback, status: StatusCode) -> Result<Response> {
         // A token that needs no session: showing the form writes nothing to the database.
         let secure = self.state.base_url.starts_with("https://");
         let (csrf_token, cookie) =
@@ -232,7 +235,7 @@ impl<'a> FormPage<'a> {
         let template = DonateTemplate::new(
             self.state,
             self.campaign,
-            &suggested,
+            self.suggested,
             form,
             feedback,
             csrf_token,
@@ -243,20 +246,18 @@ impl<'a> FormPage<'a> {
     }
 
     /// The form again, with its entries, a 429 and when to try again.
-    async fn too_many_attempts(&self, form: &GiftForm, wait: Duration) -> Result<Response> {
+    fn too_many_attempts(&self, form: &GiftForm, wait: Duration) -> Result<Response> {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let message = format!(
             "Trop de tentatives de paiement depuis votre connexion en peu de temps. Vos \
              informations sont conservées : merci de réessayer dans {minutes} minute{}.",
             if minutes > 1 { "s" } else { "" }
         );
-        let mut page = self
-            .render(
-                form,
-                Feedback::general(message),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await?;
+        let mut page = self.render(
+            form,
+            Feedback::general(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
         page.headers_mut().insert(
             header::RETRY_AFTER,
             HeaderValue::from(wait.as_secs().max(1)),

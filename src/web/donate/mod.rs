@@ -4,6 +4,7 @@
 //! the templates show.
 
 mod form;
+pub mod readings;
 mod thanks;
 mod views;
 
