@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod links;
 pub mod seed;
 pub mod startup;
 pub mod store;

@@ -15,6 +15,7 @@ use crate::domain::dates;
 use crate::jobs::JobContext;
 use crate::jobs::email::{Mailer, MailerError};
 use crate::jobs::worker::Worker;
+use crate::links::LinkKey;
 use crate::payments::Payments;
 use crate::payments::applier::Applier;
 use crate::seed;
@@ -67,8 +68,8 @@ pub enum StartError {
         .0.source
     )]
     SandboxState(#[from] stripe_sandbox::StateFileError),
-    #[error("clé des formulaires : {0}")]
-    FormKey(sqlx::Error),
+    #[error("clés de signature (formulaires, liens) : {0}")]
+    ServerKeys(sqlx::Error),
     #[error(transparent)]
     Mailer(#[from] MailerError),
 }
@@ -128,9 +129,13 @@ impl Application {
         );
         let form_key = web::csrf::FormKey::load(&db, dates::now())
             .await
-            .map_err(StartError::FormKey)?;
+            .map_err(StartError::ServerKeys)?;
+        let links = LinkKey::load(&db, dates::now())
+            .await
+            .map_err(StartError::ServerKeys)?;
         let mailer = Mailer::from_config(&config)?;
         let state = AppState {
+            links,
             applier: Applier::new(db.clone()),
             form_key,
             checkout_limiter,
@@ -155,6 +160,7 @@ impl Application {
             config: state.config.clone(),
             base_url: state.base_url.clone(),
             mailer,
+            links: state.links.clone(),
         });
         Ok(Application {
             listener,
@@ -227,11 +233,15 @@ pub async fn run_worker(
         .base_url
         .clone()
         .unwrap_or_else(|| format!("http://localhost:{}", config.port));
+    let links = LinkKey::load(&db, dates::now())
+        .await
+        .map_err(StartError::ServerKeys)?;
     let ctx = JobContext {
         db: db.clone(),
         config: Arc::new(config),
         base_url: base_url.into(),
         mailer,
+        links,
     };
     let (stop, stopped) = watch::channel(false);
     let worker = tokio::spawn(Worker::new(ctx).run(stopped));

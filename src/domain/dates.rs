@@ -24,12 +24,14 @@ pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// `29 novembre 2026` (UTC), or an empty string for an impossible timestamp.
+/// `29 novembre 2026`, `1er décembre 2026` (UTC), or an empty string for an impossible
+/// timestamp.
 pub fn french_date(unix: i64) -> String {
     match OffsetDateTime::from_unix_timestamp(unix) {
         Ok(t) => format!(
-            "{} {} {}",
+            "{}{} {} {}",
             t.day(),
+            if t.day() == 1 { "er" } else { "" },
             MONTHS[usize::from(u8::from(t.month())) - 1],
             t.year()
         ),
@@ -65,7 +67,11 @@ mod tests {
     #[test]
     fn dates_are_french() {
         assert_eq!(french_date(1_795_910_400), "29 novembre 2026");
-        assert_eq!(french_date(0), "1 janvier 1970");
+        assert_eq!(
+            french_date(0),
+            "1er janvier 1970",
+            "the first of the month is an ordinal"
+        );
         assert_eq!(french_date(1_786_233_600), "9 août 2026");
         assert_eq!(
             french_datetime(1_795_910_400 + 8 * 3600 + 5 * 60),

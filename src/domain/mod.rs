@@ -2,6 +2,7 @@
 
 pub mod amount;
 pub mod campaign;
+pub mod consent;
 pub mod dates;
 pub mod dedication;
 pub mod donation;

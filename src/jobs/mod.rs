@@ -14,6 +14,7 @@ use sqlx::AnyConnection;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::links::LinkKey;
 use crate::store::jobs::{self, NewJob};
 
 /// A job, as its cause writes it and the worker reads it back.
@@ -97,6 +98,8 @@ pub struct JobContext {
     /// Public URL without trailing slash, for links in emails.
     pub base_url: Arc<str>,
     pub mailer: email::Mailer,
+    /// Signs the links emails carry (fix a payment, unsubscribe).
+    pub links: LinkKey,
 }
 
 /// Why a job did not complete.

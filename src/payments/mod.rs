@@ -4,6 +4,7 @@
 pub mod applier;
 pub mod checkout;
 pub mod events;
+pub mod portal;
 pub mod refunds;
 pub mod rules;
 pub mod webhook;

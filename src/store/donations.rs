@@ -256,16 +256,16 @@ pub async fn settle(
 }
 
 /// Sets what Stripe says was refunded in total ([`Refundable::refund`]), and the counters with
-/// it. The donation was read locked, as for [`settle`].
+/// it; returns the new total when it moved. The donation was read locked, as for [`settle`].
 pub async fn record_refund(
     conn: &mut AnyConnection,
     backend: Backend,
     donation: &DonationRow,
     total_refunded: i64,
     now: i64,
-) -> Result<(), WriteError> {
+) -> Result<Option<i64>, WriteError> {
     let Some(after) = donation.refundable().refund(total_refunded) else {
-        return Ok(());
+        return Ok(None);
     };
     let updated = sqlx::query(
         "UPDATE donations SET refunded_cents = $1, status = $2, updated_at = $3 \
@@ -284,5 +284,5 @@ pub async fn record_refund(
     if (change.raised_delta, change.paid_delta) != (0, 0) {
         counters::apply(conn, backend, change).await?;
     }
-    Ok(())
+    Ok(Some(after.refunded_cents))
 }

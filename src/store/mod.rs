@@ -11,6 +11,7 @@ pub mod notices;
 pub mod pledges;
 pub mod projects;
 pub mod recurring_gifts;
+pub mod server_keys;
 pub mod stripe_events;
 pub mod supporters;
 

@@ -126,16 +126,17 @@ pub struct SubscriptionState {
 }
 
 /// Applies the state unless the gift does not take it ([`GiftState::takes_update`]: an older
-/// event, or a canceled gift). The gift was read locked ([`find_by_subscription`]); the
-/// `WHERE` makes sure it did not move since, and [`WriteError::Stale`] says it did.
+/// event, or a canceled gift); returns whether it did. The gift was read locked
+/// ([`find_by_subscription`]); the `WHERE` makes sure it did not move since, and
+/// [`WriteError::Stale`] says it did.
 pub async fn apply_state(
     conn: &mut AnyConnection,
     gift: &RecurringGift,
     state: &SubscriptionState,
     now: i64,
-) -> Result<(), WriteError> {
+) -> Result<bool, WriteError> {
     if !gift.state().takes_update(state.event_at, state.creation) {
-        return Ok(());
+        return Ok(false);
     }
     let updated = sqlx::query(
         "UPDATE recurring_gifts SET status = $1, amount_cents = COALESCE($2, amount_cents), \
@@ -156,7 +157,8 @@ pub async fn apply_state(
     .bind(gift.stripe_event_at)
     .execute(conn)
     .await?;
-    guarded(updated.rows_affected(), "recurring gift")
+    guarded(updated.rows_affected(), "recurring gift")?;
+    Ok(true)
 }
 
 /// A payment outcome of Stripe's time `event_at` ([`GiftState::after_payment`]), unless it is
@@ -204,4 +206,26 @@ async fn paid_since(conn: &mut AnyConnection, gift_id: i64, at: i64) -> sqlx::Re
     .fetch_one(conn)
     .await?;
     Ok(count > 0)
+}
+
+/// What the link of a failed-payment email needs: the gift's status, and the Stripe customer
+/// whose portal it opens (the gift's, else its supporter's).
+pub async fn portal_customer(
+    pool: &sqlx::AnyPool,
+    gift_id: i64,
+) -> sqlx::Result<Option<(RecurringGiftStatus, Option<String>)>> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT g.status, COALESCE(g.stripe_customer_id, s.stripe_customer_id) \
+         FROM recurring_gifts g JOIN supporters s ON s.id = g.supporter_id WHERE g.id = $1",
+    )
+    .bind(gift_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(status, customer)| {
+        let status = status
+            .parse()
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        Ok((status, customer))
+    })
+    .transpose()
 }

@@ -4,14 +4,15 @@ use std::sync::LazyLock;
 
 use sqlx::AnyConnection;
 
+use crate::domain::consent::Topic;
 use crate::domain::identity::DonorIdentity;
 
 /// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
 /// creation time of the pledge it comes from), unless the row already holds a newer one:
 /// events arrive out of order, and the tax receipt must carry the latest address.
-/// A new supporter has no news consent yet ([`grant_news_consent`] gives it once a gift is
-/// paid); an existing one keeps theirs. The Stripe customer is remembered unless the
-/// supporter has one already or another supporter does (one customer, one supporter).
+/// A new supporter has no news consent yet ([`set_consent`] gives it once a gift is paid);
+/// an existing one keeps theirs. The Stripe customer is remembered unless the supporter has
+/// one already or another supporter does (one customer, one supporter).
 pub async fn upsert(
     conn: &mut AnyConnection,
     donor: &DonorIdentity,
@@ -35,18 +36,57 @@ pub async fn upsert(
         .await
 }
 
-/// Records the supporter's consent to news (asked on the form, granted once a gift is paid).
-pub async fn grant_news_consent(
+/// Whether the supporter agreed to receive emails of `topic`.
+pub async fn wants(
     conn: &mut AnyConnection,
     supporter_id: i64,
+    topic: Topic,
+) -> sqlx::Result<bool> {
+    let wants: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT {} FROM supporters WHERE id = $1",
+        topic.column()
+    ))
+    .bind(supporter_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(wants == Some(1))
+}
+
+/// Records a change of consent: the flag the worker reads, and a line of its history.
+/// Returns whether it changed anything (withdrawing twice records once).
+pub async fn set_consent(
+    conn: &mut AnyConnection,
+    supporter_id: i64,
+    topic: Topic,
+    granted: bool,
+    source: &str,
     now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE supporters SET news_consent = 1, updated_at = $1 WHERE id = $2 AND news_consent = 0")
-        .bind(now)
+) -> sqlx::Result<bool> {
+    let column = topic.column();
+    let changed = sqlx::query(&format!(
+        "UPDATE supporters SET {column} = $1, updated_at = $2 WHERE id = $3 AND {column} <> $1"
+    ))
+    .bind(i64::from(granted))
+    .bind(now)
+    .bind(supporter_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0;
+    if changed {
+        sqlx::query(
+            "INSERT INTO consent_changes (supporter_id, topic, granted, source, changed_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
         .bind(supporter_id)
+        .bind(topic.as_str())
+        .bind(i64::from(granted))
+        .bind(source)
+        .bind(now)
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    }
+    Ok(changed)
 }
 
 /// The identity columns, refreshed together and only from a newer identity.

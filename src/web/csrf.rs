@@ -17,6 +17,7 @@ use sha2::Sha256;
 use crate::db::Db;
 use crate::domain::dates::DAY;
 use crate::error::AppError;
+use crate::store::server_keys;
 
 const COOKIE: &str = "obole_form";
 /// As long as a session lived after the last request: a form left open for the day still
@@ -32,28 +33,10 @@ const REFUSED: &str = "Votre session a expiré ou ce formulaire ne vient pas de 
 pub struct FormKey(Arc<[u8]>);
 
 impl FormKey {
-    /// The database's key, created at the first start-up. `ON CONFLICT DO NOTHING`: two
-    /// instances starting together end up with the same key.
+    /// The database's key, created at the first start-up.
     pub async fn load(db: &Db, now: i64) -> sqlx::Result<FormKey> {
-        let fresh = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        sqlx::query(
-            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(KEY_NAME)
-        .bind(&fresh)
-        .bind(now)
-        .execute(db.pool())
-        .await?;
-        let secret: String = sqlx::query_scalar("SELECT secret FROM server_keys WHERE name = $1")
-            .bind(KEY_NAME)
-            .fetch_one(db.pool())
-            .await?;
-        Ok(FormKey(secret.into_bytes().into()))
+        let secret = server_keys::load_or_create(db, KEY_NAME, now).await?;
+        Ok(FormKey(secret.into()))
     }
 
     fn mac(&self, expires: i64, nonce: &str) -> Hmac<Sha256> {
@@ -67,7 +50,7 @@ impl FormKey {
     /// A token for `nonce`, valid until `expires` (unix seconds).
     pub fn token(&self, nonce: &str, expires: i64) -> String {
         let mac = self.mac(expires, nonce).finalize().into_bytes();
-        format!("{expires}.{nonce}.{}", hex(&mac))
+        format!("{expires}.{nonce}.{}", hex::encode(mac))
     }
 
     /// Accepts `submitted` only if this key signed it for the request's cookie nonce and it
@@ -87,7 +70,7 @@ impl FormKey {
             return Err(refused());
         };
         let expires: i64 = expires.parse().map_err(|_| refused())?;
-        let mac = unhex(mac).ok_or_else(refused)?;
+        let mac = hex::decode(mac).map_err(|_| refused())?;
         // The MAC is compared in constant time; the rest is not secret.
         let genuine = self.mac(expires, nonce).verify_slice(&mac).is_ok();
         if genuine && nonce == cookie && now < expires {
@@ -129,20 +112,6 @@ pub fn for_form(
     let cookie = HeaderValue::from_str(&cookie)
         .unwrap_or_else(|_| unreachable!("the cookie is made of ASCII letters and digits"));
     (key.token(&nonce, now + LIFETIME), cookie)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod donate;
+pub mod email_links;
 pub mod encoded;
 pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod layout;
+pub mod outbox;
 pub mod page_cache;
 pub mod public;
 pub mod rate_limit;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
     /// Signs the donation form's CSRF tokens.
     pub form_key: csrf::FormKey,
+    /// Signs the links emails carry (fix a payment, unsubscribe).
+    pub links: crate::links::LinkKey,
     /// Public pages and API answers served from memory.
     pub page_cache: Arc<page_cache::PageCache>,
     /// What the donation form shows of its campaign, kept under the page cache's rule.
@@ -71,7 +75,12 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .merge(health::router())
         .merge(assets::router())
         .merge(webhooks::router())
+        .merge(email_links::router())
         .nest("/api/v1", api::router(&state));
+    let router = match outbox::router(&state) {
+        Some(outbox) => router.merge(outbox),
+        None => router,
+    };
     #[cfg(feature = "sandbox")]
     let router = match &state.sandbox {
         Some(sandbox) => router.nest_service("/sandbox", sandbox.router()),

@@ -169,7 +169,8 @@ async fn monthly_gift_with_two_renewals(backend: Backend) {
     assert_counters_match_ledger(&app).await;
 }
 
-async fn recurring_gift_status(app: &TestApp) -> String {
+/// The status of the only recurring gift.
+pub(crate) async fn recurring_gift_status(app: &TestApp) -> String {
     sqlx::query_scalar("SELECT status FROM recurring_gifts")
         .fetch_one(app.db.pool())
         .await

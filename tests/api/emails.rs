@@ -10,6 +10,7 @@ use obole::db::Db;
 use obole::jobs::email::{Mailer, Message};
 use obole::jobs::worker::Worker;
 use obole::jobs::{self, Job, JobContext};
+use obole::links::LinkKey;
 use obole::store::jobs as job_rows;
 use secrecy::SecretString;
 
@@ -27,10 +28,10 @@ dual_backend_tests!(
     an_idle_worker_writes_nothing,
 );
 
-const SLUG: &str = "le-sport-pour-grandir";
+pub(crate) const SLUG: &str = "le-sport-pour-grandir";
 
 /// Obole in demonstration mode, sending through `sink`.
-async fn spawn_sending_to(backend: Backend, sink: &SmtpSink) -> TestApp {
+pub(crate) async fn spawn_sending_to(backend: Backend, sink: &SmtpSink) -> TestApp {
     let database = TestDatabase::create(backend).await;
     let config = Config {
         smtp_url: Some(SecretString::from(format!("{}?tls=none", sink.url()))),
@@ -40,14 +41,14 @@ async fn spawn_sending_to(backend: Backend, sink: &SmtpSink) -> TestApp {
 }
 
 /// A gift by card on the form and the sandbox's checkout, its webhooks applied.
-async fn give_by_card(app: &TestApp, fields: &[(&str, &str)]) {
+pub(crate) async fn give_by_card(app: &TestApp, fields: &[(&str, &str)]) {
     let (_, paid) = app.give(SLUG, fields, "card").await;
     assert_eq!(paid.status(), 303);
     app.settle_webhooks().await;
 }
 
 /// The text and HTML parts, and the decoded subject.
-fn read(message: &Received) -> (String, String, String) {
+pub(crate) fn read(message: &Received) -> (String, String, String) {
     let parsed = MessageParser::default()
         .parse(message.data.as_bytes())
         .expect("a MIME message");
@@ -293,6 +294,7 @@ async fn workers_side_by_side_never_send_one_message_twice(backend: Backend) {
             db,
             config: config.into(),
             base_url: app.address.clone().into(),
+            links: LinkKey::load(&app.db, 0).await.unwrap(),
         };
         extra.push(tokio::spawn(async move {
             let worker = Worker::new(ctx);
@@ -320,7 +322,7 @@ async fn an_idle_worker_writes_nothing(backend: Backend) {
     assert_eq!(app.db.writes_committed(), before);
 }
 
-async fn enqueue(db: &Db, message: Message) {
+pub(crate) async fn enqueue(db: &Db, message: Message) {
     let mut tx = db.begin_write().await.unwrap();
     assert!(
         jobs::enqueue(&mut tx, &Job::Email(message), obole::domain::dates::now())

@@ -12,6 +12,7 @@ mod demo_restart;
 mod donation_input;
 mod donations;
 mod donor_pages;
+mod email_journeys;
 mod emails;
 mod event_order;
 mod ledger_rows;

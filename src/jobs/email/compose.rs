@@ -4,21 +4,34 @@
 
 use askama::Template;
 
-use super::Message;
+use super::{GiftChange, Message};
+use crate::domain::consent::Topic;
+use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::format_money;
+use crate::domain::pledge::PledgeStatus;
+use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::jobs::{JobContext, JobError};
+use crate::links::{NO_EXPIRY, Purpose};
 use crate::store::campaigns::{self, ImpactTier};
 use crate::store::notices::{self, GiftNotice};
 
+/// How long the link of a failed-payment email opens the Billing Portal: as long as Stripe's
+/// retries last, and some.
+const FIX_PAYMENT_LINK_LIFETIME: i64 = 45 * DAY;
+/// How long a sign-in link works, as its email says (« Mon espace » checks it).
+pub const SIGN_IN_MINUTES: i64 = 15;
+
 /// A message ready for the mailer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Composed {
     pub to_address: String,
     pub to_name: String,
     pub subject: String,
     pub html: String,
     pub text: String,
+    /// The one-click unsubscribe of an email that is not strictly transactional (RFC 8058).
+    pub unsubscribe: Option<String>,
 }
 
 /// Who sends, and where to reach them: the footer of every email.
@@ -74,6 +87,45 @@ struct WelcomeText<'a> {
     footer: &'a Footer,
 }
 
+/// A short email about a gift or an account: a few paragraphs, one fact set apart, at most one
+/// button, and the unsubscribe line of a non-transactional email.
+#[derive(Debug, Clone, Default)]
+struct Notice {
+    title: String,
+    first_name: String,
+    paragraphs: Vec<String>,
+    highlight: Option<String>,
+    action: Option<Action>,
+    unsubscribe: Option<Unsubscribe>,
+}
+
+#[derive(Debug, Clone)]
+struct Action {
+    label: &'static str,
+    url: String,
+}
+
+#[derive(Debug, Clone)]
+struct Unsubscribe {
+    /// What the email is about, as « you receive it because you asked for … ».
+    what: &'static str,
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/notice.html")]
+struct NoticeHtml<'a> {
+    notice: &'a Notice,
+    footer: &'a Footer,
+}
+
+#[derive(Template)]
+#[template(path = "emails/notice.txt")]
+struct NoticeText<'a> {
+    notice: &'a Notice,
+    footer: &'a Footer,
+}
+
 /// The message, or `None` when it is no longer called for.
 pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Composed>, JobError> {
     let pool = ctx.db.pool();
@@ -82,9 +134,9 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
         address: ctx.config.organisation_address.clone(),
         site: ctx.base_url.to_string(),
     };
-    match *message {
+    match message {
         Message::ThankYou { donation_id } => {
-            let Some(notice) = notices::of_donation(pool, donation_id).await? else {
+            let Some(notice) = notices::of_donation(pool, *donation_id).await? else {
                 return Ok(None);
             };
             // Only for money kept: not for a gift failed or refunded in full meanwhile.
@@ -108,7 +160,7 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
             }))
         }
         Message::Welcome { recurring_gift_id } => {
-            let Some(notice) = notices::of_recurring_gift(pool, recurring_gift_id).await? else {
+            let Some(notice) = notices::of_recurring_gift(pool, *recurring_gift_id).await? else {
                 return Ok(None);
             };
             let gift = facts(ctx, &notice).await?;
@@ -130,6 +182,349 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
                 ..addressed_to(&notice)
             }))
         }
+        other => {
+            let Some((notice, to)) = self::notice(ctx, other).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Composed {
+                subject: notice.title.clone(),
+                html: NoticeHtml {
+                    notice: &notice,
+                    footer: &footer,
+                }
+                .render()?,
+                text: NoticeText {
+                    notice: &notice,
+                    footer: &footer,
+                }
+                .render()?,
+                unsubscribe: notice.unsubscribe.as_ref().map(|u| u.url.clone()),
+                ..to
+            }))
+        }
+    }
+}
+
+/// The short emails: what each says, and to whom, or `None` when it is no longer called for.
+async fn notice(
+    ctx: &JobContext,
+    message: &Message,
+) -> Result<Option<(Notice, Composed)>, JobError> {
+    let pool = ctx.db.pool();
+    let base = &ctx.base_url;
+    match message {
+        Message::ThankYou { .. } | Message::Welcome { .. } => Ok(None),
+        Message::Instalment { donation_id } => {
+            let Some(gift) = notices::of_donation(pool, *donation_id).await? else {
+                return Ok(None);
+            };
+            // Only while they still want it, for money kept, and not for the first
+            // instalment (the welcome email is its thanks).
+            if gift.instalment_emails == 0
+                || gift.status != DonationStatus::Paid.as_str()
+                || notices::is_first_instalment(pool, *donation_id).await?
+            {
+                return Ok(None);
+            }
+            let notice = Notice {
+                title: format!("Votre don à « {} » est bien arrivé", gift.campaign_title),
+                paragraphs: vec![
+                    format!(
+                        "Nous avons bien reçu votre don{} de {} du {} pour « {} ». Merci de votre fidélité !",
+                        frequency_adjective(&gift),
+                        format_money(gift.amount_cents, gift.currency),
+                        french_date(gift.at),
+                        gift.campaign_title
+                    ),
+                    "Votre reçu fiscal annuel récapitulera tous vos dons de l’année.".to_owned(),
+                ],
+                action: Some(space_action(base)),
+                unsubscribe: Some(Unsubscribe {
+                    what: "un email à chaque prélèvement de votre don régulier",
+                    url: ctx.links.url(
+                        base,
+                        Purpose::Unsubscribe(Topic::Instalments),
+                        gift.supporter_id,
+                        NO_EXPIRY,
+                    ),
+                }),
+                ..greeting(&gift)
+            };
+            Ok(Some((notice, addressed_to(&gift))))
+        }
+        Message::PaymentFailed {
+            recurring_gift_id, ..
+        } => {
+            let Some(gift) = notices::of_recurring_gift(pool, *recurring_gift_id).await? else {
+                return Ok(None);
+            };
+            // Fixed already (a retry went through), or ended: nothing left to fix. Nor for a
+            // gift that never started (its rejected first debit is told by itself).
+            if gift.status != RecurringGiftStatus::PastDue.as_str()
+                || !notices::gift_started(pool, *recurring_gift_id).await?
+            {
+                return Ok(None);
+            }
+            let expires = dates::now() + FIX_PAYMENT_LINK_LIFETIME;
+            let notice = Notice {
+                title: "Votre don régulier n’a pas pu être prélevé".to_owned(),
+                paragraphs: vec![
+                    format!(
+                        "Le dernier prélèvement de votre don de {}{} pour « {} » n’a pas abouti : \
+                         carte expirée ou remplacée, plafond atteint, ou prélèvement rejeté par votre banque.",
+                        format_money(gift.amount_cents, gift.currency),
+                        per(&gift),
+                        gift.campaign_title
+                    ),
+                    "Nous réessaierons dans quelques jours. Pour que votre soutien continue sans interruption, \
+                     vous pouvez mettre à jour votre carte ou votre IBAN dès maintenant, sur la page sécurisée de notre prestataire de paiement."
+                        .to_owned(),
+                    "Si vous préférez arrêter votre don, vous n’avez rien à faire : il prendra fin après le dernier essai."
+                        .to_owned(),
+                ],
+                action: Some(Action {
+                    label: "Mettre à jour mon moyen de paiement",
+                    url: ctx
+                        .links
+                        .url(base, Purpose::FixPayment, *recurring_gift_id, expires),
+                }),
+                ..greeting(&gift)
+            };
+            Ok(Some((notice, addressed_to(&gift))))
+        }
+        Message::DebitRejected { pledge_id } => {
+            let Some(gift) = notices::of_pledge(pool, *pledge_id).await? else {
+                return Ok(None);
+            };
+            if gift.status != PledgeStatus::Failed.as_str() {
+                return Ok(None);
+            }
+            let what = if gift.frequency.is_recurring() {
+                format!(
+                    "Votre banque a rejeté le premier prélèvement de votre don de {}{} pour « {} » : votre don régulier n’a donc pas pu commencer.",
+                    format_money(gift.amount_cents, gift.currency),
+                    per(&gift),
+                    gift.campaign_title
+                )
+            } else {
+                format!(
+                    "Votre banque a rejeté le prélèvement de votre don de {} pour « {} » : il n’a pas été encaissé.",
+                    format_money(gift.amount_cents, gift.currency),
+                    gift.campaign_title
+                )
+            };
+            let notice = Notice {
+                title: "Votre prélèvement a été rejeté".to_owned(),
+                paragraphs: vec![
+                    what,
+                    "Cela arrive avec un IBAN mal saisi, un compte qui refuse les prélèvements ou un solde insuffisant. \
+                     Si vous le souhaitez, vous pouvez donner à nouveau, par carte ou avec un autre compte."
+                        .to_owned(),
+                ],
+                action: Some(Action {
+                    label: "Donner à nouveau",
+                    url: format!("{base}/campagnes/{}/don", gift.campaign_slug),
+                }),
+                ..greeting(&gift)
+            };
+            Ok(Some((notice, addressed_to(&gift))))
+        }
+        Message::GiftChanged {
+            recurring_gift_id,
+            change,
+            ..
+        } => {
+            let Some(gift) = notices::of_recurring_gift(pool, *recurring_gift_id).await? else {
+                return Ok(None);
+            };
+            if *change == GiftChange::Lapsed
+                && !notices::gift_started(pool, *recurring_gift_id).await?
+            {
+                return Ok(None); // It never started: the rejection of its first debit said so.
+            }
+            let notice = Notice {
+                action: Some(space_action(base)),
+                ..gift_changed(&gift, *change)
+            };
+            Ok(Some((notice, addressed_to(&gift))))
+        }
+        Message::Refunded {
+            donation_id,
+            refunded_cents,
+        } => {
+            let Some(gift) = notices::of_donation(pool, *donation_id).await? else {
+                return Ok(None);
+            };
+            let refunded = format_money(*refunded_cents, gift.currency);
+            let amount = format_money(gift.amount_cents, gift.currency);
+            let first = if *refunded_cents >= gift.amount_cents {
+                format!(
+                    "Votre don de {amount} du {} pour « {} » vous a été remboursé en totalité.",
+                    french_date(gift.at),
+                    gift.campaign_title
+                )
+            } else {
+                format!(
+                    "Sur votre don de {amount} du {} pour « {} », {refunded} vous ont été remboursés.",
+                    french_date(gift.at),
+                    gift.campaign_title
+                )
+            };
+            let kept = gift.amount_cents - refunded_cents.min(&gift.amount_cents);
+            let notice = Notice {
+                title: "Votre remboursement".to_owned(),
+                paragraphs: vec![
+                    first,
+                    "Le remboursement apparaît sur votre relevé sous 5 à 10 jours ouvrés, sur le moyen de paiement utilisé pour le don."
+                        .to_owned(),
+                    if kept > 0 {
+                        format!(
+                            "Seuls les {} conservés comptent pour votre réduction d’impôt.",
+                            format_money(kept, gift.currency)
+                        )
+                    } else {
+                        "Ce don ne compte plus pour votre réduction d’impôt.".to_owned()
+                    },
+                ],
+                highlight: Some(format!("Remboursé : {refunded}")),
+                ..greeting(&gift)
+            };
+            Ok(Some((notice, addressed_to(&gift))))
+        }
+        Message::SignIn {
+            supporter_id,
+            token,
+        } => {
+            let Some(person) = notices::recipient(pool, *supporter_id).await? else {
+                return Ok(None);
+            };
+            let notice = Notice {
+                title: "Votre lien de connexion à « Mon espace »".to_owned(),
+                first_name: person.first_name.clone(),
+                paragraphs: vec![
+                    format!(
+                        "Voici le lien demandé pour ouvrir votre espace donateur. Il fonctionne une seule fois, \
+                         pendant {SIGN_IN_MINUTES} minutes."
+                    ),
+                    "Si vous n’avez rien demandé, ignorez cet email : sans ce lien, personne ne peut ouvrir votre espace."
+                        .to_owned(),
+                ],
+                action: Some(Action {
+                    label: "Ouvrir mon espace",
+                    url: format!("{base}/mon-espace/connexion/{token}"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: person.email.as_str().to_owned(),
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
+    }
+}
+
+/// What the email about a change to a recurring gift says.
+fn gift_changed(gift: &GiftNotice, change: GiftChange) -> Notice {
+    let amount = format!(
+        "{}{}",
+        format_money(gift.amount_cents, gift.currency),
+        per(gift)
+    );
+    let campaign = &gift.campaign_title;
+    let (title, paragraphs) = match change {
+        GiftChange::Amount { before_cents } => (
+            "Votre don régulier a été modifié".to_owned(),
+            vec![
+                format!(
+                    "Votre don pour « {campaign} » passe de {} à {amount}, à partir du prochain prélèvement.",
+                    format_money(before_cents, gift.currency)
+                ),
+                "Merci de continuer à nous soutenir.".to_owned(),
+            ],
+        ),
+        GiftChange::Paused => (
+            "Votre don régulier est en pause".to_owned(),
+            vec![
+                format!(
+                    "Votre don de {amount} pour « {campaign} » est suspendu : aucun prélèvement n’aura lieu pendant la pause."
+                ),
+                "Vous pouvez le reprendre à tout moment depuis votre espace.".to_owned(),
+            ],
+        ),
+        GiftChange::Resumed => (
+            "Votre don régulier reprend".to_owned(),
+            vec![format!(
+                "Votre don de {amount} pour « {campaign} » reprend. Merci de votre fidélité !"
+            )],
+        ),
+        GiftChange::CancelScheduled => (
+            "Votre don régulier prendra fin".to_owned(),
+            vec![
+                format!(
+                    "Votre demande est enregistrée : votre don de {amount} pour « {campaign} » s’arrêtera à la fin de la période en cours, sans nouveau prélèvement."
+                ),
+                "Merci pour tout ce que vous avez rendu possible. Vous pouvez revenir sur votre décision depuis votre espace."
+                    .to_owned(),
+            ],
+        ),
+        GiftChange::Cancelled => (
+            "Votre don régulier est arrêté".to_owned(),
+            vec![
+                format!(
+                    "Votre don de {amount} pour « {campaign} » est arrêté : aucun nouveau prélèvement n’aura lieu."
+                ),
+                "Merci pour tout ce que vous avez rendu possible. Vos reçus fiscaux restent disponibles dans votre espace."
+                    .to_owned(),
+            ],
+        ),
+        GiftChange::Lapsed => (
+            "Votre don régulier a pris fin".to_owned(),
+            vec![
+                format!(
+                    "Après plusieurs essais, le prélèvement de votre don de {amount} pour « {campaign} » n’a pas pu aboutir : le don a donc pris fin."
+                ),
+                "Si vous souhaitez continuer à nous soutenir, vous pouvez reprendre un don en quelques instants.".to_owned(),
+            ],
+        ),
+    };
+    Notice {
+        title,
+        paragraphs,
+        ..greeting(gift)
+    }
+}
+
+fn greeting(gift: &GiftNotice) -> Notice {
+    Notice {
+        first_name: gift.first_name.clone(),
+        ..Notice::default()
+    }
+}
+
+fn space_action(base: &str) -> Action {
+    Action {
+        label: "Ouvrir mon espace",
+        url: format!("{base}/mon-espace"),
+    }
+}
+
+/// " par mois", or nothing for a one-off gift.
+fn per(gift: &GiftNotice) -> String {
+    match gift.frequency.per() {
+        "" => String::new(),
+        per => format!(" {per}"),
+    }
+}
+
+/// " mensuel" / " annuel", or nothing for a one-off gift.
+fn frequency_adjective(gift: &GiftNotice) -> &'static str {
+    use crate::domain::frequency::Frequency;
+    match gift.frequency {
+        Frequency::Once => "",
+        Frequency::Monthly => " mensuel",
+        Frequency::Yearly => " annuel",
     }
 }
 
@@ -137,9 +532,7 @@ fn addressed_to(notice: &GiftNotice) -> Composed {
     Composed {
         to_address: notice.email.as_str().to_owned(),
         to_name: format!("{} {}", notice.first_name, notice.last_name),
-        subject: String::new(),
-        html: String::new(),
-        text: String::new(),
+        ..Composed::default()
     }
 }
 
@@ -151,10 +544,7 @@ async fn facts(ctx: &JobContext, notice: &GiftNotice) -> Result<GiftFacts, JobEr
     Ok(GiftFacts {
         first_name: notice.first_name.clone(),
         amount: format_money(notice.amount_cents, notice.currency),
-        per: match notice.frequency.per() {
-            "" => String::new(),
-            per => format!(" {per}"),
-        },
+        per: per(notice),
         campaign_title: notice.campaign_title.clone(),
         campaign_url: format!("{}/campagnes/{}", ctx.base_url, notice.campaign_slug),
         impact: ImpactTier::made_possible_by(&tiers, notice.amount_cents).map(str::to_owned),

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message as MimeMessage, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -103,11 +104,19 @@ impl Mailer {
             },
             Transport::Outbox(dir) => {
                 let path = dir.join(format!("{:08}.eml", job.id));
+                let written = |error: std::io::Error| {
+                    JobError::Transient(format!("écriture de {} : {error}", path.display()))
+                };
                 write_atomically(&path, &message.formatted())
                     .await
-                    .map_err(|error| {
-                        JobError::Transient(format!("écriture de {} : {error}", path.display()))
-                    })?;
+                    .map_err(written)?;
+                // Beside it, what the demonstration's outbox page shows.
+                let shown = OutboxEntry::new(composed, job);
+                let json = serde_json::to_vec(&shown)
+                    .map_err(|error| JobError::Permanent(error.to_string()))?;
+                write_atomically(&path.with_extension("json"), &json)
+                    .await
+                    .map_err(written)?;
                 tracing::info!(path = %path.display(), "email written to the outbox");
                 Ok(())
             }
@@ -134,6 +143,18 @@ impl Mailer {
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
+        if let Some(url) = &composed.unsubscribe {
+            // RFC 8058: mail software offers « unsubscribe », and POSTs to the link at once.
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{}>", one_line(url)),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
         builder
             .multipart(MultiPart::alternative_plain_html(
                 composed.text.clone(),
@@ -141,6 +162,68 @@ impl Mailer {
             ))
             .map_err(|error| JobError::Permanent(format!("message invalide : {error}")))
     }
+}
+
+/// An email of the outbox, as the demonstration's page lists and shows it (`{job id}.json`
+/// beside its `.eml`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct OutboxEntry {
+    pub job_id: i64,
+    pub written_at: i64,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub unsubscribe: Option<String>,
+}
+
+impl OutboxEntry {
+    fn new(composed: &Composed, job: &ClaimedJob) -> OutboxEntry {
+        OutboxEntry {
+            job_id: job.id,
+            written_at: crate::domain::dates::now(),
+            to: composed.to_address.clone(),
+            subject: composed.subject.clone(),
+            html: composed.html.clone(),
+            text: composed.text.clone(),
+            unsubscribe: composed.unsubscribe.clone(),
+        }
+    }
+}
+
+/// The outbox's emails, newest first (at most `limit`).
+pub async fn read_outbox(dir: &Path, limit: usize) -> std::io::Result<Vec<OutboxEntry>> {
+    let mut names = Vec::new();
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    while let Some(entry) = entries.next_entry().await? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") {
+            names.push(name);
+        }
+    }
+    // Zero-padded job ids: the names sort as the jobs were queued.
+    names.sort_unstable_by(|a, b| b.cmp(a));
+    let mut shown = Vec::new();
+    for name in names.into_iter().take(limit) {
+        if let Some(entry) = read_entry(&dir.join(name)).await {
+            shown.push(entry);
+        }
+    }
+    Ok(shown)
+}
+
+/// One email of the outbox, if it is there.
+pub async fn read_outbox_entry(dir: &Path, job_id: i64) -> Option<OutboxEntry> {
+    read_entry(&dir.join(format!("{job_id:08}.json"))).await
+}
+
+async fn read_entry(path: &Path) -> Option<OutboxEntry> {
+    let bytes = tokio::fs::read(path).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// A header value on one line: control characters (a line break in a name, say) become

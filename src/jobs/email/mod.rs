@@ -6,7 +6,7 @@ mod compose;
 mod mailer;
 
 pub use compose::Composed;
-pub use mailer::{Mailer, MailerError};
+pub use mailer::{Mailer, MailerError, OutboxEntry, read_outbox, read_outbox_entry};
 use serde::{Deserialize, Serialize};
 
 use super::{JobContext, JobError};
@@ -15,7 +15,8 @@ use crate::store::jobs::ClaimedJob;
 /// Ten attempts, about 4 hours of retries ([`super::retry_delay`]).
 pub const MAX_ATTEMPTS: i64 = 10;
 
-/// An email to write, named by what it is about.
+/// An email to write, named by what it is about. Each is written from the data as it is when
+/// it leaves, and dropped if that no longer calls for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "email", rename_all = "snake_case")]
 pub enum Message {
@@ -23,8 +24,52 @@ pub enum Message {
     /// reduction.
     ThankYou { donation_id: i64 },
     /// The first instalment of a recurring gift received; later ones get no email (the annual
-    /// receipt covers them).
+    /// receipt covers them) unless the supporter asked for [`Message::Instalment`].
     Welcome { recurring_gift_id: i64 },
+    /// A later instalment received, for a supporter who asked for an email at each one. Not
+    /// transactional: it carries a one-click unsubscribe.
+    Instalment { donation_id: i64 },
+    /// A renewal failed and Stripe will try again: a link to fix the card or IBAN.
+    PaymentFailed {
+        recurring_gift_id: i64,
+        invoice_id: String,
+    },
+    /// A direct debit the bank rejected: a one-off gift's, or a recurring gift's first (the
+    /// gift then never starts). Named by the pledge both kinds come from.
+    DebitRejected { pledge_id: i64 },
+    /// A recurring gift changed at Stripe (by the supporter, the team, or Stripe's retries
+    /// running out), as the event `event_id` told.
+    GiftChanged {
+        recurring_gift_id: i64,
+        change: GiftChange,
+        event_id: String,
+    },
+    /// Money given back: `refunded_cents` in all so far.
+    Refunded {
+        donation_id: i64,
+        refunded_cents: i64,
+    },
+    /// A sign-in link to « Mon espace ». The token is the secret the link carries; it is
+    /// stored hashed where it is checked, and works once, for minutes.
+    SignIn { supporter_id: i64, token: String },
+}
+
+/// What happened to a recurring gift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GiftChange {
+    /// A new amount (the gift's current one), from `before_cents`.
+    Amount {
+        before_cents: i64,
+    },
+    Paused,
+    Resumed,
+    /// Cancelled, to end with the period already paid.
+    CancelScheduled,
+    /// Cancelled at once.
+    Cancelled,
+    /// Ended by Stripe after the last retry of a failed payment.
+    Lapsed,
 }
 
 impl Message {
@@ -33,6 +78,25 @@ impl Message {
         match self {
             Message::ThankYou { donation_id } => format!("email:thank-you:{donation_id}"),
             Message::Welcome { recurring_gift_id } => format!("email:welcome:{recurring_gift_id}"),
+            Message::Instalment { donation_id } => format!("email:instalment:{donation_id}"),
+            Message::PaymentFailed { invoice_id, .. } => {
+                format!("email:payment-failed:{invoice_id}")
+            }
+            Message::DebitRejected { pledge_id } => format!("email:debit-rejected:{pledge_id}"),
+            Message::GiftChanged {
+                recurring_gift_id,
+                event_id,
+                ..
+            } => format!("email:gift:{recurring_gift_id}:{event_id}"),
+            Message::Refunded {
+                donation_id,
+                refunded_cents,
+            } => format!("email:refund:{donation_id}:{refunded_cents}"),
+            Message::SignIn { token, .. } => {
+                // Not the token itself: the key is stored in clear.
+                use sha2::Digest;
+                format!("email:sign-in:{}", hex::encode(sha2::Sha256::digest(token)))
+            }
         }
     }
 }

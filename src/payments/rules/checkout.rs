@@ -50,6 +50,17 @@ impl Context<'_> {
             PledgeStatus::Completed
         };
         pledges::settle(conn, &pledge, pledge_status, Some(supporter_id), self.now).await?;
+        if outcome == DonationStatus::Failed {
+            // Only a direct debit fails after the checkout: the donor is no longer there to
+            // see it (a declined card is refused on the checkout page itself).
+            self.owe_email(
+                conn,
+                Message::DebitRejected {
+                    pledge_id: pledge.id,
+                },
+            )
+            .await?;
+        }
         let settled = Settled {
             facts,
             pledge: &pledge,

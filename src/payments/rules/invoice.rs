@@ -3,13 +3,15 @@
 use sqlx::AnyConnection;
 
 use super::{Context, consent_if_asked, donation_from};
+use crate::domain::consent::Topic;
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::Money;
+use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::jobs::email::Message;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::InvoiceFacts;
 use crate::store::donations::StripeRef;
-use crate::store::recurring_gifts;
+use crate::store::{recurring_gifts, supporters};
 
 impl Context<'_> {
     pub(super) async fn invoice(
@@ -35,6 +37,20 @@ impl Context<'_> {
         let at = self.event.created;
         if !facts.paid {
             recurring_gifts::payment_outcome(conn, &gift, false, at, self.now).await?;
+            // A renewal that failed (a first payment that fails is the checkout's to tell).
+            if matches!(
+                gift.status,
+                RecurringGiftStatus::Active | RecurringGiftStatus::PastDue
+            ) {
+                self.owe_email(
+                    conn,
+                    Message::PaymentFailed {
+                        recurring_gift_id: gift.id,
+                        invoice_id: facts.invoice_id.clone(),
+                    },
+                )
+                .await?;
+            }
             return Ok(());
         }
         if facts.amount_paid <= 0 {
@@ -61,7 +77,7 @@ impl Context<'_> {
                 DonationStatus::Paid,
             )
             .await?;
-        if paid_now.is_some() {
+        if let Some(donation_id) = paid_now {
             // Once per gift (its dedupe key), whichever instalment arrives first.
             self.owe_email(
                 conn,
@@ -70,6 +86,12 @@ impl Context<'_> {
                 },
             )
             .await?;
+            // And to those who asked, an email at each later one (the worker leaves out the
+            // first, which the welcome thanks for).
+            if supporters::wants(conn, gift.supporter_id, Topic::Instalments).await? {
+                self.owe_email(conn, Message::Instalment { donation_id })
+                    .await?;
+            }
         }
         recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
         Ok(())

@@ -14,6 +14,7 @@ use sqlx::AnyConnection;
 use super::applier::ApplyError;
 use super::events::{Fact, StripeEvent};
 use crate::db::Backend;
+use crate::domain::consent::Topic;
 use crate::domain::donation::{DonationStatus, PaymentMethod};
 use crate::domain::frequency::Frequency;
 use crate::domain::money::{Currency, Money, ReportedCurrency};
@@ -265,7 +266,7 @@ async fn consent_if_asked(
 ) -> sqlx::Result<()> {
     if pledge.news_consent == 1 && donations::count_received_of_pledge(conn, pledge.id).await? == 0
     {
-        supporters::grant_news_consent(conn, supporter_id, now).await?;
+        supporters::set_consent(conn, supporter_id, Topic::News, true, "form", now).await?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::{Context, RETRY_WINDOW};
+use crate::jobs::email::Message;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::ChargeFacts;
 use crate::store::donations::{self, StripeRef};
@@ -33,7 +34,7 @@ impl Context<'_> {
                     donations::set_payment_intent(conn, donation.id, payment_intent).await?;
                     donation.stripe_payment_intent_id = Some(payment_intent.clone());
                 }
-                donations::record_refund(
+                let refunded = donations::record_refund(
                     conn,
                     self.backend,
                     &donation,
@@ -41,6 +42,14 @@ impl Context<'_> {
                     self.now,
                 )
                 .await?;
+                if let Some(refunded_cents) = refunded {
+                    // One email per new total: a refund in two steps is told twice.
+                    let message = Message::Refunded {
+                        donation_id: donation.id,
+                        refunded_cents,
+                    };
+                    self.owe_email(conn, message).await?;
+                }
                 Ok(())
             }
             None if self.now - self.event.created < RETRY_WINDOW => {

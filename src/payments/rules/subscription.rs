@@ -6,9 +6,10 @@ use stripe_webhook::EventType;
 
 use super::Context;
 use crate::domain::recurring_gift::RecurringGiftStatus;
+use crate::jobs::email::{GiftChange, Message};
 use crate::payments::applier::ApplyError;
 use crate::payments::events::SubscriptionFacts;
-use crate::store::recurring_gifts::{self, SubscriptionState};
+use crate::store::recurring_gifts::{self, RecurringGift, SubscriptionState};
 
 impl Context<'_> {
     pub(super) async fn subscription(
@@ -38,8 +39,45 @@ impl Context<'_> {
             event_at: self.event.created,
             creation: self.event.event_type == EventType::CustomerSubscriptionCreated,
         };
-        recurring_gifts::apply_state(conn, &gift, &state, self.now).await?;
+        if recurring_gifts::apply_state(conn, &gift, &state, self.now).await?
+            && let Some(change) = change_of(&gift, &state)
+        {
+            self.owe_email(
+                conn,
+                Message::GiftChanged {
+                    recurring_gift_id: gift.id,
+                    change,
+                    event_id: self.event.id.clone(),
+                },
+            )
+            .await?;
+        }
         Ok(())
+    }
+}
+
+/// What the supporter is told of a new state of their gift, if anything: not its start (the
+/// welcome email), nor a payment failing (the failed-payment email) or recovering.
+fn change_of(before: &RecurringGift, after: &SubscriptionState) -> Option<GiftChange> {
+    use RecurringGiftStatus::*;
+    match (before.status, after.status) {
+        (Incomplete, _) | (Canceled, _) => None,
+        (PastDue, Canceled) => Some(GiftChange::Lapsed),
+        // Told when it was asked for; its end is what was announced.
+        (_, Canceled) if before.cancel_at_period_end == 1 => None,
+        (_, Canceled) => Some(GiftChange::Cancelled),
+        (Active | PastDue, Paused) => Some(GiftChange::Paused),
+        (Paused, Active) => Some(GiftChange::Resumed),
+        (Active, Active) if after.cancel_at_period_end && before.cancel_at_period_end == 0 => {
+            Some(GiftChange::CancelScheduled)
+        }
+        (Active, Active) => match after.amount_cents {
+            Some(cents) if cents != before.amount_cents => Some(GiftChange::Amount {
+                before_cents: before.amount_cents,
+            }),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -103,6 +141,92 @@ mod tests {
                 gift_status(&facts(stripe.clone(), paused, false)),
                 ours,
                 "{stripe}"
+            );
+        }
+    }
+
+    fn gift(status: RecurringGiftStatus, cancel_at_period_end: bool) -> RecurringGift {
+        RecurringGift {
+            id: 1,
+            supporter_id: 1,
+            campaign_id: 1,
+            pledge_id: None,
+            amount_cents: 2_000,
+            currency: crate::domain::money::Currency::EUR,
+            frequency: crate::domain::frequency::Frequency::Monthly,
+            status,
+            stripe_subscription_id: None,
+            cancel_at_period_end: i64::from(cancel_at_period_end),
+            current_period_end: None,
+            stripe_event_at: 0,
+        }
+    }
+
+    fn state(
+        status: RecurringGiftStatus,
+        amount: i64,
+        cancel_at_period_end: bool,
+    ) -> SubscriptionState {
+        SubscriptionState {
+            status,
+            amount_cents: Some(amount),
+            cancel_at_period_end,
+            current_period_end: None,
+            event_at: 1,
+            creation: false,
+        }
+    }
+
+    #[test]
+    fn the_supporter_is_told_of_changes_not_of_starts_or_failures() {
+        let cases = [
+            (
+                gift(Active, false),
+                state(Paused, 2_000, false),
+                Some(GiftChange::Paused),
+            ),
+            (
+                gift(Paused, false),
+                state(Active, 2_000, false),
+                Some(GiftChange::Resumed),
+            ),
+            (
+                gift(Active, false),
+                state(Active, 2_500, false),
+                Some(GiftChange::Amount {
+                    before_cents: 2_000,
+                }),
+            ),
+            (
+                gift(Active, false),
+                state(Active, 2_000, true),
+                Some(GiftChange::CancelScheduled),
+            ),
+            (gift(Active, true), state(Active, 2_000, false), None),
+            (
+                gift(Active, false),
+                state(Canceled, 2_000, false),
+                Some(GiftChange::Cancelled),
+            ),
+            (gift(Active, true), state(Canceled, 2_000, true), None),
+            (
+                gift(PastDue, false),
+                state(Canceled, 2_000, false),
+                Some(GiftChange::Lapsed),
+            ),
+            (gift(Incomplete, false), state(Active, 2_000, false), None),
+            (gift(Incomplete, false), state(Canceled, 2_000, false), None),
+            (gift(Active, false), state(PastDue, 2_000, false), None),
+            (gift(PastDue, false), state(Active, 2_000, false), None),
+            (gift(Active, false), state(Active, 2_000, false), None),
+        ];
+        for (before, after, told) in cases {
+            assert_eq!(
+                change_of(&before, &after),
+                told,
+                "{:?} → {:?}",
+                before.status,
+                after.status
             );
         }
     }
