@@ -61,15 +61,24 @@ pub struct Db {
     /// SQLite has one writer at a time: writers queue here, in order, instead of polling the
     /// database file's lock with sleeps.
     writer: Arc<Mutex<()>>,
-    /// Write transactions committed by this process: what was read before a change is known
-    /// to be out of date as soon as this moves ([`Db::writes_committed`]).
-    writes: Arc<AtomicU64>,
+    /// Write transactions committed by this process.
+    writes: Arc<Commits>,
+}
+
+/// Counts of committed write transactions.
+#[derive(Debug, Default)]
+struct Commits {
+    /// Those that may change what a page shows: what was read before is out of date as soon
+    /// as this moves ([`Db::writes_committed`]).
+    seen: AtomicU64,
+    /// All of them, the jobs' bookkeeping included ([`Db::transactions_committed`]).
+    all: AtomicU64,
 }
 
 /// A write transaction from [`Db::begin_write`]; use it as a connection, then `commit`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    writes: Arc<AtomicU64>,
+    writes: Arc<Commits>,
     // Declared last: released after the transaction ends.
     _writer: Option<OwnedMutexGuard<()>>,
 }
@@ -77,7 +86,17 @@ pub struct WriteTx {
 impl WriteTx {
     pub async fn commit(self) -> sqlx::Result<()> {
         self.tx.commit().await?;
-        self.writes.fetch_add(1, Ordering::Release);
+        self.writes.all.fetch_add(1, Ordering::Release);
+        self.writes.seen.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits a write that no page shows (the jobs' own bookkeeping): what readers keep in
+    /// memory stays valid, so a worker draining its queue does not make every page render
+    /// afresh.
+    pub async fn commit_unseen(self) -> sqlx::Result<()> {
+        self.tx.commit().await?;
+        self.writes.all.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -201,11 +220,17 @@ impl Db {
         }
     }
 
-    /// How many write transactions ([`Db::begin_write`]) this process has committed. A
-    /// reading taken when it was `n` is current as long as it is still `n`, as far as this
-    /// process knows (other processes on the same database are not counted).
+    /// How many write transactions ([`Db::begin_write`]) this process has committed with
+    /// [`WriteTx::commit`] (not the bookkeeping of [`WriteTx::commit_unseen`]). A reading
+    /// taken when it was `n` is current as long as it is still `n`, as far as this process
+    /// knows (other processes on the same database are not counted).
     pub fn writes_committed(&self) -> u64 {
-        self.writes.load(Ordering::Acquire)
+        self.writes.seen.load(Ordering::Acquire)
+    }
+
+    /// How many write transactions this process has committed, whatever they wrote.
+    pub fn transactions_committed(&self) -> u64 {
+        self.writes.all.load(Ordering::Acquire)
     }
 
     /// Runs the embedded migrations of this backend.

@@ -55,7 +55,8 @@ const DUE: &str = "done_at IS NULL AND dead_at IS NULL AND run_at <= $1 \
 /// others are claiming (`SKIP LOCKED`); on SQLite the write transaction serialises claims.
 ///
 /// An idle worker only reads: no write transaction (which would wait for the writer, sync the
-/// disk and drop the page cache, [`Db::writes_committed`]) unless a job is due.
+/// disk) unless a job is due. Its writes are bookkeeping no page shows
+/// ([`crate::db::WriteTx::commit_unseen`]).
 pub async fn claim(
     db: &Db,
     worker: &str,
@@ -87,7 +88,7 @@ pub async fn claim(
         // Another worker was quicker: nothing written.
         tx.rollback().await?;
     } else {
-        tx.commit().await?;
+        tx.commit_unseen().await?;
     }
     Ok(claimed)
 }
@@ -105,7 +106,7 @@ pub async fn finish(db: &Db, id: i64, worker: &str, now: i64) -> sqlx::Result<bo
     .bind(worker)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    tx.commit_unseen().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -144,7 +145,7 @@ pub async fn fail(
     .bind(worker)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    tx.commit_unseen().await?;
     Ok(())
 }
 

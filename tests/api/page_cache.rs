@@ -17,6 +17,7 @@ dual_backend_tests!(
     validators_answer_not_modified_until_the_page_changes,
     a_visitors_session_pages_are_neither_kept_nor_shared,
     the_form_reads_its_campaign_from_memory_but_a_gift_is_checked_afresh,
+    the_job_worker_s_bookkeeping_keeps_pages_in_memory,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -261,4 +262,54 @@ async fn the_form_reads_its_campaign_from_memory_but_a_gift_is_checked_afresh(ba
     // The form itself may show the campaign as read within the bound, never after it.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     assert_eq!(app.get(&form).await.status(), 410);
+}
+
+/// Sending an email writes to the jobs table, which no page shows: a worker draining its queue
+/// must not make every page render afresh.
+async fn the_job_worker_s_bookkeeping_keeps_pages_in_memory(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let config = Config {
+        page_cache_seconds: 300,
+        ..test_config(database.url(), Content::Demo)
+    };
+    let app = spawn_with(database, config).await;
+    let campaign = fixtures::campaign_id(&app.db, SLUG).await;
+    let donation = fixtures::give(&app.db, gift(campaign, "Bérénice", 2_500)).await;
+    let seen = app.db.writes_committed();
+    crate::emails::enqueue(
+        &app.db,
+        obole::jobs::email::Message::ThankYou {
+            donation_id: donation,
+        },
+    )
+    .await;
+    assert_eq!(app.db.writes_committed(), seen + 1, "queuing is a write");
+    let transactions = app.db.transactions_committed();
+    let path = format!("/campagnes/{SLUG}");
+    let first = get(&anonymous(), &app, &path, &[]).await;
+    let rendered = first.headers()[header::LAST_MODIFIED].clone();
+    for _ in 0..200 {
+        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        if done == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.db.writes_committed(),
+        seen + 1,
+        "claiming and finishing are not"
+    );
+    assert!(
+        app.db.transactions_committed() >= transactions + 2,
+        "the worker claimed and finished the job"
+    );
+
+    // Past the second Last-Modified counts in: a page rendered again would show it.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let second = get(&anonymous(), &app, &path, &[]).await;
+    assert_eq!(second.headers()[header::LAST_MODIFIED], rendered);
 }
