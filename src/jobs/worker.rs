@@ -19,6 +19,10 @@ use crate::store::jobs::{self, AfterFailure, ClaimedJob};
 pub const LEASE_SECONDS: i64 = 120;
 /// Jobs claimed and run together.
 const BATCH: i64 = 16;
+/// At most a batch this often (400 jobs a second): a backlog of ten thousand emails drains
+/// in half a minute without taking the CPU the pages and webhooks need (composing an email
+/// costs about a millisecond of it), and within what mail providers accept.
+const BATCH_PACE: Duration = Duration::from_millis(40);
 /// How often an idle worker looks for due jobs.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -40,6 +44,7 @@ impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "job worker started");
         while !*stop.borrow() {
+            let batch = tokio::time::Instant::now();
             let ran = match self.run_due().await {
                 Ok(ran) => ran,
                 Err(error) => {
@@ -47,11 +52,14 @@ impl Worker {
                     0
                 }
             };
-            if ran == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(IDLE_POLL) => {}
-                    _ = stop.changed() => {}
-                }
+            let next = if ran == 0 {
+                batch + IDLE_POLL
+            } else {
+                batch + BATCH_PACE
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                _ = stop.changed() => {}
             }
         }
         tracing::info!(worker = %self.id, "job worker stopped");
@@ -70,20 +78,31 @@ impl Worker {
             let handle = running.spawn(async move { execute(&ctx, &task).await });
             by_task.insert(handle.id(), job);
         }
-        while let Some(finished) = running.join_next_with_id().await {
-            let (id, outcome) = match finished {
-                Ok((id, outcome)) => (id, outcome),
-                // A bug, not the job's data: the job is not run again.
-                Err(error) => (
-                    error.id(),
-                    Err(JobError::Permanent(format!(
-                        "la tâche s'est interrompue : {error}"
-                    ))),
-                ),
-            };
-            if let Some(job) = by_task.remove(&id) {
-                record(&self.ctx, &self.id, &job, outcome).await;
+        // Outcomes are recorded as soon as jobs end, those that ended together in one write
+        // (on SQLite every write transaction is a sync of the disk, and the webhooks wait
+        // for the same writer).
+        while let Some(first) = running.join_next_with_id().await {
+            let mut ended = vec![first];
+            while let Some(next) = running.try_join_next_with_id() {
+                ended.push(next);
             }
+            let outcomes = ended
+                .into_iter()
+                .filter_map(|ended| {
+                    let (id, outcome) = match ended {
+                        Ok((id, outcome)) => (id, outcome),
+                        // A bug, not the job's data: the job is not run again.
+                        Err(error) => (
+                            error.id(),
+                            Err(JobError::Permanent(format!(
+                                "la tâche s'est interrompue : {error}"
+                            ))),
+                        ),
+                    };
+                    by_task.remove(&id).map(|job| (job, outcome))
+                })
+                .collect();
+            record(&self.ctx, &self.id, outcomes).await;
         }
         Ok(count)
     }
@@ -95,36 +114,50 @@ async fn execute(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
     Job::decode(&job.kind, &job.payload)?.run(ctx, job).await
 }
 
-/// Records how the job went: done, to be retried later, or dead.
-#[tracing::instrument(skip_all, fields(job_id = job.id, kind = %job.kind, attempt = job.attempts))]
-async fn record(ctx: &JobContext, worker: &str, job: &ClaimedJob, outcome: Result<(), JobError>) {
+/// Records how jobs went: done (together, in one write), to be retried later, or dead.
+async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Result<(), JobError>)>) {
     let now = dates::now();
-    let recorded = match outcome {
-        Ok(()) => jobs::finish(&ctx.db, job.id, worker, now)
-            .await
-            .map(|held| {
-                if !held {
-                    tracing::warn!("job done after its lease ran out");
-                }
-            }),
-        Err(error) => {
-            let after = match &error {
-                JobError::Transient(_) if job.attempts < job.max_attempts => {
-                    AfterFailure::RetryAt(now + retry_delay(job.attempts))
-                }
-                _ => AfterFailure::Dead,
-            };
-            match after {
-                AfterFailure::Dead => tracing::error!("job dead: {}", error_class(&error)),
-                AfterFailure::RetryAt(_) => {
-                    tracing::warn!("job failed, to be retried: {}", error_class(&error))
-                }
-            }
-            jobs::fail(&ctx.db, job.id, worker, &error.to_string(), after, now).await
+    let mut done = Vec::new();
+    for (job, outcome) in outcomes {
+        match outcome {
+            Ok(()) => done.push(job.id),
+            Err(error) => record_failure(ctx, worker, &job, error, now).await,
         }
+    }
+    if done.is_empty() {
+        return;
+    }
+    match jobs::finish(&ctx.db, &done, worker, now).await {
+        Ok(held) if held < done.len() => {
+            tracing::warn!(jobs = ?done, "jobs done after their lease ran out");
+        }
+        Ok(_) => {}
+        // The claims run out and the jobs run again: nothing is lost.
+        Err(error) => tracing::error!(%error, jobs = ?done, "jobs' outcome not recorded"),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(job_id = job.id, kind = %job.kind, attempt = job.attempts))]
+async fn record_failure(
+    ctx: &JobContext,
+    worker: &str,
+    job: &ClaimedJob,
+    error: JobError,
+    now: i64,
+) {
+    let after = match &error {
+        JobError::Transient(_) if job.attempts < job.max_attempts => {
+            AfterFailure::RetryAt(now + retry_delay(job.attempts))
+        }
+        _ => AfterFailure::Dead,
     };
-    if let Err(error) = recorded {
-        // The claim runs out and the job runs again: nothing is lost.
+    match after {
+        AfterFailure::Dead => tracing::error!("job dead: {}", error_class(&error)),
+        AfterFailure::RetryAt(_) => {
+            tracing::warn!("job failed, to be retried: {}", error_class(&error))
+        }
+    }
+    if let Err(error) = jobs::fail(&ctx.db, job.id, worker, &error.to_string(), after, now).await {
         tracing::error!(%error, "job outcome not recorded");
     }
 }

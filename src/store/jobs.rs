@@ -93,21 +93,27 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// The job ran: done. `false` if `worker` no longer held it (its lease ran out and another
-/// worker claimed it: the job may then run twice, which the lease's length makes unlikely).
-pub async fn finish(db: &Db, id: i64, worker: &str, now: i64) -> sqlx::Result<bool> {
-    let mut tx = db.begin_write().await?;
-    let done = sqlx::query(
+/// The jobs ran: done, in one write. Returns how many `worker` still held (a job whose lease
+/// ran out may have been claimed by another worker, and then runs twice, which the lease's
+/// length makes unlikely).
+pub async fn finish(db: &Db, ids: &[i64], worker: &str, now: i64) -> sqlx::Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
         "UPDATE jobs SET done_at = $1, locked_by = NULL, locked_until = NULL, last_error = NULL \
-         WHERE id = $2 AND locked_by = $3 AND done_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?;
+         WHERE locked_by = $2 AND done_at IS NULL AND id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now).bind(worker);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut tx = db.begin_write().await?;
+    let done = query.execute(&mut *tx).await?;
     tx.commit_unseen().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected() as usize)
 }
 
 /// What becomes of a job that failed.

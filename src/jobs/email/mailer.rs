@@ -92,8 +92,13 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, composed: &Composed, job: &ClaimedJob) -> Result<(), JobError> {
-        let message = self.build(composed, job)?;
+    /// Sends `message`, built by [`Mailer::build`] from `composed`.
+    pub async fn send(
+        &self,
+        message: MimeMessage,
+        composed: &Composed,
+        job: &ClaimedJob,
+    ) -> Result<(), JobError> {
         match &self.transport {
             Transport::Smtp(transport) => match transport.send(message).await {
                 Ok(_) => Ok(()),
@@ -125,7 +130,7 @@ impl Mailer {
 
     /// The MIME message: both parts, the headers, nothing of the data outside encoded fields
     /// (lettre encodes names and subjects, and refuses addresses that are not addresses).
-    fn build(&self, composed: &Composed, job: &ClaimedJob) -> Result<MimeMessage, JobError> {
+    pub fn build(&self, composed: &Composed, job: &ClaimedJob) -> Result<MimeMessage, JobError> {
         let address = composed
             .to_address
             .parse()

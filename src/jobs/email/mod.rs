@@ -105,11 +105,21 @@ impl Message {
 /// that no longer calls for it (a gift refunded in full before its thank-you left) is
 /// dropped, and the job done.
 pub async fn send(ctx: &JobContext, message: &Message, job: &ClaimedJob) -> Result<(), JobError> {
-    match compose::compose(ctx, message).await? {
-        Some(composed) => ctx.mailer.send(&composed, job).await,
-        None => {
-            tracing::info!("email no longer called for: not sent");
-            Ok(())
-        }
-    }
+    // Writing an email is the CPU-bound part (queries, templates, MIME encoding, about a
+    // millisecond): one at a time in the process, so that a backlog leaves the other core to
+    // the pages and webhooks. Sending waits on the network or the disk: many at once.
+    let writing = WRITING
+        .acquire()
+        .await
+        .map_err(|_| JobError::Transient("arrêt en cours".to_owned()))?;
+    let Some(composed) = compose::compose(ctx, message).await? else {
+        tracing::info!("email no longer called for: not sent");
+        return Ok(());
+    };
+    let mime = ctx.mailer.build(&composed, job)?;
+    drop(writing);
+    ctx.mailer.send(mime, &composed, job).await
 }
+
+/// Emails being written at once ([`send`]).
+static WRITING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
