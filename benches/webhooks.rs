@@ -6,7 +6,8 @@
 //!
 //! Run: `cargo bench --bench webhooks` (release build). `BENCH_EVENTS` (default 4000),
 //! `BENCH_CONCURRENCY` (default 8) and `BENCH_BACKENDS` (default `sqlite,postgres`) tune the
-//! run.
+//! run; the job worker runs in the server, as in `obole serve`, writing the thank-you and
+//! welcome emails the events queue (to the file outbox), unless `BENCH_JOBS_WORKER=0`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,6 +79,9 @@ fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
     Config {
         checkout_rate_per_minute: 10_000,
         data_dir: data_dir.to_owned(),
+        // `BENCH_JOBS_WORKER=0`: the webhook path alone, without the emails it queues being
+        // written beside it.
+        jobs_worker: std::env::var("BENCH_JOBS_WORKER").map_or(true, |v| v != "0"),
         ..Config::local(database_url)
     }
 }
