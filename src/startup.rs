@@ -121,12 +121,12 @@ impl Application {
         };
         #[cfg(not(feature = "sandbox"))]
         let payments = stripe_payments(&config)?;
-        let checkout_limiter = web::rate_limit::CheckoutLimiter::new(
-            config.checkout_rate_per_minute,
-            web::rate_limit::ClientIp {
-                trusted_proxies: config.trusted_proxies,
-            },
-        );
+        let client_ip = web::rate_limit::ClientIp {
+            trusted_proxies: config.trusted_proxies,
+        };
+        let checkout_limiter =
+            web::rate_limit::CheckoutLimiter::new(config.checkout_rate_per_minute, client_ip);
+        let sign_in_limiter = web::rate_limit::SignInLimiter::new(client_ip);
         let form_key = web::csrf::FormKey::load(&db, dates::now())
             .await
             .map_err(StartError::ServerKeys)?;
@@ -139,6 +139,7 @@ impl Application {
             applier: Applier::new(db.clone()),
             form_key,
             checkout_limiter,
+            sign_in_limiter,
             db,
             page_cache: Arc::new(PageCache::new(Duration::from_secs(
                 config.page_cache_seconds,

@@ -17,11 +17,17 @@ const MONTHS: [&str; 12] = [
     "décembre",
 ];
 
+pub const MINUTE: i64 = 60;
 pub const DAY: i64 = 86_400;
 
 /// Now, in unix seconds.
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The calendar year (UTC) of a timestamp; 1970 for an impossible one.
+pub fn year_of(unix: i64) -> i32 {
+    OffsetDateTime::from_unix_timestamp(unix).map_or(1970, |t| t.year())
 }
 
 /// `29 novembre 2026`, `1er décembre 2026` (UTC), or an empty string for an impossible

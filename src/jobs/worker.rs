@@ -118,14 +118,26 @@ async fn execute(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
 async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Result<(), JobError>)>) {
     let now = dates::now();
     let mut done = Vec::new();
+    let mut secrets = Vec::new();
     for (job, outcome) in outcomes {
         match outcome {
-            Ok(()) => done.push(job.id),
+            Ok(()) => {
+                done.push(job.id);
+                if let Some(payload) = redacted(&job) {
+                    secrets.push((job.id, payload));
+                }
+            }
             Err(error) => record_failure(ctx, worker, &job, error, now).await,
         }
     }
     if done.is_empty() {
         return;
+    }
+    // The secret a job carried (a sign-in link's token) is in the email sent; the database
+    // keeps it no longer. Done before the job is marked done: a worker that dies in between
+    // runs the job again without its token, and it then sends nothing.
+    if let Err(error) = jobs::redact(&ctx.db, &secrets).await {
+        tracing::error!(%error, "secrets of done jobs not removed");
     }
     match jobs::finish(&ctx.db, &done, worker, now).await {
         Ok(held) if held < done.len() => {
@@ -160,6 +172,11 @@ async fn record_failure(
     if let Err(error) = jobs::fail(&ctx.db, job.id, worker, &error.to_string(), after, now).await {
         tracing::error!(%error, "job outcome not recorded");
     }
+}
+
+/// The payload of a done job, minus the secret it carried, if any.
+fn redacted(job: &ClaimedJob) -> Option<String> {
+    Job::decode(&job.kind, &job.payload).ok()?.redacted()
 }
 
 /// What kind of failure, for logs: the full message (which may name an address) stays in the

@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod counters;
 pub mod donations;
+pub mod giving;
 pub mod jobs;
 pub mod ledger;
 pub mod news;
@@ -12,6 +13,7 @@ pub mod pledges;
 pub mod projects;
 pub mod recurring_gifts;
 pub mod server_keys;
+pub mod sign_in_tokens;
 pub mod stripe_events;
 pub mod supporters;
 

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use sqlx::AnyConnection;
 
 use crate::domain::consent::Topic;
+use crate::domain::email::Email;
 use crate::domain::identity::DonorIdentity;
 
 /// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
@@ -133,6 +134,14 @@ pub fn public_name(first_name: &str, last_name: &str) -> String {
         Some(initial) => format!("{first} {}.", initial.to_uppercase()),
         None => first.to_owned(),
     }
+}
+
+/// The supporter with this email, if any.
+pub async fn id_of(pool: &sqlx::AnyPool, email: &Email) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM supporters WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(pool)
+        .await
 }
 
 #[cfg(test)]

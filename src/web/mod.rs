@@ -16,6 +16,7 @@ pub mod public;
 pub mod rate_limit;
 pub mod security;
 pub mod session;
+pub mod supporter;
 pub mod views;
 pub mod webhooks;
 
@@ -52,6 +53,8 @@ pub struct AppState {
     pub sandbox: Option<stripe_sandbox::Sandbox>,
     /// Checkouts started per client address (card-testing protection).
     pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
+    /// Sign-in links asked for, per client address and per email.
+    pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
     /// Signs the donation form's CSRF tokens.
     pub form_key: csrf::FormKey,
     /// Signs the links emails carry (fix a payment, unsubscribe).
@@ -68,7 +71,12 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// Every route with its layers; the session layer only on the pages that use it.
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
-    let with_sessions = session::add_layer(donate::router(), &state.db, secure).await?;
+    let with_sessions = session::add_layer(
+        donate::router().merge(supporter::router()),
+        &state.db,
+        secure,
+    )
+    .await?;
     let router = Router::new()
         .merge(public::router(&state))
         .merge(with_sessions)

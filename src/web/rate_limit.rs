@@ -64,40 +64,87 @@ fn counted_as(address: IpAddr) -> IpAddr {
 /// `per_minute` checkouts per IP address, refilled evenly over the minute. Counted in this
 /// process: several instances behind a load balancer each allow that many.
 pub struct CheckoutLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     client_ip: ClientIp,
 }
 
 impl CheckoutLimiter {
-    /// Needs a tokio runtime: a task forgets idle addresses now and then, so the table does
-    /// not grow without end.
+    /// Needs a tokio runtime ([`forgetful`]).
     pub fn new(per_minute: u32, client_ip: ClientIp) -> Arc<CheckoutLimiter> {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        let limiter = Arc::new(CheckoutLimiter {
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        Arc::new(CheckoutLimiter {
+            limiter: forgetful(Quota::per_minute(per_minute)),
             client_ip,
-        });
-        let weak = Arc::downgrade(&limiter);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                every.tick().await;
-                let Some(limiter) = weak.upgrade() else {
-                    return;
-                };
-                limiter.limiter.retain_recent();
-            }
-        });
-        limiter
+        })
     }
 
     /// Counts one checkout for the client; `Err(wait)` when it started too many lately.
     pub fn check(&self, peer: IpAddr, headers: &HeaderMap) -> Result<(), Duration> {
         let client = counted_as(self.client_ip.address(peer, headers));
-        self.limiter
-            .check_key(&client)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        check(&self.limiter, &client)
     }
+}
+
+/// Sign-in links asked for: per client address (one machine trying many emails) and per
+/// email (one inbox flooded), whether the email is a supporter's or not, so that the limit
+/// tells nothing about who gives.
+pub struct SignInLimiter {
+    by_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    by_email: Arc<DefaultKeyedRateLimiter<String>>,
+    client_ip: ClientIp,
+}
+
+impl SignInLimiter {
+    /// 10 links an hour per address, 3 every 15 minutes per email. Needs a tokio runtime.
+    pub fn new(client_ip: ClientIp) -> Arc<SignInLimiter> {
+        let quota = |every: Duration, burst: u32| {
+            Quota::with_period(every)
+                .unwrap_or_else(|| unreachable!("a period longer than zero"))
+                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+        };
+        Arc::new(SignInLimiter {
+            by_client: forgetful(quota(Duration::from_secs(6 * 60), 10)),
+            by_email: forgetful(quota(Duration::from_secs(5 * 60), 3)),
+            client_ip,
+        })
+    }
+
+    /// Counts one link asked for `email` by the client; `Err(wait)` when either asked too many.
+    pub fn check(&self, peer: IpAddr, headers: &HeaderMap, email: &str) -> Result<(), Duration> {
+        let client = counted_as(self.client_ip.address(peer, headers));
+        check(&self.by_client, &client)?;
+        check(&self.by_email, &email.to_owned())
+    }
+}
+
+/// A keyed limiter whose idle keys a task forgets now and then, so its table does not grow
+/// without end (the task ends with the limiter). Needs a tokio runtime.
+fn forgetful<K>(quota: Quota) -> Arc<DefaultKeyedRateLimiter<K>>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+{
+    let limiter = Arc::new(RateLimiter::keyed(quota));
+    let weak = Arc::downgrade(&limiter);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            let Some(limiter) = weak.upgrade() else {
+                return;
+            };
+            limiter.retain_recent();
+        }
+    });
+    limiter
+}
+
+fn check<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    limiter
+        .check_key(key)
+        .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
 }
 
 #[cfg(test)]

@@ -126,6 +126,72 @@ impl Visitor {
     }
 }
 
+/// Who is signed in to « Mon espace », and when they were last seen.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignedIn {
+    supporter_id: i64,
+    seen_at: i64,
+}
+
+const SIGNED_IN_KEY: &str = "supporter";
+/// Signed out after this long without a request (the session itself lives longer, for the
+/// donation form's drafts).
+pub const SUPPORTER_INACTIVITY: i64 = 2 * 3600;
+/// How often being seen is written down: not at every request.
+const SEEN_EVERY: i64 = 60;
+
+impl Visitor {
+    /// Signs the supporter in, under a new session id: an id planted in the browser before
+    /// (session fixation) is worth nothing after.
+    pub async fn sign_in_supporter(&self, supporter_id: i64, now: i64) -> Result<(), AppError> {
+        self.0.cycle_id().await.map_err(session_error)?;
+        self.0
+            .insert(
+                SIGNED_IN_KEY,
+                SignedIn {
+                    supporter_id,
+                    seen_at: now,
+                },
+            )
+            .await
+            .map_err(session_error)
+    }
+
+    /// The supporter signed in, unless they have been away too long.
+    pub async fn supporter(&self, now: i64) -> Result<Option<i64>, AppError> {
+        let Some(signed_in) = self
+            .0
+            .get::<SignedIn>(SIGNED_IN_KEY)
+            .await
+            .map_err(session_error)?
+        else {
+            return Ok(None);
+        };
+        if now - signed_in.seen_at > SUPPORTER_INACTIVITY {
+            self.sign_out().await?;
+            return Ok(None);
+        }
+        if now - signed_in.seen_at > SEEN_EVERY {
+            self.0
+                .insert(
+                    SIGNED_IN_KEY,
+                    SignedIn {
+                        seen_at: now,
+                        ..signed_in
+                    },
+                )
+                .await
+                .map_err(session_error)?;
+        }
+        Ok(Some(signed_in.supporter_id))
+    }
+
+    /// Ends the session: its data is deleted and its cookie expired.
+    pub async fn sign_out(&self) -> Result<(), AppError> {
+        self.0.flush().await.map_err(session_error)
+    }
+}
+
 fn session_error(error: tower_sessions::session::Error) -> AppError {
     AppError::Other(anyhow::anyhow!("session: {error}"))
 }

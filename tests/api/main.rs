@@ -23,3 +23,4 @@ mod public_supporters;
 mod schema;
 mod smtp_sink;
 mod startup;
+mod supporter_space;

@@ -6,21 +6,21 @@ use askama::Template;
 
 use super::{GiftChange, Message};
 use crate::domain::consent::Topic;
-use crate::domain::dates::{self, DAY, french_date};
+use crate::domain::dates::{self, DAY, MINUTE, french_date};
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::format_money;
 use crate::domain::pledge::PledgeStatus;
 use crate::domain::recurring_gift::RecurringGiftStatus;
+use crate::domain::sign_in;
 use crate::jobs::{JobContext, JobError};
 use crate::links::{NO_EXPIRY, Purpose};
 use crate::store::campaigns::{self, ImpactTier};
 use crate::store::notices::{self, GiftNotice};
+use crate::store::sign_in_tokens::{self, LinkState};
 
 /// How long the link of a failed-payment email opens the Billing Portal: as long as Stripe's
 /// retries last, and some.
 const FIX_PAYMENT_LINK_LIFETIME: i64 = 45 * DAY;
-/// How long a sign-in link works, as its email says (« Mon espace » checks it).
-pub const SIGN_IN_MINUTES: i64 = 15;
 
 /// A message ready for the mailer.
 #[derive(Debug, Clone, Default)]
@@ -398,13 +398,19 @@ async fn notice(
             let Some(person) = notices::recipient(pool, *supporter_id).await? else {
                 return Ok(None);
             };
+            // A link that no longer works is not worth sending (a retry after an outage).
+            let link = sign_in_tokens::state(pool, &sign_in::hash(token), dates::now()).await?;
+            if link != LinkState::Valid(*supporter_id) {
+                return Ok(None);
+            }
             let notice = Notice {
                 title: "Votre lien de connexion à « Mon espace »".to_owned(),
                 first_name: person.first_name.clone(),
                 paragraphs: vec![
                     format!(
                         "Voici le lien demandé pour ouvrir votre espace donateur. Il fonctionne une seule fois, \
-                         pendant {SIGN_IN_MINUTES} minutes."
+                         pendant {} minutes.",
+                        sign_in::LIFETIME / MINUTE
                     ),
                     "Si vous n’avez rien demandé, ignorez cet email : sans ce lien, personne ne peut ouvrir votre espace."
                         .to_owned(),

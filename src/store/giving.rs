@@ -1,0 +1,111 @@
+//! What « Mon espace » reads of one supporter's giving. Each query reads that supporter's
+//! rows only, through indexes that start with `supporter_id`: its cost does not grow with
+//! the ledger.
+
+use sqlx::AnyPool;
+
+use crate::domain::donation::DonationStatus;
+use crate::domain::frequency::Frequency;
+use crate::domain::giving::Received;
+use crate::domain::money::Currency;
+use crate::domain::recurring_gift::RecurringGiftStatus;
+
+/// Every gift that brought money: what the figures are made of.
+pub async fn received(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<Received>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT donated_at, amount_cents - refunded_cents FROM donations \
+         WHERE supporter_id = $1 AND status = $2",
+    )
+    .bind(supporter_id)
+    .bind(DonationStatus::Paid.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(donated_at, kept_cents)| Received {
+            donated_at,
+            kept_cents,
+        })
+        .collect())
+}
+
+/// One line of the supporter's donations.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DonationLine {
+    pub donated_at: i64,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
+    #[sqlx(try_from = "String")]
+    pub status: DonationStatus,
+    pub campaign_title: String,
+    pub campaign_slug: String,
+}
+
+/// A page of the supporter's donations, newest first.
+pub async fn donations(
+    pool: &AnyPool,
+    supporter_id: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<DonationLine>> {
+    sqlx::query_as(
+        "SELECT d.donated_at, d.amount_cents, d.refunded_cents, d.currency, d.frequency, d.status, \
+             c.title AS campaign_title, c.slug AS campaign_slug \
+         FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE d.supporter_id = $1 \
+         ORDER BY d.donated_at DESC, d.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(supporter_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn count_donations(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM donations WHERE supporter_id = $1")
+        .bind(supporter_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// One of the supporter's recurring gifts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GiftLine {
+    pub id: i64,
+    pub amount_cents: i64,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
+    #[sqlx(try_from = "String")]
+    pub status: RecurringGiftStatus,
+    pub cancel_at_period_end: i64,
+    pub current_period_end: Option<i64>,
+    pub created_at: i64,
+    pub campaign_title: String,
+    pub campaign_slug: String,
+}
+
+/// The supporter's recurring gifts: those whose payment failed first (they need the
+/// supporter), then the running ones, then the rest; newest first within each.
+pub async fn recurring_gifts(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<GiftLine>> {
+    sqlx::query_as(
+        "SELECT g.id, g.amount_cents, g.currency, g.frequency, g.status, g.cancel_at_period_end, \
+             g.current_period_end, g.created_at, c.title AS campaign_title, c.slug AS campaign_slug \
+         FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
+         WHERE g.supporter_id = $1 \
+         ORDER BY CASE g.status WHEN $2 THEN 0 WHEN $3 THEN 1 WHEN $4 THEN 2 ELSE 3 END, \
+             g.created_at DESC, g.id DESC",
+    )
+    .bind(supporter_id)
+    .bind(RecurringGiftStatus::PastDue.as_str())
+    .bind(RecurringGiftStatus::Active.as_str())
+    .bind(RecurringGiftStatus::Paused.as_str())
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,197 @@
+//! « Grâce à vous »: what the supporter gave (this year, since the first gift, after the tax
+//! reduction), their recurring gifts (those that need them first) and their donations, a
+//! page at a time.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::sign_in::SignInTemplate;
+use super::{form_token, personal};
+use crate::domain::dates::{self, french_date, year_of};
+use crate::domain::donation::DonationStatus;
+use crate::domain::giving::Summary;
+use crate::domain::money::format_money;
+use crate::domain::recurring_gift::RecurringGiftStatus;
+use crate::error::{AppError, Result};
+use crate::links::Purpose;
+use crate::store::giving::{self, DonationLine, GiftLine};
+use crate::store::notices;
+use crate::web::AppState;
+use crate::web::extract::AppQuery;
+use crate::web::layout::Layout;
+use crate::web::session::Visitor;
+
+const PER_PAGE: i64 = 20;
+/// How long the « update my payment method » link of the page works.
+const FIX_LINK_LIFETIME: i64 = 3600;
+
+#[derive(Template)]
+#[template(path = "space/dashboard.html")]
+struct DashboardTemplate {
+    layout: Layout,
+    csrf_token: String,
+    first_name: String,
+    summary: Summary,
+    year: i32,
+    since: String,
+    this_year: String,
+    this_year_cost: String,
+    total: String,
+    total_cost: String,
+    tax_rule: String,
+    gifts: Vec<GiftView>,
+    donations: Vec<DonationView>,
+    page: i64,
+    pages: i64,
+}
+
+struct GiftView {
+    amount: String,
+    campaign_title: String,
+    campaign_slug: String,
+    status: &'static str,
+    note: Option<String>,
+    needs_attention: bool,
+    fix_url: Option<String>,
+}
+
+struct DonationView {
+    date: String,
+    campaign_title: String,
+    campaign_slug: String,
+    amount: String,
+    frequency: &'static str,
+    status: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+/// `GET /mon-espace`: the space, or the sign-in form.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> Result<Response> {
+    let now = dates::now();
+    let Some(supporter_id) = visitor.supporter(now).await? else {
+        return SignInTemplate::page(&state, &headers, StatusCode::OK, "", None, None);
+    };
+    let pool = state.db.pool();
+    let Some(person) = notices::recipient(pool, supporter_id).await? else {
+        // Erased since: the session means nothing any more.
+        visitor.sign_out().await?;
+        return SignInTemplate::page(&state, &headers, StatusCode::OK, "", None, None);
+    };
+    let page = query.page.unwrap_or(1);
+    if page < 1 {
+        return Err(AppError::BadRequest(
+            "Le numéro de page doit être 1 ou plus.".to_owned(),
+        ));
+    }
+    let (received, gifts, count, donations) = tokio::try_join!(
+        giving::received(pool, supporter_id),
+        giving::recurring_gifts(pool, supporter_id),
+        giving::count_donations(pool, supporter_id),
+        giving::donations(
+            pool,
+            supporter_id,
+            PER_PAGE,
+            (page - 1).saturating_mul(PER_PAGE)
+        ),
+    )?;
+    let pages = (count + PER_PAGE - 1) / PER_PAGE;
+    if page > pages.max(1) {
+        return Err(AppError::NotFound);
+    }
+    let tax = state.config.tax_reduction;
+    let summary = Summary::of(&received, now, tax);
+    let euros = |cents| format_money(cents, crate::domain::money::Currency::EUR);
+    let (csrf_token, cookie) = form_token(&state, &headers);
+    let html = DashboardTemplate {
+        layout: Layout::new(&state, "Mon espace"),
+        csrf_token,
+        first_name: person.first_name,
+        year: year_of(now),
+        since: summary.first_at.map(french_date).unwrap_or_default(),
+        this_year: euros(summary.this_year_cents),
+        this_year_cost: euros(summary.this_year_cost_cents),
+        total: euros(summary.total_cents),
+        total_cost: euros(summary.total_cost_cents),
+        tax_rule: tax.describe(),
+        summary,
+        gifts: gifts
+            .iter()
+            .map(|gift| gift_view(&state, gift, now))
+            .collect(),
+        donations: donations.iter().map(donation_view).collect(),
+        page,
+        pages,
+    }
+    .render()?;
+    Ok(personal(StatusCode::OK, html, Some(cookie)))
+}
+
+fn gift_view(state: &AppState, gift: &GiftLine, now: i64) -> GiftView {
+    use RecurringGiftStatus::*;
+    let per = gift.frequency.per();
+    let status = match gift.status {
+        Active if gift.cancel_at_period_end == 1 => "Prendra fin à l’échéance",
+        Active => "Actif",
+        PastDue => "Paiement en échec",
+        Paused => "En pause",
+        Canceled => "Arrêté",
+        Incomplete => "En attente du premier paiement",
+    };
+    let note = match (gift.status, gift.current_period_end) {
+        (Active, Some(end)) if gift.cancel_at_period_end == 1 => {
+            Some(format!("dernier jour le {}", french_date(end)))
+        }
+        (Active, Some(end)) => Some(format!("prochain prélèvement le {}", french_date(end))),
+        _ => Some(format!("depuis le {}", french_date(gift.created_at))),
+    };
+    GiftView {
+        amount: format!("{} {per}", format_money(gift.amount_cents, gift.currency)),
+        campaign_title: gift.campaign_title.clone(),
+        campaign_slug: gift.campaign_slug.clone(),
+        status,
+        note,
+        needs_attention: gift.status == PastDue,
+        fix_url: (gift.status == PastDue).then(|| {
+            state
+                .links
+                .url("", Purpose::FixPayment, gift.id, now + FIX_LINK_LIFETIME)
+        }),
+    }
+}
+
+fn donation_view(d: &DonationLine) -> DonationView {
+    let status = match d.status {
+        DonationStatus::Paid if d.refunded_cents > 0 => format!(
+            "Remboursé en partie ({})",
+            format_money(d.refunded_cents, d.currency)
+        ),
+        DonationStatus::Paid => "Reçu".to_owned(),
+        DonationStatus::Refunded => "Remboursé".to_owned(),
+        DonationStatus::Pending => "Prélèvement en cours".to_owned(),
+        DonationStatus::Failed => "Échoué".to_owned(),
+    };
+    DonationView {
+        date: french_date(d.donated_at),
+        campaign_title: d.campaign_title.clone(),
+        campaign_slug: d.campaign_slug.clone(),
+        amount: format_money(d.amount_cents, d.currency),
+        frequency: match d.frequency {
+            crate::domain::frequency::Frequency::Once => "Une fois",
+            crate::domain::frequency::Frequency::Monthly => "Mensuel",
+            crate::domain::frequency::Frequency::Yearly => "Annuel",
+        },
+        status,
+    }
+}

@@ -1,0 +1,51 @@
+//! « Mon espace »: the supporter's own space, behind a sign-in by emailed link.
+//!
+//! - `sign_in`: asking for a link, opening it, signing out;
+//! - `dashboard`: « Grâce à vous », what they gave and their recurring gifts.
+//!
+//! Every page here is personal: never cached, and only ever about the supporter of the
+//! session.
+
+mod dashboard;
+mod sign_in;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::{AppState, csrf};
+use crate::domain::dates;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mon-espace", get(dashboard::show))
+        .route("/mon-espace/connexion", post(sign_in::ask))
+        .route(
+            "/mon-espace/connexion/{token}",
+            get(sign_in::confirm).post(sign_in::open),
+        )
+        .route("/mon-espace/deconnexion", post(sign_in::sign_out))
+}
+
+/// A personal page: never cached, with the form cookie its CSRF token goes with.
+fn personal(status: StatusCode, html: String, form_cookie: Option<HeaderValue>) -> Response {
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The sign-in link is in the URL: it is not sent on to other sites.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if let Some(cookie) = form_cookie {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// A CSRF token for the page's forms, and the cookie it goes with.
+fn form_token(state: &AppState, headers: &HeaderMap) -> (String, HeaderValue) {
+    let secure = state.base_url.starts_with("https://");
+    csrf::for_form(&state.form_key, headers, secure, dates::now())
+}
