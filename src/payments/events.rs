@@ -70,6 +70,8 @@ pub struct SubscriptionFacts {
     pub deleted: bool,
     pub cancel_at_period_end: bool,
     pub paused: bool,
+    /// When a pause ends by itself.
+    pub resumes_at: Option<i64>,
     pub amount_cents: Option<i64>,
     /// The currency of the price `amount_cents` is in.
     pub currency: ReportedCurrency,
@@ -165,6 +167,7 @@ pub fn from_typed(event: Event) -> StripeEvent {
                 deleted: event_type == EventType::CustomerSubscriptionDeleted,
                 cancel_at_period_end: sub.cancel_at_period_end,
                 paused: sub.pause_collection.is_some(),
+                resumes_at: sub.pause_collection.as_ref().and_then(|p| p.resumes_at),
                 amount_cents: item.and_then(|i| i.price.unit_amount),
                 currency: currency_of(item.map(|i| &i.price.currency)),
                 current_period_end: item.map(|i| i.current_period_end),
@@ -271,6 +274,9 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
                 paused: object.get("pause_collection").is_some_and(|p| !p.is_null()),
+                resumes_at: object
+                    .get("pause_collection")
+                    .and_then(|p| int_at(p, &["resumes_at"])),
                 amount_cents: price.and_then(|p| int_at(p, &["unit_amount"])),
                 currency: price.map_or(ReportedCurrency::Unsaid, currency_at),
                 current_period_end: item

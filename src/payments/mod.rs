@@ -7,6 +7,7 @@ pub mod events;
 pub mod portal;
 pub mod refunds;
 pub mod rules;
+pub mod subscriptions;
 pub mod webhook;
 
 use std::sync::Arc;

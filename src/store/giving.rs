@@ -86,22 +86,42 @@ pub struct GiftLine {
     pub status: RecurringGiftStatus,
     pub cancel_at_period_end: i64,
     pub current_period_end: Option<i64>,
+    pub paused_until: Option<i64>,
     pub created_at: i64,
+    pub stripe_subscription_id: Option<String>,
     pub campaign_title: String,
     pub campaign_slug: String,
+}
+
+const GIFT_COLUMNS: &str = "g.id, g.amount_cents, g.currency, g.frequency, g.status, \
+     g.cancel_at_period_end, g.current_period_end, g.paused_until, g.created_at, \
+     g.stripe_subscription_id, c.title AS campaign_title, c.slug AS campaign_slug";
+
+/// One of the supporter's recurring gifts; `None` for anyone else's.
+pub async fn gift(
+    pool: &AnyPool,
+    supporter_id: i64,
+    gift_id: i64,
+) -> sqlx::Result<Option<GiftLine>> {
+    sqlx::query_as(&format!(
+        "SELECT {GIFT_COLUMNS} FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
+         WHERE g.id = $1 AND g.supporter_id = $2"
+    ))
+    .bind(gift_id)
+    .bind(supporter_id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// The supporter's recurring gifts: those whose payment failed first (they need the
 /// supporter), then the running ones, then the rest; newest first within each.
 pub async fn recurring_gifts(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<GiftLine>> {
-    sqlx::query_as(
-        "SELECT g.id, g.amount_cents, g.currency, g.frequency, g.status, g.cancel_at_period_end, \
-             g.current_period_end, g.created_at, c.title AS campaign_title, c.slug AS campaign_slug \
-         FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
+    sqlx::query_as(&format!(
+        "SELECT {GIFT_COLUMNS} FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
          WHERE g.supporter_id = $1 \
          ORDER BY CASE g.status WHEN $2 THEN 0 WHEN $3 THEN 1 WHEN $4 THEN 2 ELSE 3 END, \
-             g.created_at DESC, g.id DESC",
-    )
+             g.created_at DESC, g.id DESC"
+    ))
     .bind(supporter_id)
     .bind(RecurringGiftStatus::PastDue.as_str())
     .bind(RecurringGiftStatus::Active.as_str())

@@ -127,6 +127,7 @@ async fn a_subscription_state_on_a_stale_reading_of_its_gift_is_refused(backend:
         amount_cents: None,
         cancel_at_period_end: false,
         current_period_end: None,
+        paused_until: None,
         event_at: read.stripe_event_at + 5,
         creation: false,
     };

@@ -20,6 +20,8 @@ dual_backend_tests!(
     bad_links_and_forms_are_explained_and_change_nothing,
     sign_in_links_are_limited_per_email_whoever_asks,
     the_space_shows_its_supporter_s_gifts_newest_first_a_page_at_a_time,
+    a_supporter_manages_a_monthly_gift_through_stripe,
+    another_supporter_s_gift_is_not_found,
 );
 
 const DONOR: &str = "marie.dupont@example.org";
@@ -423,4 +425,182 @@ async fn the_space_shows_its_supporter_s_gifts_newest_first_a_page_at_a_time(bac
         .await
         .unwrap();
     assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+/// Signs `browser` in as the supporter with `email`.
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let browser = Browser::new(app);
+    let opened = browser.open_link(&link_for(app, email, 900).await).await;
+    assert_eq!(opened.status(), 303);
+    browser
+}
+
+/// The state of the only recurring gift: (status, amount, cancel at period end, paused until).
+async fn gift_state(app: &TestApp) -> (String, i64, i64, Option<i64>) {
+    sqlx::query_as(
+        "SELECT status, amount_cents, cancel_at_period_end, paused_until FROM recurring_gifts",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn a_supporter_manages_a_monthly_gift_through_stripe(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_sending_to(backend, &sink).await;
+    give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
+    sink.wait_for(1).await;
+    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let browser = signed_in(&app, DONOR).await;
+    let path = format!("/mon-espace/dons-reguliers/{gift_id}");
+    let (status, page) = browser.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(plain(&page).contains("20 € par mois"), "{page}");
+
+    // Each request goes to Stripe; the gift follows its webhook, and an email confirms.
+    let mut sent = 1;
+    let mut act = async |action: &str, form: &[(&str, &str)], done: &str, subject: &str| {
+        let (_, page) = browser.get(&path).await;
+        let mut fields = vec![("csrf_token", csrf(&page))];
+        fields.extend(form.iter().map(|(k, v)| (*k, v.to_string())));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = browser.post(&format!("{path}/{action}"), &fields).await;
+        assert_eq!(response.status(), 303, "{action}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(location, format!("{path}?fait={done}"));
+        let (_, confirmed) = browser.get(&location).await;
+        assert!(confirmed.contains("C’est noté"), "{action}: {confirmed}");
+        app.settle_webhooks().await;
+        sent += 1;
+        let received = sink.wait_for(sent).await;
+        assert_eq!(read(&received[sent - 1]).0, subject, "after {action}");
+    };
+
+    act(
+        "montant",
+        &[("amount", "25")],
+        "montant",
+        "Votre don régulier a été modifié",
+    )
+    .await;
+    assert_eq!(gift_state(&app).await.1, 2_500);
+    act(
+        "pause",
+        &[("months", "2")],
+        "pause",
+        "Votre don régulier est en pause",
+    )
+    .await;
+    assert_eq!(gift_state(&app).await.0, "paused");
+    act("reprise", &[], "reprise", "Votre don régulier reprend").await;
+    assert_eq!(gift_state(&app).await.0, "active");
+    act(
+        "arret",
+        &[
+            ("when", "fin"),
+            ("reason", "too_expensive"),
+            ("comment", "Merci pour tout"),
+        ],
+        "arret-fin",
+        "Votre don régulier prendra fin",
+    )
+    .await;
+    assert_eq!(gift_state(&app).await.2, 1);
+    // Changed their mind: nothing to tell by email, the page says it.
+    let (_, page) = browser.get(&path).await;
+    let kept = browser
+        .post(&format!("{path}/maintien"), &[("csrf_token", &csrf(&page))])
+        .await;
+    assert_eq!(kept.status(), 303);
+    app.settle_webhooks().await;
+    assert_eq!(gift_state(&app).await.2, 0);
+    act(
+        "arret",
+        &[("when", "maintenant")],
+        "arret",
+        "Votre don régulier est arrêté",
+    )
+    .await;
+    assert_eq!(gift_state(&app).await.0, "canceled");
+
+    // Stripe holds what the supporter said.
+    let subscription: serde_json::Value = app
+        .client
+        .get(app.url(&format!(
+            "/sandbox/stripe/v1/subscriptions/{}",
+            sqlx::query_scalar::<_, String>("SELECT stripe_subscription_id FROM recurring_gifts")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap()
+        )))
+        .bearer_auth("sk_test_obole_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subscription["status"], "canceled");
+
+    // An ended gift cannot be changed any more.
+    let (_, page) = browser.get(&path).await;
+    assert!(!page.contains("Changer le montant"), "{page}");
+    let (_, space) = browser.get("/mon-espace").await;
+    let refused = browser
+        .post(
+            &format!("{path}/montant"),
+            &[("csrf_token", &csrf(&space)), ("amount", "30")],
+        )
+        .await;
+    assert_eq!(refused.status(), 410);
+}
+
+async fn another_supporter_s_gift_is_not_found(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
+    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let campaign = fixtures::campaign_id(&app.db, SLUG).await;
+    fixtures::give(&app.db, gift(campaign, "autre@example.org", 1_000)).await;
+    let other = signed_in(&app, "autre@example.org").await;
+    let path = format!("/mon-espace/dons-reguliers/{gift_id}");
+    assert_eq!(other.get(&path).await.0, 404);
+    assert_eq!(other.get(&format!("{path}/arret")).await.0, 404);
+    let (_, space) = other.get("/mon-espace").await;
+    for action in ["montant", "pause", "reprise", "arret", "maintien"] {
+        let response = other
+            .post(
+                &format!("{path}/{action}"),
+                &[
+                    ("csrf_token", &csrf(&space)),
+                    ("amount", "5"),
+                    ("when", "maintenant"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 404, "{action}");
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM recurring_gifts WHERE status = 'active' AND amount_cents = 2000"
+        )
+        .await,
+        1,
+        "the gift is untouched"
+    );
+    // Not signed in: to the sign-in form.
+    let stranger = Browser::new(&app);
+    let response = stranger
+        .client
+        .get(format!("{}{path}", stranger.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/mon-espace");
 }

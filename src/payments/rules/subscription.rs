@@ -36,6 +36,7 @@ impl Context<'_> {
             amount_cents: facts.amount_cents,
             cancel_at_period_end: facts.cancel_at_period_end,
             current_period_end: facts.current_period_end,
+            paused_until: facts.resumes_at.filter(|_| facts.paused),
             event_at: self.event.created,
             creation: self.event.event_type == EventType::CustomerSubscriptionCreated,
         };
@@ -113,6 +114,7 @@ mod tests {
             deleted,
             cancel_at_period_end: false,
             paused,
+            resumes_at: None,
             amount_cents: None,
             currency: ReportedCurrency::Unsaid,
             current_period_end: None,
@@ -172,6 +174,7 @@ mod tests {
             amount_cents: Some(amount),
             cancel_at_period_end,
             current_period_end: None,
+            paused_until: None,
             event_at: 1,
             creation: false,
         }

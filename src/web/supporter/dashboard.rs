@@ -49,6 +49,7 @@ struct DashboardTemplate {
 }
 
 struct GiftView {
+    id: i64,
     amount: String,
     campaign_title: String,
     campaign_slug: String,
@@ -157,6 +158,7 @@ fn gift_view(state: &AppState, gift: &GiftLine, now: i64) -> GiftView {
         _ => Some(format!("depuis le {}", french_date(gift.created_at))),
     };
     GiftView {
+        id: gift.id,
         amount: format!("{} {per}", format_money(gift.amount_cents, gift.currency)),
         campaign_title: gift.campaign_title.clone(),
         campaign_slug: gift.campaign_slug.clone(),

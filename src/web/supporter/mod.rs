@@ -7,6 +7,7 @@
 //! session.
 
 mod dashboard;
+mod gifts;
 mod sign_in;
 
 use axum::Router;
@@ -26,6 +27,15 @@ pub fn router() -> Router<AppState> {
             get(sign_in::confirm).post(sign_in::open),
         )
         .route("/mon-espace/deconnexion", post(sign_in::sign_out))
+        .route("/mon-espace/dons-reguliers/{id}", get(gifts::show))
+        .route(
+            "/mon-espace/dons-reguliers/{id}/arret",
+            get(gifts::confirm_cancel).post(gifts::cancel),
+        )
+        .route(
+            "/mon-espace/dons-reguliers/{id}/{action}",
+            post(gifts::change),
+        )
 }
 
 /// A personal page: never cached, with the form cookie its CSRF token goes with.

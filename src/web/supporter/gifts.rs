@@ -1,0 +1,399 @@
+//! A recurring gift, managed by its supporter: a new amount, a pause (or the next instalment
+//! skipped), a resume, a cancellation in one confirmation step with an optional reason, a
+//! cancellation taken back. Each request goes to Stripe; the gift's local state follows when
+//! Stripe's event comes back, and so does the confirmation email.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{form_token, personal};
+use crate::domain::amount::parse_amount;
+use crate::domain::cancellation::CancelReason;
+use crate::domain::dates::{self, DAY, french_date};
+use crate::domain::money::{Money, format_money};
+use crate::domain::recurring_gift::RecurringGiftStatus;
+use crate::error::{AppError, Result};
+use crate::links::Purpose;
+use crate::payments::subscriptions::{self, GiftRequest};
+use crate::store::giving::{self, GiftLine};
+use crate::web::AppState;
+use crate::web::extract::{AppForm, AppPath, AppQuery};
+use crate::web::layout::Layout;
+use crate::web::session::Visitor;
+
+/// The longest pause a supporter can choose, in months.
+const LONGEST_PAUSE_MONTHS: i64 = 6;
+/// A month, for a pause: Stripe resumes at a time, not a calendar date.
+const MONTH: i64 = 30 * DAY;
+/// Longest reason text kept.
+const COMMENT_MAX: usize = 1_000;
+
+#[derive(Template)]
+#[template(path = "space/gift.html")]
+struct GiftTemplate {
+    layout: Layout,
+    csrf_token: String,
+    gift: GiftLine,
+    amount: String,
+    amount_input: String,
+    status: String,
+    done: Option<&'static str>,
+    error: Option<String>,
+    fix_url: Option<String>,
+    can_change: bool,
+    months: Vec<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "space/cancel.html")]
+struct CancelTemplate {
+    layout: Layout,
+    csrf_token: String,
+    gift: GiftLine,
+    amount: String,
+    period_end: Option<String>,
+    reasons: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+/// The supporter of the session, or a redirect to the sign-in form.
+async fn supporter(visitor: &Visitor) -> Result<std::result::Result<i64, Response>> {
+    Ok(match visitor.supporter(dates::now()).await? {
+        Some(id) => Ok(id),
+        None => Err(Redirect::to("/mon-espace").into_response()),
+    })
+}
+
+/// The supporter's own gift: anyone else's, or one that does not exist, is a 404 alike.
+async fn own_gift(state: &AppState, supporter_id: i64, gift_id: i64) -> Result<GiftLine> {
+    giving::gift(state.db.pool(), supporter_id, gift_id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    fait: Option<String>,
+}
+
+/// What the page says after a request went through.
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "montant" => "C’est noté : le nouveau montant s’appliquera au prochain prélèvement.",
+        "pause" => {
+            "C’est noté : votre don est en pause et reprendra de lui-même à la date choisie."
+        }
+        "saut" => "C’est noté : le prochain prélèvement n’aura pas lieu.",
+        "reprise" => "C’est noté : votre don reprend.",
+        "arret" => {
+            "C’est noté : votre don est arrêté. Merci pour tout ce que vous avez rendu possible."
+        }
+        "arret-fin" => "C’est noté : votre don s’arrêtera à la fin de la période en cours.",
+        "maintien" => "C’est noté : votre don continue. Merci !",
+        _ => return None,
+    })
+}
+
+/// `GET /mon-espace/dons-reguliers/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppPath(gift_id): AppPath<i64>,
+    AppQuery(query): AppQuery<DoneQuery>,
+) -> Result<Response> {
+    let supporter_id = match supporter(&visitor).await? {
+        Ok(id) => id,
+        Err(redirect) => return Ok(redirect),
+    };
+    let gift = own_gift(&state, supporter_id, gift_id).await?;
+    let amount_input = format_input(gift.amount_cents);
+    page(
+        &state,
+        &headers,
+        gift,
+        done_message(query.fait.as_deref()),
+        None,
+        amount_input,
+        StatusCode::OK,
+    )
+}
+
+fn format_input(cents: i64) -> String {
+    if cents % 100 == 0 {
+        (cents / 100).to_string()
+    } else {
+        format!("{},{:02}", cents / 100, cents % 100)
+    }
+}
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    gift: GiftLine,
+    done: Option<&'static str>,
+    error: Option<String>,
+    amount_input: String,
+    status: StatusCode,
+) -> Result<Response> {
+    let (csrf_token, cookie) = form_token(state, headers);
+    let now = dates::now();
+    let fix_url = (gift.status == RecurringGiftStatus::PastDue).then(|| {
+        state
+            .links
+            .url("", Purpose::FixPayment, gift.id, now + 3600)
+    });
+    let html = GiftTemplate {
+        layout: Layout::new(state, "Mon don régulier"),
+        csrf_token,
+        amount: format!(
+            "{} {}",
+            format_money(gift.amount_cents, gift.currency),
+            gift.frequency.per()
+        ),
+        status: describe(&gift),
+        can_change: gift.status != RecurringGiftStatus::Canceled
+            && gift.status != RecurringGiftStatus::Incomplete,
+        months: (1..=LONGEST_PAUSE_MONTHS).collect(),
+        gift,
+        amount_input,
+        done,
+        error,
+        fix_url,
+    }
+    .render()?;
+    Ok(personal(status, html, Some(cookie)))
+}
+
+/// Where the gift stands, in a sentence.
+fn describe(gift: &GiftLine) -> String {
+    use RecurringGiftStatus::*;
+    let date = |at: Option<i64>| at.map(french_date).unwrap_or_default();
+    match gift.status {
+        Active if gift.cancel_at_period_end == 1 => format!(
+            "Arrêt demandé : dernier jour le {}.",
+            date(gift.current_period_end)
+        ),
+        Active => match gift.current_period_end {
+            Some(end) => format!("Actif. Prochain prélèvement le {}.", french_date(end)),
+            None => "Actif.".to_owned(),
+        },
+        Paused => match gift.paused_until {
+            Some(until) => format!("En pause jusqu’au {}.", french_date(until)),
+            None => "En pause.".to_owned(),
+        },
+        PastDue => "Le dernier prélèvement n’a pas abouti.".to_owned(),
+        Canceled => "Arrêté.".to_owned(),
+        Incomplete => "En attente du premier paiement.".to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    months: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    when: String,
+}
+
+/// `POST /mon-espace/dons-reguliers/{id}/{action}`.
+pub async fn change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppPath((gift_id, action)): AppPath<(i64, String)>,
+    AppForm(form): AppForm<ChangeForm>,
+) -> Result<Response> {
+    apply(&state, &headers, &visitor, gift_id, &action, form).await
+}
+
+/// `POST /mon-espace/dons-reguliers/{id}/arret`: the cancellation, confirmed.
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppPath(gift_id): AppPath<i64>,
+    AppForm(form): AppForm<ChangeForm>,
+) -> Result<Response> {
+    apply(&state, &headers, &visitor, gift_id, "arret", form).await
+}
+
+async fn apply(
+    state: &AppState,
+    headers: &HeaderMap,
+    visitor: &Visitor,
+    gift_id: i64,
+    action: &str,
+    form: ChangeForm,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(headers, form.csrf_token.as_deref(), now)?;
+    let supporter_id = match supporter(visitor).await? {
+        Ok(id) => id,
+        Err(redirect) => return Ok(redirect),
+    };
+    let gift = own_gift(state, supporter_id, gift_id).await?;
+    let Some(subscription) = gift.stripe_subscription_id.clone() else {
+        return Err(AppError::NotFound);
+    };
+    if matches!(
+        gift.status,
+        RecurringGiftStatus::Canceled | RecurringGiftStatus::Incomplete
+    ) {
+        return Err(AppError::Gone(
+            "Ce don régulier est arrêté : il ne peut plus être modifié. Vous pouvez faire un nouveau don depuis la page de la campagne."
+                .to_owned(),
+        ));
+    }
+    let (request, done) = match action {
+        "montant" => match parse_amount(&form.amount, state.config.amount_limits) {
+            Ok(cents) => (
+                GiftRequest::Amount(Money::new(cents, gift.currency)),
+                "montant",
+            ),
+            Err(error) => {
+                let typed = form.amount.trim().to_owned();
+                return page(
+                    state,
+                    headers,
+                    gift,
+                    None,
+                    Some(error.to_string()),
+                    typed,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
+            }
+        },
+        "pause" => {
+            let months = form
+                .months
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=LONGEST_PAUSE_MONTHS).contains(m))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "Choisissez une pause de 1 à {LONGEST_PAUSE_MONTHS} mois."
+                    ))
+                })?;
+            (
+                GiftRequest::Pause {
+                    resumes_at: now + months * MONTH,
+                },
+                "pause",
+            )
+        }
+        "sauter" => {
+            // Paused until just after the next renewal: that one instalment is skipped.
+            let next = gift.current_period_end.filter(|end| *end > now).ok_or_else(|| {
+                AppError::BadRequest(
+                    "La date du prochain prélèvement n’est pas encore connue : réessayez dans quelques minutes."
+                        .to_owned(),
+                )
+            })?;
+            (
+                GiftRequest::Pause {
+                    resumes_at: next + DAY,
+                },
+                "saut",
+            )
+        }
+        "reprise" => (GiftRequest::Resume, "reprise"),
+        "maintien" => (GiftRequest::Keep, "maintien"),
+        "arret" => {
+            let at_period_end = match form.when.as_str() {
+                "maintenant" => false,
+                "fin" => true,
+                _ => {
+                    return cancel_page(
+                        state,
+                        headers,
+                        gift,
+                        Some("Choisissez quand votre don doit s’arrêter.".to_owned()),
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    );
+                }
+            };
+            let reason = match form.reason.as_str() {
+                "" => None,
+                raw => Some(raw.parse::<CancelReason>().map_err(|_| {
+                    AppError::BadRequest("Cette raison ne fait pas partie de la liste.".to_owned())
+                })?),
+            };
+            let comment: String = form.comment.trim().chars().take(COMMENT_MAX).collect();
+            (
+                GiftRequest::Cancel {
+                    at_period_end,
+                    reason,
+                    comment: (!comment.is_empty()).then_some(comment),
+                },
+                if at_period_end { "arret-fin" } else { "arret" },
+            )
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    if let Err(error) = subscriptions::request(&state.payments, &subscription, &request).await {
+        tracing::error!(%error, gift_id, action = %action, "recurring gift change refused");
+        return Err(AppError::Unavailable(
+            "Votre demande n’a pas pu être transmise à notre prestataire de paiement. Rien n’a changé : réessayez dans quelques minutes."
+                .to_owned(),
+        ));
+    }
+    tracing::info!(gift_id, action = %action, "recurring gift change requested");
+    Ok(Redirect::to(&format!("/mon-espace/dons-reguliers/{gift_id}?fait={done}")).into_response())
+}
+
+/// `GET /mon-espace/dons-reguliers/{id}/arret`: the one confirmation step.
+pub async fn confirm_cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    visitor: Visitor,
+    AppPath(gift_id): AppPath<i64>,
+) -> Result<Response> {
+    let supporter_id = match supporter(&visitor).await? {
+        Ok(id) => id,
+        Err(redirect) => return Ok(redirect),
+    };
+    let gift = own_gift(&state, supporter_id, gift_id).await?;
+    cancel_page(&state, &headers, gift, None, StatusCode::OK)
+}
+
+fn cancel_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    gift: GiftLine,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response> {
+    let (csrf_token, cookie) = form_token(state, headers);
+    let html = CancelTemplate {
+        layout: Layout::new(state, "Arrêter mon don régulier"),
+        csrf_token,
+        amount: format!(
+            "{} {}",
+            format_money(gift.amount_cents, gift.currency),
+            gift.frequency.per()
+        ),
+        period_end: gift.current_period_end.map(french_date),
+        reasons: CancelReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
+        gift,
+        error,
+    }
+    .render()?;
+    Ok(personal(status, html, Some(cookie)))
+}
