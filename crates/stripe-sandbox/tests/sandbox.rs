@@ -1161,3 +1161,234 @@ async fn an_over_refund_on_the_dashboard_is_refused_in_french_and_changes_nothin
     let html = t.dashboard().await;
     assert!(html.contains("placeholder=\"20\""), "still 20 € to refund");
 }
+
+/// A monthly gift paid with `outcome` on the hosted page; returns its subscription's id.
+async fn monthly_gift(t: &TestSandbox, amount: i64, outcome: &str) -> String {
+    let before = t.received().await.len();
+    paid_session(t, amount, true, outcome).await;
+    let created = &t.received_after(before).await[0];
+    assert_eq!(created["type"], "customer.subscription.created");
+    created["data"]["object"]["id"].as_str().unwrap().to_owned()
+}
+
+impl TestSandbox {
+    /// Calls the API with a form, as any Stripe client may (for what the typed client cannot
+    /// send: an empty `pause_collection`, a value Stripe refuses); returns the status and
+    /// the JSON answer.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(method, format!("{}v1/{path}", self.sandbox.api_base()))
+            .bearer_auth("sk_test_sandbox")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json().await.unwrap())
+    }
+
+    /// The subscription as `GET /v1/subscriptions/{id}` answers it.
+    async fn subscription(&self, id: &str) -> Value {
+        let (status, json) = self
+            .call(reqwest::Method::GET, &format!("subscriptions/{id}"), &[])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        json
+    }
+}
+
+/// Pauses collection (`void`) until `resumes_at` through the typed client, as Obole does.
+async fn pause_until(
+    t: &TestSandbox,
+    sub_id: &str,
+    resumes_at: i64,
+) -> stripe_billing::Subscription {
+    let mut pause =
+        UpdateSubscriptionPauseCollection::new(UpdateSubscriptionPauseCollectionBehavior::Void);
+    pause.resumes_at = Some(resumes_at);
+    UpdateSubscription::new(sub_id)
+        .pause_collection(pause)
+        .send(&t.stripe)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_pause_until_a_date_voids_the_renewals_before_it_and_charges_those_after() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let resumes_at = t.sandbox.now() + 45 * DAY;
+    let paused = pause_until(&t, &sub_id, resumes_at).await;
+    let collection = paused.pause_collection.expect("paused");
+    assert_eq!(collection.behavior.as_str(), "void");
+    assert_eq!(collection.resumes_at, Some(resumes_at));
+    assert_eq!(
+        t.subscription(&sub_id).await["pause_collection"],
+        serde_json::json!({ "behavior": "void", "resumes_at": resumes_at })
+    );
+    let pausing = t.received_after(3).await;
+    assert_eq!(types(&pausing), ["customer.subscription.updated"]);
+    assert_eq!(
+        pausing[0]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": null })
+    );
+    let first_period_end = paused.items.data[0].current_period_end;
+
+    // One advance crosses a renewal inside the pause (about day 30), the resume (day 45)
+    // and a renewal after it (about day 60): they come in that order.
+    t.sandbox.advance_clock(70 * DAY).await;
+    let events = t.received_after(4).await;
+    assert_eq!(
+        types(&events),
+        [
+            "customer.subscription.updated",
+            "customer.subscription.updated",
+            "invoice.paid",
+            "customer.subscription.updated",
+        ]
+    );
+    let voided = &events[0]["data"];
+    assert_eq!(
+        voided["previous_attributes"]["items"]["data"][0]["current_period_end"], first_period_end,
+        "the period inside the pause passed without a bill"
+    );
+    assert_eq!(
+        voided["object"]["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+
+    let resumed = &events[1]["data"];
+    assert_eq!(
+        resumed["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "behavior": "void", "resumes_at": resumes_at } })
+    );
+    assert!(resumed["object"]["pause_collection"].is_null());
+
+    let invoice = &events[2]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_cycle");
+    assert_eq!(invoice["amount_paid"], 1500);
+    // It bills the period that starts after the resume (its own `period_*` is the one that
+    // ended, as at Stripe).
+    assert!(invoice["lines"]["data"][0]["period"]["start"].as_i64().unwrap() > resumes_at);
+    assert_eq!(
+        events[3]["data"]["object"]["latest_invoice"], invoice["id"],
+        "the new period, billed"
+    );
+    assert!(t.subscription(&sub_id).await["pause_collection"].is_null());
+}
+
+#[tokio::test]
+async fn a_resume_time_that_is_not_ahead_of_the_sandbox_clock_is_refused_like_stripe() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    // The sandbox clock, not the wall clock, decides: tomorrow by the wall is past for it.
+    t.sandbox.advance_clock(10 * DAY).await;
+    let now = t.sandbox.now();
+    let wall_tomorrow = time::OffsetDateTime::now_utc().unix_timestamp() + DAY;
+    let path = format!("subscriptions/{sub_id}");
+    for resumes_at in [
+        (now - 60).to_string(),
+        now.to_string(),
+        wall_tomorrow.to_string(),
+        "demain".to_owned(),
+        "1.5".to_owned(),
+    ] {
+        let (status, body) = t
+            .call(
+                reqwest::Method::POST,
+                &path,
+                &[
+                    ("pause_collection[behavior]", "void"),
+                    ("pause_collection[resumes_at]", &resumes_at),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{resumes_at}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["param"], "pause_collection[resumes_at]");
+    }
+    let past = UpdateSubscription::new(sub_id.as_str()).pause_collection({
+        let mut pause =
+            UpdateSubscriptionPauseCollection::new(UpdateSubscriptionPauseCollectionBehavior::Void);
+        pause.resumes_at = Some(now - DAY);
+        pause
+    });
+    let (status, kind, param) = stripe_error(past.send(&t.stripe).await);
+    assert_eq!((status, kind.as_str()), (400, "invalid_request_error"));
+    assert_eq!(param.as_deref(), Some("pause_collection[resumes_at]"));
+
+    assert!(t.subscription(&sub_id).await["pause_collection"].is_null());
+    assert!(t.received_after(3).await.is_empty(), "nothing changed");
+}
+
+#[tokio::test]
+async fn resuming_by_hand_clears_the_resume_time() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let first = t.sandbox.now() + 5 * DAY;
+    pause_until(&t, &sub_id, first).await;
+    // Paused again with another date: only the date changed.
+    let later = first + 5 * DAY;
+    pause_until(&t, &sub_id, later).await;
+    let (status, resumed) = t
+        .call(
+            reqwest::Method::POST,
+            &format!("subscriptions/{sub_id}"),
+            &[("pause_collection", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(resumed["pause_collection"].is_null());
+
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"; 3]);
+    assert_eq!(
+        events[1]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "resumes_at": first } })
+    );
+    assert_eq!(
+        events[2]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "behavior": "void", "resumes_at": later } })
+    );
+
+    t.sandbox.advance_clock(12 * DAY).await;
+    assert!(
+        t.received_after(6).await.is_empty(),
+        "no second resume when the forgotten date passes"
+    );
+}
+
+#[tokio::test]
+async fn a_pause_until_a_date_outlives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stripe-sandbox.json");
+    let before = spawn_keeping(Some(file.clone()), true).await;
+    let sub_id = monthly_gift(&before, 1500, "card").await;
+    let resumes_at = before.sandbox.now() + 5 * DAY;
+    pause_until(&before, &sub_id, resumes_at).await;
+    assert_eq!(
+        before.received().await.len(),
+        4,
+        "all delivered before the restart"
+    );
+    drop(before);
+
+    let after = spawn_keeping(Some(file), true).await;
+    assert_eq!(
+        after.subscription(&sub_id).await["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+    after.sandbox.advance_clock(6 * DAY).await;
+    let events = after.received().await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["previous_attributes"]["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+    assert!(after.subscription(&sub_id).await["pause_collection"].is_null());
+}
