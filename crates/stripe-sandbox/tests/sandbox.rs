@@ -1274,7 +1274,12 @@ async fn a_pause_until_a_date_voids_the_renewals_before_it_and_charges_those_aft
     assert_eq!(invoice["amount_paid"], 1500);
     // It bills the period that starts after the resume (its own `period_*` is the one that
     // ended, as at Stripe).
-    assert!(invoice["lines"]["data"][0]["period"]["start"].as_i64().unwrap() > resumes_at);
+    assert!(
+        invoice["lines"]["data"][0]["period"]["start"]
+            .as_i64()
+            .unwrap()
+            > resumes_at
+    );
     assert_eq!(
         events[3]["data"]["object"]["latest_invoice"], invoice["id"],
         "the new period, billed"
@@ -1391,4 +1396,217 @@ async fn a_pause_until_a_date_outlives_a_restart() {
         resumes_at
     );
     assert!(after.subscription(&sub_id).await["pause_collection"].is_null());
+}
+
+/// Asks for a new price on the gift's one item through the typed client, as Obole does
+/// (inline price, `proration_behavior=none`).
+async fn change_price(
+    t: &TestSandbox,
+    sub_id: &str,
+    amount: i64,
+    interval: UpdateSubscriptionItemsPriceDataRecurringInterval,
+) -> stripe_billing::Subscription {
+    let sub = RetrieveSubscription::new(sub_id)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let item = &sub.items.data[0];
+    let mut price = UpdateSubscriptionItemsPriceData::new(
+        Currency::EUR,
+        item.price.product.id().as_str(),
+        UpdateSubscriptionItemsPriceDataRecurring::new(interval),
+    );
+    price.unit_amount = Some(amount);
+    let mut items = UpdateSubscriptionItems::new();
+    items.id = Some(item.id.as_str().to_owned());
+    items.price_data = Some(price);
+    UpdateSubscription::new(sub_id)
+        .items(vec![items])
+        .proration_behavior(UpdateSubscriptionProrationBehavior::None)
+        .send(&t.stripe)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_interval_restarts_the_cycle_now_and_charges_the_new_price_at_once() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(10 * DAY).await;
+    let before = t.subscription(&sub_id).await;
+    let old_item = &before["items"]["data"][0];
+
+    let changed = change_price(
+        &t,
+        &sub_id,
+        15_000,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Year,
+    )
+    .await;
+    let now = t.sandbox.now();
+    let item = &changed.items.data[0];
+    assert_eq!(item.id.as_str(), old_item["id"].as_str().unwrap());
+    assert_eq!(item.price.unit_amount, Some(15_000));
+    assert_eq!(
+        item.price.recurring.as_ref().map(|r| r.interval.as_str()),
+        Some("year")
+    );
+    assert!((now - 2..=now).contains(&item.current_period_start));
+    assert_eq!(changed.billing_cycle_anchor, item.current_period_start);
+    let year = item.current_period_end - item.current_period_start;
+    assert!([365 * DAY, 366 * DAY].contains(&year), "{year}");
+
+    let events = t.received_after(3).await;
+    assert_eq!(
+        types(&events),
+        ["invoice.paid", "customer.subscription.updated"],
+        "billed at once, like a renewal, then the update"
+    );
+    let invoice = &events[0]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!(
+        invoice["amount_paid"], 15_000,
+        "the full new price, no proration"
+    );
+    let lines = invoice["lines"]["data"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["parent"]["subscription_item_details"]["proration"],
+        false
+    );
+    assert_eq!(
+        lines[0]["period"],
+        serde_json::json!({ "start": item.current_period_start, "end": item.current_period_end })
+    );
+    assert_eq!(
+        invoice["parent"]["subscription_details"]["metadata"]["donation_id"],
+        "42"
+    );
+
+    let updated = &events[1]["data"];
+    assert_eq!(updated["object"]["latest_invoice"], invoice["id"]);
+    let previous = &updated["previous_attributes"];
+    assert_eq!(
+        previous["billing_cycle_anchor"],
+        before["billing_cycle_anchor"]
+    );
+    assert_eq!(previous["latest_invoice"], before["latest_invoice"]);
+    let previous_item = &previous["items"]["data"][0];
+    assert_eq!(previous_item["price"]["recurring"]["interval"], "month");
+    assert_eq!(previous_item["price"]["unit_amount"], 1500);
+    assert_eq!(
+        previous_item["current_period_start"],
+        old_item["current_period_start"]
+    );
+    assert_eq!(
+        previous_item["current_period_end"],
+        old_item["current_period_end"]
+    );
+    assert!(previous.get("status").is_none(), "still active");
+
+    // No monthly renewal any more: the next bill comes a year after the change.
+    t.sandbox.advance_clock(40 * DAY).await;
+    assert!(t.received_after(5).await.is_empty());
+    t.sandbox.advance_clock(330 * DAY).await;
+    let renewal = t.received_after(5).await;
+    assert_eq!(
+        types(&renewal),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    assert_eq!(renewal[0]["data"]["object"]["amount_paid"], 15_000);
+    assert_eq!(
+        renewal[0]["data"]["object"]["billing_reason"],
+        "subscription_cycle"
+    );
+}
+
+#[tokio::test]
+async fn a_new_interval_on_a_failing_card_fails_like_a_renewal() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1000, "card_renewal_fails").await;
+    let changed = change_price(
+        &t,
+        &sub_id,
+        10_000,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Year,
+    )
+    .await;
+    // Stripe's default `payment_behavior=allow_incomplete`: the update stands, unpaid.
+    assert_eq!(changed.status.as_str(), "past_due");
+    let events = t.received_after(3).await;
+    assert_eq!(
+        types(&events),
+        ["invoice.payment_failed", "customer.subscription.updated"]
+    );
+    let invoice = &events[0]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!(invoice["status"], "open");
+    assert_eq!(invoice["amount_due"], 10_000);
+    assert_eq!(
+        invoice["next_payment_attempt"].as_i64(),
+        Some(invoice["created"].as_i64().unwrap() + 3 * DAY),
+        "retried on the renewals' schedule"
+    );
+    let updated = &events[1]["data"];
+    assert_eq!(updated["object"]["status"], "past_due");
+    assert_eq!(updated["previous_attributes"]["status"], "active");
+    assert_eq!(
+        updated["object"]["items"]["data"][0]["price"]["recurring"]["interval"],
+        "year"
+    );
+
+    t.sandbox.advance_clock(16 * DAY).await;
+    let retries = t.received_after(5).await;
+    assert_eq!(
+        types(&retries),
+        [
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "customer.subscription.deleted",
+        ]
+    );
+    assert_eq!(
+        retries[3]["data"]["object"]["cancellation_details"]["reason"],
+        "payment_failed"
+    );
+}
+
+#[tokio::test]
+async fn a_new_amount_alone_keeps_the_cycle_and_is_billed_from_the_next_renewal() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(5 * DAY).await;
+    let before = t.subscription(&sub_id).await;
+    change_price(
+        &t,
+        &sub_id,
+        2500,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Month,
+    )
+    .await;
+    let after = t.subscription(&sub_id).await;
+    for unchanged in ["billing_cycle_anchor", "latest_invoice", "status"] {
+        assert_eq!(after[unchanged], before[unchanged], "{unchanged}");
+    }
+    for unchanged in ["current_period_start", "current_period_end"] {
+        assert_eq!(
+            after["items"]["data"][0][unchanged], before["items"]["data"][0][unchanged],
+            "{unchanged}"
+        );
+    }
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    let previous = events[0]["data"]["previous_attributes"]
+        .as_object()
+        .unwrap();
+    assert_eq!(previous.keys().collect::<Vec<_>>(), ["items"]);
+
+    t.sandbox.advance_clock(30 * DAY).await;
+    let renewal = t.received_after(4).await;
+    assert_eq!(
+        types(&renewal),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    assert_eq!(renewal[0]["data"]["object"]["amount_paid"], 2500);
 }
