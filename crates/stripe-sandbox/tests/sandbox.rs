@@ -17,10 +17,13 @@ use stripe_billing::invoice_payment::{
     ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType,
 };
 use stripe_billing::subscription::{
-    CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
-    UpdateSubscriptionItemsPriceData, UpdateSubscriptionItemsPriceDataRecurring,
-    UpdateSubscriptionItemsPriceDataRecurringInterval, UpdateSubscriptionPauseCollection,
-    UpdateSubscriptionPauseCollectionBehavior, UpdateSubscriptionProrationBehavior,
+    CancelSubscription, CancelSubscriptionCancellationDetails,
+    CancelSubscriptionCancellationDetailsFeedback, RetrieveSubscription, UpdateSubscription,
+    UpdateSubscriptionCancellationDetails, UpdateSubscriptionCancellationDetailsFeedback,
+    UpdateSubscriptionItems, UpdateSubscriptionItemsPriceData,
+    UpdateSubscriptionItemsPriceDataRecurring, UpdateSubscriptionItemsPriceDataRecurringInterval,
+    UpdateSubscriptionPauseCollection, UpdateSubscriptionPauseCollectionBehavior,
+    UpdateSubscriptionProrationBehavior,
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes as Pmt,
@@ -1609,4 +1612,264 @@ async fn a_new_amount_alone_keeps_the_cycle_and_is_billed_from_the_next_renewal(
         ["invoice.paid", "customer.subscription.updated"]
     );
     assert_eq!(renewal[0]["data"]["object"]["amount_paid"], 2500);
+}
+
+#[tokio::test]
+async fn cancellation_details_come_with_a_cancellation_now_and_can_be_corrected_after() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let mut details = CancelSubscriptionCancellationDetails::new();
+    details.comment = Some("Je soutiens une autre association".to_owned());
+    details.feedback = Some(CancelSubscriptionCancellationDetailsFeedback::SwitchedService);
+    let canceled = CancelSubscription::new(sub_id.as_str())
+        .cancellation_details(details)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(canceled.status.as_str(), "canceled");
+    assert_eq!(canceled.canceled_at, canceled.ended_at);
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.deleted"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"],
+        serde_json::json!({
+            "comment": "Je soutiens une autre association",
+            "feedback": "switched_service",
+            "reason": "cancellation_requested",
+        })
+    );
+
+    // As at Stripe, a canceled subscription's details can still be updated, not its billing.
+    let mut correction = UpdateSubscriptionCancellationDetails::new();
+    correction.feedback = Some(UpdateSubscriptionCancellationDetailsFeedback::TooExpensive);
+    let corrected = UpdateSubscription::new(sub_id.as_str())
+        .cancellation_details(correction)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let details = corrected.cancellation_details.expect("details");
+    assert_eq!(
+        details.feedback.map(|f| f.as_str().to_owned()).as_deref(),
+        Some("too_expensive")
+    );
+    assert_eq!(
+        details.comment.as_deref(),
+        Some("Je soutiens une autre association")
+    );
+    let events = t.received_after(4).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["previous_attributes"],
+        serde_json::json!({ "cancellation_details": { "feedback": "switched_service" } })
+    );
+
+    // Any client may send a DELETE's parameters in the query string instead.
+    let other = monthly_gift(&t, 900, "card").await;
+    let response = t
+        .http
+        .delete(format!(
+            "{}v1/subscriptions/{other}?cancellation_details[feedback]=unused",
+            t.sandbox.api_base()
+        ))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["cancellation_details"]["feedback"], "unused");
+    assert_eq!(
+        body["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
+}
+
+#[tokio::test]
+async fn a_cancellation_at_period_end_is_recorded_when_asked_and_ends_with_its_details() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(3 * DAY).await;
+    let period_end = t.subscription(&sub_id).await["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap();
+    let asked_at = t.sandbox.now();
+    let mut details = UpdateSubscriptionCancellationDetails::new();
+    details.comment = Some("Fin de mon soutien".to_owned());
+    details.feedback = Some(UpdateSubscriptionCancellationDetailsFeedback::Unused);
+    let ending = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .cancellation_details(details)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(ending.status.as_str(), "active");
+    assert_eq!(ending.cancel_at, Some(period_end));
+    let canceled_at = ending.canceled_at.expect("the request is recorded at once");
+    assert!((asked_at..=asked_at + 2).contains(&canceled_at));
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"],
+        serde_json::json!({
+            "comment": "Fin de mon soutien",
+            "feedback": "unused",
+            "reason": "cancellation_requested",
+        })
+    );
+    assert_eq!(
+        events[0]["data"]["previous_attributes"],
+        serde_json::json!({
+            "cancel_at": null,
+            "cancel_at_period_end": false,
+            "canceled_at": null,
+            "cancellation_details": { "comment": null, "feedback": null, "reason": null },
+        })
+    );
+
+    // Withdrawn, the request's time and reason go; what the donor wrote stays.
+    let kept = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(false)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(kept.canceled_at, None);
+    let details = kept.cancellation_details.expect("details");
+    assert!(details.reason.is_none());
+    assert_eq!(details.comment.as_deref(), Some("Fin de mon soutien"));
+    let withdrawn = &t.received_after(4).await[0]["data"]["previous_attributes"];
+    assert_eq!(withdrawn["canceled_at"], canceled_at);
+    assert_eq!(
+        withdrawn["cancellation_details"],
+        serde_json::json!({ "reason": "cancellation_requested" })
+    );
+
+    t.sandbox.advance_clock(DAY).await;
+    let again = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let asked_again_at = again.canceled_at.expect("recorded");
+    assert!(asked_again_at > canceled_at);
+
+    t.sandbox.advance_clock(40 * DAY).await;
+    let ended = t.received_after(6).await;
+    assert_eq!(types(&ended), ["customer.subscription.deleted"]);
+    let sub = &ended[0]["data"]["object"];
+    assert_eq!(sub["status"], "canceled");
+    assert_eq!(sub["ended_at"], period_end);
+    assert_eq!(
+        sub["canceled_at"], asked_again_at,
+        "when it was asked for, not when it ended"
+    );
+    assert_eq!(
+        sub["cancellation_details"],
+        serde_json::json!({
+            "comment": "Fin de mon soutien",
+            "feedback": "unused",
+            "reason": "cancellation_requested",
+        })
+    );
+}
+
+#[tokio::test]
+async fn bad_cancellation_details_are_refused_and_change_nothing() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let path = format!("subscriptions/{sub_id}");
+    let too_long = "a".repeat(5001);
+    for method in [reqwest::Method::POST, reqwest::Method::DELETE] {
+        for (field, value, param) in [
+            (
+                "cancellation_details[feedback]",
+                "bored",
+                "cancellation_details[feedback]",
+            ),
+            (
+                "cancellation_details[comment]",
+                too_long.as_str(),
+                "cancellation_details[comment]",
+            ),
+        ] {
+            let mut form = vec![(field, value)];
+            if method == reqwest::Method::POST {
+                form.push(("cancel_at_period_end", "true"));
+            }
+            let (status, body) = t.call(method.clone(), &path, &form).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {field}");
+            assert_eq!(body["error"]["type"], "invalid_request_error");
+            assert_eq!(body["error"]["param"], param);
+        }
+    }
+    let sub = t.subscription(&sub_id).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["cancel_at_period_end"], false);
+    assert_eq!(
+        sub["cancellation_details"],
+        serde_json::json!({ "comment": null, "feedback": null, "reason": null })
+    );
+    assert!(t.received_after(3).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_portal_shows_when_a_pause_ends_and_its_cancellations_are_requested() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let customer = t.subscription(&sub_id).await["customer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 2 January of next year by the sandbox clock, at noon: a date whose French is known.
+    let today = time::OffsetDateTime::from_unix_timestamp(t.sandbox.now()).unwrap();
+    let next_year = today.year() + 1;
+    let resumes_at = time::Date::from_calendar_date(next_year, time::Month::January, 2)
+        .unwrap()
+        .with_hms(12, 0, 0)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp();
+    pause_until(&t, &sub_id, resumes_at).await;
+
+    let portal = CreateBillingPortalSession::new()
+        .customer(customer)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let html = page_text(t.http.get(&portal.url).send().await.unwrap()).await;
+    assert!(
+        html.contains(&format!(
+            "Prélèvements suspendus jusqu'au 2 janvier {next_year}."
+        )),
+        "{html}"
+    );
+
+    let asked = t
+        .http
+        .post(format!(
+            "{}/subscriptions/{sub_id}/cancel_at_period_end",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let sub = t.subscription(&sub_id).await;
+    assert_eq!(sub["cancel_at_period_end"], true);
+    assert_eq!(
+        sub["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
+    let canceled = t
+        .http
+        .post(format!("{}/subscriptions/{sub_id}/cancel", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(canceled.status(), StatusCode::SEE_OTHER);
+    let events = t.received_after(5).await;
+    assert_eq!(types(&events), ["customer.subscription.deleted"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
 }
