@@ -132,9 +132,10 @@ impl Sandbox {
     }
 
     /// Advances the test clock: settles pending SEPA payments (succeeded or failed), retries
-    /// failed renewals that are due (canceling the subscription after the last retry), renews
-    /// due subscriptions (invoice paid or failed), ends subscriptions set to cancel at period
-    /// end. Returns once the resulting events are queued.
+    /// failed renewals that are due (canceling the subscription after the last retry), resumes
+    /// collection at each pause's `resumes_at` and renews due subscriptions (invoice paid,
+    /// failed, or none while paused), each subscription's steps in time order, and ends
+    /// subscriptions set to cancel at period end. Returns once the resulting events are queued.
     pub async fn advance_clock(&self, seconds: i64) {
         let mut state = self.lock();
         state.clock_offset += seconds.max(0);
