@@ -13,6 +13,7 @@ use super::error::{ApiError, json_response};
 use super::form::Form;
 use super::payments::RefundRequest;
 use super::state::{self, IdempotentResponse, find};
+use super::subscription_changes::{self, CancellationDetailsChange};
 use super::{Sandbox, billing, checkout, objects, payments};
 
 pub fn router() -> Router<Sandbox> {
@@ -205,20 +206,29 @@ async fn update_subscription(
 ) -> Response {
     let request = format!("POST /subscriptions/{id}");
     sandbox.write(&headers, request, &body, |state, form| {
-        let change = billing::parse_change(state, &id, form)?;
+        let change = subscription_changes::parse_change(state, &id, form)?;
         billing::update(state, &id, change)
     })
 }
 
+/// Takes `cancellation_details[…]` from the body (as async-stripe sends them) or the query
+/// string: Stripe reads a DELETE's parameters from either.
 async fn cancel_subscription(
     State(sandbox): State<Sandbox>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
     let request = format!("DELETE /subscriptions/{id}");
-    sandbox.write(&headers, request, &body, |state, _| {
-        billing::cancel(state, &id)
+    let params = match query.as_deref() {
+        Some(query) if !query.is_empty() && !body.is_empty() => format!("{query}&{body}"),
+        Some(query) if !query.is_empty() => query.to_owned(),
+        _ => body,
+    };
+    sandbox.write(&headers, request, &params, |state, form| {
+        let details = CancellationDetailsChange::parse(form)?;
+        billing::cancel(state, &id, details)
     })
 }
 

@@ -1,20 +1,22 @@
 //! Subscriptions and their invoices: creation at checkout, renewals when the clock moves,
-//! retries of failed renewals, changes (amount, pause, cancel at period end), cancellation
-//! and card replacement.
+//! collection resuming at its set time, retries of failed renewals, changes (amount, interval,
+//! pause, cancel at period end, cancellation details), cancellation and card replacement.
+//! (`subscription_changes` reads and checks the requests; this module applies them.)
 //!
 //! Over 500 lines because the subscription's life (start, renew, retry, change, cancel) is one
 //! state machine whose steps share the invoice and status helpers; split, each would reach into
 //! the others.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::clock::{Interval, period_end};
 use super::error::ApiError;
 use super::objects;
 use super::payments::{self, NewPayment, Outcome};
 use super::state::{
-    CheckoutSession, Invoice, Metadata, Method, Price, State, Subscription, find, find_mut, new_id,
+    CheckoutSession, Invoice, Method, Price, State, Subscription, find, find_mut, new_id,
 };
+use super::subscription_changes::{CancellationDetailsChange, Change, PauseChange};
 
 /// Guards against a runaway loop when the clock jumps decades ahead.
 const MAX_PERIODS_PER_ADVANCE: usize = 1200;
@@ -56,9 +58,12 @@ pub fn start(
         current_period_end: period_end(now, interval, 1),
         cancel_at_period_end: false,
         paused: false,
+        pause_resumes_at: None,
         canceled_at: None,
         ended_at: None,
         cancellation_reason: None,
+        cancellation_comment: None,
+        cancellation_feedback: None,
         metadata: session.subscription_metadata.clone(),
         latest_invoice: None,
         method,
@@ -129,8 +134,9 @@ fn create_invoice(
         payment_intent,
         payment_id: new_id("inpay_"),
         attempt_count: if outcome == Outcome::Pending { 0 } else { 1 },
+        // Only a first invoice is not retried: its subscription ends instead.
         next_payment_attempt: (outcome == Outcome::Failed
-            && billing_reason == "subscription_cycle")
+            && billing_reason != "subscription_create")
             .then(|| now + RETRY_AFTER_DAYS[0] * DAY),
         paid_at: paid.then_some(now),
     };
@@ -166,18 +172,20 @@ pub fn first_payment_failed(state: &mut State, invoice: &str) {
     let subscription = inv.subscription.clone();
     state.emit("invoice.payment_failed", json, None);
     let now = state.now();
-    end(state, &subscription, "payment_failed", now);
+    end(state, &subscription, "payment_failed", now, now);
 }
 
-/// Ends a subscription now and emits `customer.subscription.deleted`. Its unpaid invoices
-/// are no longer retried.
-fn end(state: &mut State, id: &str, reason: &'static str, at: i64) {
+/// Ends a subscription at `ended_at` and emits `customer.subscription.deleted`. `canceled_at`
+/// is when the cancellation was asked for (or the payment gave up), as Stripe records it: for
+/// a cancellation at period end, the request, not the end. Its unpaid invoices are no longer
+/// retried.
+fn end(state: &mut State, id: &str, reason: &'static str, ended_at: i64, canceled_at: i64) {
     let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return;
     };
     sub.status = "canceled".into();
-    sub.canceled_at = Some(at);
-    sub.ended_at = Some(at);
+    sub.canceled_at = Some(canceled_at);
+    sub.ended_at = Some(ended_at);
     sub.cancellation_reason = Some(reason.into());
     let json = objects::subscription(sub);
     state.emit("customer.subscription.deleted", json, None);
@@ -211,21 +219,62 @@ pub fn retry_due(state: &mut State) {
             (inv.subscription.clone(), inv.next_payment_attempt.is_none());
         state.emit("invoice.payment_failed", json, None);
         if gave_up {
-            end(state, &subscription, "payment_failed", attempted_at);
+            end(
+                state,
+                &subscription,
+                "payment_failed",
+                attempted_at,
+                attempted_at,
+            );
         }
     }
 }
 
-/// Bills every subscription whose period has ended by the (new) clock.
+/// Bills every subscription whose period has ended by the (new) clock, and resumes the
+/// collection of those whose `pause_collection[resumes_at]` has come.
 pub fn renew_due(state: &mut State) {
     let ids: Vec<String> = state.subscriptions.iter().map(|s| s.id.clone()).collect();
     for id in ids {
         for _ in 0..MAX_PERIODS_PER_ADVANCE {
-            if !renew_once(state, &id) {
+            if !next_due(state, &id) {
                 break;
             }
         }
     }
+}
+
+/// Handles what comes next for one subscription, in time order, so that one long advance
+/// voids the renewals before a resume time and charges those after it; false when nothing
+/// (more) is due. A renewal at the very second collection resumes is charged.
+fn next_due(state: &mut State, id: &str) -> bool {
+    let now = state.now();
+    let Some(sub) = find(&state.subscriptions, id) else {
+        return false;
+    };
+    if !matches!(sub.status.as_str(), "active" | "past_due") {
+        return false;
+    }
+    let resume_due = sub.paused
+        && sub
+            .pause_resumes_at
+            .is_some_and(|at| at <= now && at <= sub.current_period_end);
+    if resume_due {
+        resume_collection(state, id);
+        return true;
+    }
+    renew_once(state, id)
+}
+
+/// `pause_collection[resumes_at]` has come: collection resumes as when resumed by hand
+/// (`pause_collection` back to null, `customer.subscription.updated`).
+fn resume_collection(state: &mut State, id: &str) {
+    let Some(sub) = find_mut(&mut state.subscriptions, id) else {
+        return;
+    };
+    let before = objects::subscription(sub);
+    sub.paused = false;
+    sub.pause_resumes_at = None;
+    emit_updated(state, id, &before);
 }
 
 /// Handles one ended period; false when nothing (more) is due.
@@ -239,60 +288,74 @@ fn renew_once(state: &mut State, id: &str) -> bool {
     }
     if sub.cancel_at_period_end {
         let ended = sub.current_period_end;
-        end(state, id, "cancellation_requested", ended);
+        // Files saved before the request's time was recorded have none: the end stands in.
+        let requested = sub.canceled_at.unwrap_or(ended);
+        end(state, id, "cancellation_requested", ended, requested);
         return false;
     }
-    let previous = (sub.current_period_start, sub.current_period_end);
+    let before = objects::subscription(sub);
+    let ended_period = (sub.current_period_start, sub.current_period_end);
     sub.period += 1;
     sub.current_period_start = sub.current_period_end;
     sub.current_period_end = period_end(sub.billing_cycle_anchor, sub.price.interval, sub.period);
-    let line_period = (sub.current_period_start, sub.current_period_end);
-    let was_active = sub.status == "active";
+    let new_period = (sub.current_period_start, sub.current_period_end);
     if sub.paused {
-        // `pause_collection[behavior]=void`: the period passes without a bill.
-        period_rolled(state, id, previous);
+        // `pause_collection[behavior]=void`: the period passes without a bill. (Stripe makes
+        // the invoice and voids it at once; the sandbox makes none, so no invoice events.)
+        emit_updated(state, id, &before);
         return true;
     }
+    charge_period(state, id, "subscription_cycle", ended_period, new_period);
+    emit_updated(state, id, &before);
+    true
+}
+
+/// Invoices the subscription's current price for `line_period` with its payment method and
+/// sets the status by the outcome: `invoice.paid` and `active`, or `invoice.payment_failed`,
+/// `past_due` and a retry schedule. The status change is left for the caller's
+/// `customer.subscription.updated`, which follows the invoice's event.
+fn charge_period(
+    state: &mut State,
+    id: &str,
+    billing_reason: &'static str,
+    period: (i64, i64),
+    line_period: (i64, i64),
+) {
+    let Some(method) = find(&state.subscriptions, id).map(|s| s.method) else {
+        return;
+    };
     // SEPA renewals settle at once here; only the first SEPA payment waits for the bank.
-    let outcome = if sub.method == Method::CardFailsRenewal {
+    let outcome = if method == Method::CardFailsRenewal {
         Outcome::Failed
     } else {
         Outcome::Succeeded
     };
-    let invoice = create_invoice(
-        state,
-        id,
-        "subscription_cycle",
-        previous,
-        line_period,
-        outcome,
-    );
+    let invoice = create_invoice(state, id, billing_reason, period, line_period, outcome);
     let Some(json) = find(&state.invoices, &invoice).map(objects::invoice) else {
-        return false;
-    };
-    if outcome == Outcome::Succeeded {
-        state.emit("invoice.paid", json, None);
-        if was_active {
-            period_rolled(state, id, previous);
-        } else {
-            set_status(state, id, "active");
-        }
-    } else {
-        state.emit("invoice.payment_failed", json, None);
-        set_status(state, id, "past_due");
-    }
-    true
-}
-
-/// A new period began: Stripe tells with `customer.subscription.updated`, the old period in
-/// `previous_attributes`.
-fn period_rolled(state: &mut State, id: &str, previous: (i64, i64)) {
-    let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return;
     };
-    let json = objects::subscription(sub);
-    let previous = json!({ "current_period_start": previous.0, "current_period_end": previous.1 });
-    state.emit("customer.subscription.updated", json, Some(previous));
+    let (kind, status) = match outcome {
+        Outcome::Succeeded => ("invoice.paid", "active"),
+        _ => ("invoice.payment_failed", "past_due"),
+    };
+    state.emit(kind, json, None);
+    if let Some(sub) = find_mut(&mut state.subscriptions, id) {
+        sub.status = status.into();
+    }
+}
+
+/// Emits `customer.subscription.updated` if the subscription differs from `before` (its
+/// JSON then), with what changed in `previous_attributes`; returns the subscription's JSON.
+fn emit_updated(state: &mut State, id: &str, before: &Value) -> Option<Value> {
+    let json = find(&state.subscriptions, id).map(objects::subscription)?;
+    if let Some(previous) = objects::previous_attributes(before, &json) {
+        state.emit(
+            "customer.subscription.updated",
+            json.clone(),
+            Some(previous),
+        );
+    }
+    Some(json)
 }
 
 /// Changes the status, emitting `customer.subscription.updated` when it really changes.
@@ -300,113 +363,9 @@ fn set_status(state: &mut State, id: &str, status: &'static str) {
     let Some(sub) = find_mut(&mut state.subscriptions, id) else {
         return;
     };
-    if sub.status == status {
-        return;
-    }
-    let previous = json!({ "status": sub.status });
+    let before = objects::subscription(sub);
     sub.status = status.into();
-    let json = objects::subscription(sub);
-    state.emit("customer.subscription.updated", json, Some(previous));
-}
-
-/// What `POST /v1/subscriptions/{id}` (or a portal action) asks to change.
-#[derive(Debug, Default, Clone)]
-pub struct Change {
-    /// New unit amount in cents (a new price for the same product).
-    pub unit_amount: Option<i64>,
-    /// Some(true) pauses collection, Some(false) resumes it.
-    pub pause: Option<bool>,
-    pub cancel_at_period_end: Option<bool>,
-    /// Merged into the metadata; an empty value removes the key.
-    pub metadata: Metadata,
-}
-
-/// Reads the API's form into a `Change`, checking it against the subscription.
-pub fn parse_change(state: &State, id: &str, form: &super::form::Form) -> Result<Change, ApiError> {
-    let sub =
-        find(&state.subscriptions, id).ok_or_else(|| ApiError::no_such("subscription", id))?;
-    let mut change = Change {
-        metadata: form.map(&["metadata"]),
-        ..Change::default()
-    };
-    if form.has(&["items"]) {
-        let item = |field: &[&str]| {
-            let mut path = vec!["items", "0"];
-            path.extend_from_slice(field);
-            form.get(&path).map(str::to_owned)
-        };
-        let item_id = item(&["id"]).ok_or_else(|| ApiError::missing("items[0][id]"))?;
-        if item_id != sub.item_id {
-            return Err(ApiError::invalid(
-                "items[0][id]",
-                format!("No such subscription item: '{item_id}'"),
-            ));
-        }
-        if let Some(price) = item(&["price"]) {
-            return Err(ApiError::invalid(
-                "items[0][price]",
-                format!("No such price: '{price}' (the sandbox only takes price_data)"),
-            ));
-        }
-        let currency = item(&["price_data", "currency"])
-            .ok_or_else(|| ApiError::missing("items[0][price_data][currency]"))?;
-        if currency != sub.price.currency {
-            return Err(ApiError::invalid(
-                "items[0][price_data][currency]",
-                "The currency of a subscription cannot change.",
-            ));
-        }
-        let product = item(&["price_data", "product"])
-            .ok_or_else(|| ApiError::missing("items[0][price_data][product]"))?;
-        if product != sub.price.product {
-            return Err(ApiError::invalid(
-                "items[0][price_data][product]",
-                format!("No such product: '{product}'"),
-            ));
-        }
-        let interval = item(&["price_data", "recurring", "interval"])
-            .ok_or_else(|| ApiError::missing("items[0][price_data][recurring][interval]"))?;
-        if Interval::parse(&interval) != Some(sub.price.interval) {
-            return Err(ApiError::invalid(
-                "items[0][price_data][recurring][interval]",
-                "The sandbox cannot change a subscription's billing interval.",
-            ));
-        }
-        let amount = item(&["price_data", "unit_amount"])
-            .ok_or_else(|| ApiError::missing("items[0][price_data][unit_amount]"))?;
-        change.unit_amount = Some(positive_amount(
-            &amount,
-            "items[0][price_data][unit_amount]",
-        )?);
-    }
-    if form.has(&["pause_collection"]) {
-        change.pause = match (
-            form.get(&["pause_collection"]),
-            form.get(&["pause_collection", "behavior"]),
-        ) {
-            (Some(""), _) => Some(false),
-            (_, Some("void")) => Some(true),
-            (_, Some(other)) => {
-                return Err(ApiError::invalid(
-                    "pause_collection[behavior]",
-                    format!("The sandbox only supports the `void` behavior, not `{other}`."),
-                ));
-            }
-            _ => return Err(ApiError::missing("pause_collection[behavior]")),
-        };
-    }
-    if let Some(value) = form.get(&["cancel_at_period_end"]) {
-        change.cancel_at_period_end = Some(parse_bool(value, "cancel_at_period_end")?);
-    }
-    if let Some(value) = form.get(&["proration_behavior"])
-        && !["always_invoice", "create_prorations", "none"].contains(&value)
-    {
-        return Err(ApiError::invalid(
-            "proration_behavior",
-            format!("Invalid proration_behavior: {value}"),
-        ));
-    }
-    Ok(change)
+    emit_updated(state, id, &before);
 }
 
 /// A positive integer amount of cents.
@@ -417,92 +376,105 @@ pub fn positive_amount(text: &str, param: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::invalid(param, "Invalid positive integer"))
 }
 
-fn parse_bool(text: &str, param: &str) -> Result<bool, ApiError> {
-    match text {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ApiError::invalid(param, "Invalid boolean")),
-    }
-}
-
 /// Applies a change and emits `customer.subscription.updated` with what it was before.
+///
+/// A new amount alone takes effect from the next renewal. A new interval does what Stripe
+/// does: the billing cycle anchor resets to now, the new period runs from now for one
+/// interval, and the new price is invoiced at once (`billing_reason = subscription_update`)
+/// and paid like a renewal, before the update's event. Simplification: the sandbox never
+/// prorates, whatever `proration_behavior` says; the invoice holds the new price in full,
+/// which is what Stripe bills with `proration_behavior=none`.
 pub fn update(state: &mut State, id: &str, change: Change) -> Result<Value, ApiError> {
     let now = state.now();
     let sub = find_mut(&mut state.subscriptions, id)
         .ok_or_else(|| ApiError::no_such("subscription", id))?;
-    let touches_billing = change.unit_amount.is_some()
-        || change.pause.is_some()
-        || change.cancel_at_period_end.is_some();
-    if sub.status == "canceled" && touches_billing {
+    if sub.status == "canceled" && change.touches_billing() {
         return Err(ApiError::state(
             "A canceled subscription can only update its cancellation_details and metadata.",
         ));
     }
-    let mut previous = Map::new();
-    if let Some(amount) = change.unit_amount
-        && amount != sub.price.unit_amount
-    {
-        previous.insert("items".into(), objects::subscription_items(sub));
+    let before = objects::subscription(sub);
+    let unit_amount = change.unit_amount.unwrap_or(sub.price.unit_amount);
+    let interval = change.interval.unwrap_or(sub.price.interval);
+    let new_interval = interval != sub.price.interval;
+    if unit_amount != sub.price.unit_amount || new_interval {
         sub.price = Price {
             id: new_id("price_"),
             created: now,
-            unit_amount: amount,
+            unit_amount,
+            interval,
             ..sub.price.clone()
         };
     }
-    if let Some(pause) = change.pause
-        && pause != sub.paused
-    {
-        previous.insert("pause_collection".into(), objects::pause_collection(sub));
-        sub.paused = pause;
+    if new_interval {
+        sub.billing_cycle_anchor = now;
+        sub.period = 1;
+        sub.current_period_start = now;
+        sub.current_period_end = period_end(now, interval, 1);
+    }
+    match change.pause {
+        Some(PauseChange::Void { resumes_at }) => {
+            sub.paused = true;
+            sub.pause_resumes_at = resumes_at;
+        }
+        Some(PauseChange::Resume) => {
+            sub.paused = false;
+            sub.pause_resumes_at = None;
+        }
+        None => {}
     }
     if let Some(cancel) = change.cancel_at_period_end
         && cancel != sub.cancel_at_period_end
     {
-        previous.insert(
-            "cancel_at_period_end".into(),
-            json!(sub.cancel_at_period_end),
-        );
-        let cancel_at = sub.cancel_at_period_end.then_some(sub.current_period_end);
-        previous.insert("cancel_at".into(), json!(cancel_at));
         sub.cancel_at_period_end = cancel;
+        // Stripe records the request at once, though the subscription runs to its period's
+        // end: `canceled_at` is now and the reason is set; withdrawing it clears both.
+        sub.canceled_at = cancel.then_some(now);
+        sub.cancellation_reason = cancel.then(|| "cancellation_requested".to_owned());
     }
-    let mut old_metadata = Map::new();
+    apply_cancellation_details(sub, change.cancellation_details);
     for (key, value) in change.metadata {
-        let old = if value.is_empty() {
-            sub.metadata.remove(&key)
+        if value.is_empty() {
+            sub.metadata.remove(&key);
         } else {
-            sub.metadata.insert(key.clone(), value.clone())
-        };
-        if old.as_deref() != Some(value.as_str()) && !(old.is_none() && value.is_empty()) {
-            old_metadata.insert(key, json!(old));
+            sub.metadata.insert(key, value);
         }
     }
-    if !old_metadata.is_empty() {
-        previous.insert("metadata".into(), Value::Object(old_metadata));
+    // A paused subscription's invoice would be voided (see `renew_once`): the new cycle
+    // starts all the same, unbilled.
+    if new_interval && !sub.paused {
+        let new_period = (sub.current_period_start, sub.current_period_end);
+        charge_period(state, id, "subscription_update", (now, now), new_period);
     }
-    let json = objects::subscription(sub);
-    if !previous.is_empty() {
-        state.emit(
-            "customer.subscription.updated",
-            json.clone(),
-            Some(Value::Object(previous)),
-        );
-    }
-    Ok(json)
+    emit_updated(state, id, &before).ok_or_else(|| ApiError::no_such("subscription", id))
 }
 
-/// `DELETE /v1/subscriptions/{id}`: ends it now.
-pub fn cancel(state: &mut State, id: &str) -> Result<Value, ApiError> {
-    let sub =
-        find(&state.subscriptions, id).ok_or_else(|| ApiError::no_such("subscription", id))?;
+fn apply_cancellation_details(sub: &mut Subscription, details: CancellationDetailsChange) {
+    if let Some(comment) = details.comment {
+        sub.cancellation_comment = comment;
+    }
+    if let Some(feedback) = details.feedback {
+        sub.cancellation_feedback = feedback;
+    }
+}
+
+/// `DELETE /v1/subscriptions/{id}`: ends it now, with the customer's `cancellation_details`
+/// if given (`reason` is `cancellation_requested`).
+pub fn cancel(
+    state: &mut State,
+    id: &str,
+    details: CancellationDetailsChange,
+) -> Result<Value, ApiError> {
+    let sub = find_mut(&mut state.subscriptions, id)
+        .ok_or_else(|| ApiError::no_such("subscription", id))?;
     if sub.status == "canceled" {
         return Err(ApiError::state(format!(
             "This subscription has already been canceled: '{id}'"
         )));
     }
+    apply_cancellation_details(sub, details);
     let now = state.now();
-    end(state, id, "cancellation_requested", now);
+    end(state, id, "cancellation_requested", now, now);
     find(&state.subscriptions, id)
         .map(objects::subscription)
         .ok_or_else(|| ApiError::no_such("subscription", id))

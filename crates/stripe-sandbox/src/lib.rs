@@ -30,6 +30,7 @@ mod pages;
 mod payments;
 mod persist;
 mod state;
+mod subscription_changes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,9 +132,10 @@ impl Sandbox {
     }
 
     /// Advances the test clock: settles pending SEPA payments (succeeded or failed), retries
-    /// failed renewals that are due (canceling the subscription after the last retry), renews
-    /// due subscriptions (invoice paid or failed), ends subscriptions set to cancel at period
-    /// end. Returns once the resulting events are queued.
+    /// failed renewals that are due (canceling the subscription after the last retry), resumes
+    /// collection at each pause's `resumes_at` and renews due subscriptions (invoice paid,
+    /// failed, or none while paused), each subscription's steps in time order, and ends
+    /// subscriptions set to cancel at period end. Returns once the resulting events are queued.
     pub async fn advance_clock(&self, seconds: i64) {
         let mut state = self.lock();
         state.clock_offset += seconds.max(0);
@@ -192,7 +194,7 @@ impl Sandbox {
 pub(crate) mod testing {
     use super::checkout::{self, Choice};
     use super::form::Form;
-    use super::{Sandbox, SandboxConfig, billing, payments};
+    use super::{Sandbox, SandboxConfig, billing, payments, subscription_changes};
 
     pub const SECRET: &str = "whsec_test_secret";
 
@@ -222,7 +224,8 @@ pub(crate) mod testing {
 
     /// One of each: payments by card and SEPA (settled and rejected), an expired session,
     /// subscriptions whose renewal succeeds or fails, a SEPA subscription that bounces,
-    /// changes, a cancellation, a partial refund and a portal session.
+    /// changes (amount, a pause that resumes by itself, cancellation details, a new interval
+    /// billed at once), a cancellation, a partial refund and a portal session.
     pub async fn scenario() -> Sandbox {
         let sandbox = Sandbox::new(SandboxConfig {
             public_url: "http://127.0.0.1:9/sandbox".into(),
@@ -254,13 +257,28 @@ pub(crate) mod testing {
             let sub = state.subscriptions[0].id.clone();
             let item = state.subscriptions[0].item_id.clone();
             let product = state.subscriptions[0].price.product.clone();
+            let resumes_at = state.now() + 20 * 86_400;
             let form = Form::parse(&format!(
                 "items[0][id]={item}&items[0][price_data][currency]=eur&items[0][price_data][product]={product}\
                  &items[0][price_data][recurring][interval]=month&items[0][price_data][unit_amount]=2000\
-                 &pause_collection[behavior]=void&cancel_at_period_end=true&metadata[note]=x"
+                 &pause_collection[behavior]=void&pause_collection[resumes_at]={resumes_at}\
+                 &cancel_at_period_end=true&metadata[note]=x\
+                 &cancellation_details[feedback]=too_expensive&cancellation_details[comment]=Plus+tard"
             ));
-            let change = billing::parse_change(&state, &sub, &form).expect("valid change");
+            let change =
+                subscription_changes::parse_change(&state, &sub, &form).expect("valid change");
             billing::update(&mut state, &sub, change).expect("updated");
+            // A change of interval, billed at once to a card that fails.
+            let failing = state.subscriptions[1].clone();
+            let form = Form::parse(&format!(
+                "items[0][id]={}&items[0][price_data][currency]=eur&items[0][price_data][product]={}\
+                 &items[0][price_data][recurring][interval]=year&items[0][price_data][unit_amount]=12000\
+                 &proration_behavior=none",
+                failing.item_id, failing.price.product
+            ));
+            let change = subscription_changes::parse_change(&state, &failing.id, &form)
+                .expect("valid change");
+            billing::update(&mut state, &failing.id, change).expect("updated");
             let customer = state.subscriptions[0].customer.clone();
             billing::create_portal_session(
                 &mut state,
@@ -272,7 +290,7 @@ pub(crate) mod testing {
         {
             let mut state = sandbox.lock();
             let last = state.subscriptions.last().expect("sub").id.clone();
-            let _ = billing::cancel(&mut state, &last);
+            let _ = billing::cancel(&mut state, &last, Default::default());
         }
         sandbox
     }
@@ -336,6 +354,13 @@ mod tests {
             kinds.iter().map(String::as_str).collect::<Vec<_>>(),
             expected
         );
+        let objects = || events.iter().map(|e| &e["data"]["object"]);
+        assert!(
+            objects().any(|o| o["pause_collection"]["resumes_at"].is_i64()),
+            "a pause with its resume time went through the typed parser"
+        );
+        assert!(objects().any(|o| o["cancellation_details"]["feedback"] == "too_expensive"));
+        assert!(objects().any(|o| o["billing_reason"] == "subscription_update"));
     }
 
     #[tokio::test]

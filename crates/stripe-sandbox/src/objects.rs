@@ -4,7 +4,7 @@
 //! Over 500 lines because each object is one long `json!` literal, field by field as Stripe
 //! shapes it: no logic to split, and one file keeps them comparable with Stripe's.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::state::{
     Charge, CheckoutSession, Customer, Invoice, Mode, PortalSession, Price, Refund, Subscription,
@@ -169,23 +169,29 @@ fn plan(p: &Price) -> Value {
     })
 }
 
+/// The subscription's one item; since API version 2025-03-31 its current period lives here
+/// rather than on the subscription.
+fn subscription_item(s: &Subscription) -> Value {
+    json!({
+        "id": s.item_id,
+        "object": "subscription_item",
+        "created": s.created,
+        "current_period_start": s.current_period_start,
+        "current_period_end": s.current_period_end,
+        "discounts": [],
+        "metadata": {},
+        "plan": plan(&s.price),
+        "price": price(&s.price),
+        "quantity": s.quantity,
+        "subscription": s.id,
+        "tax_rates": [],
+    })
+}
+
 pub fn subscription_items(s: &Subscription) -> Value {
     json!({
         "object": "list",
-        "data": [{
-            "id": s.item_id,
-            "object": "subscription_item",
-            "created": s.created,
-            "current_period_start": s.current_period_start,
-            "current_period_end": s.current_period_end,
-            "discounts": [],
-            "metadata": {},
-            "plan": plan(&s.price),
-            "price": price(&s.price),
-            "quantity": s.quantity,
-            "subscription": s.id,
-            "tax_rates": [],
-        }],
+        "data": [subscription_item(s)],
         "has_more": false,
         "url": format!("/v1/subscription_items?subscription={}", s.id),
     })
@@ -193,10 +199,18 @@ pub fn subscription_items(s: &Subscription) -> Value {
 
 pub fn pause_collection(s: &Subscription) -> Value {
     if s.paused {
-        json!({ "behavior": "void", "resumes_at": null })
+        json!({ "behavior": "void", "resumes_at": s.pause_resumes_at })
     } else {
         Value::Null
     }
+}
+
+pub fn cancellation_details(s: &Subscription) -> Value {
+    json!({
+        "comment": s.cancellation_comment,
+        "feedback": s.cancellation_feedback.map(|f| f.as_str()),
+        "reason": s.cancellation_reason,
+    })
 }
 
 pub fn subscription(s: &Subscription) -> Value {
@@ -213,7 +227,7 @@ pub fn subscription(s: &Subscription) -> Value {
                 "cancel_at": if s.cancel_at_period_end { Some(s.current_period_end) } else { None },
                 "cancel_at_period_end": s.cancel_at_period_end,
                 "canceled_at": s.canceled_at,
-                "cancellation_details": { "comment": null, "feedback": null, "reason": s.cancellation_reason },
+                "cancellation_details": cancellation_details(s),
                 "collection_method": "charge_automatically",
                 "created": s.created,
                 "currency": s.price.currency,
@@ -253,6 +267,42 @@ pub fn subscription(s: &Subscription) -> Value {
             "trial_start": null,
         }),
     )
+}
+
+/// What an event's `previous_attributes` holds when an object went from `before` to `after`:
+/// each top-level field that changed, with its old value. As Stripe gives them, a hash that
+/// changed (`metadata`, `cancellation_details`, `pause_collection`) lists only its changed
+/// keys (`{"reason": null}`), whole when it appears or disappears; a list gives its old
+/// `data` (`items`). `None` when nothing changed.
+pub fn previous_attributes(before: &Value, after: &Value) -> Option<Value> {
+    let (Value::Object(before), Value::Object(after)) = (before, after) else {
+        return None;
+    };
+    let mut previous = Map::new();
+    for (key, new) in after {
+        let old = before.get(key).unwrap_or(&Value::Null);
+        if old == new {
+            continue;
+        }
+        let value = match (old, new) {
+            (Value::Object(old), Value::Object(_)) if old.get("object") == Some(&json!("list")) => {
+                json!({ "data": old.get("data") })
+            }
+            (Value::Object(old), Value::Object(new)) => {
+                let keys = old
+                    .keys()
+                    .chain(new.keys().filter(|k| !old.contains_key(*k)));
+                let changed: Map<String, Value> = keys
+                    .filter(|k| old.get(*k) != new.get(*k))
+                    .map(|k| (k.clone(), old.get(k).cloned().unwrap_or(Value::Null)))
+                    .collect();
+                Value::Object(changed)
+            }
+            _ => old.clone(),
+        };
+        previous.insert(key.clone(), value);
+    }
+    (!previous.is_empty()).then_some(Value::Object(previous))
 }
 
 /// A Stripe list of `data`, all of it on one page.
@@ -561,6 +611,44 @@ mod tests {
         }
         assert!(!state.refunds.is_empty() && !state.portal_sessions.is_empty());
         assert!(state.invoices.iter().any(|i| i.status == "open"));
+    }
+
+    #[test]
+    fn previous_attributes_name_what_changed_the_way_stripe_does() {
+        let before = json!({
+            "status": "active",
+            "cancel_at": null,
+            "cancellation_details": { "comment": null, "feedback": null, "reason": null },
+            "metadata": { "kept": "1", "gone": "2", "changed": "3" },
+            "pause_collection": { "behavior": "void", "resumes_at": 1000 },
+            "items": { "object": "list", "data": [{ "id": "si_1", "price": 1 }], "url": "/x" },
+        });
+        let after = json!({
+            "status": "active",
+            "cancel_at": 2000,
+            "cancellation_details": { "comment": null, "feedback": null, "reason": "cancellation_requested" },
+            "metadata": { "kept": "1", "changed": "4", "new": "5" },
+            "pause_collection": null,
+            "items": { "object": "list", "data": [{ "id": "si_1", "price": 2 }], "url": "/x" },
+        });
+        assert_eq!(
+            previous_attributes(&before, &after),
+            Some(json!({
+                "cancel_at": null,
+                "cancellation_details": { "reason": null },
+                "metadata": { "gone": "2", "changed": "3", "new": null },
+                "pause_collection": { "behavior": "void", "resumes_at": 1000 },
+                "items": { "data": [{ "id": "si_1", "price": 1 }] },
+            }))
+        );
+        let paused = json!({ "pause_collection": { "behavior": "void", "resumes_at": null } });
+        let until = json!({ "pause_collection": { "behavior": "void", "resumes_at": 1000 } });
+        assert_eq!(
+            previous_attributes(&paused, &until),
+            Some(json!({ "pause_collection": { "resumes_at": null } })),
+            "only the changed key of a hash that stays"
+        );
+        assert_eq!(previous_attributes(&before, &before), None);
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::Sandbox;
-use super::billing::{self, Change};
+use super::billing;
 use super::checkout::{self, Choice, PayError};
 use super::error::ApiError;
 use super::form::Form;
@@ -23,6 +23,7 @@ use super::payments::{self, ALREADY_REFUNDED, RefundRequest, RefundTarget};
 use super::state::{
     Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
 };
+use super::subscription_changes::{Change, PauseChange};
 use crate::clock::DAY;
 use crate::french::{euros_as_typed, format_money, french_date};
 
@@ -167,6 +168,8 @@ struct SubscriptionView {
     active: bool,
     next_date: String,
     paused: bool,
+    /// When a pause ends by itself (`pause_collection[resumes_at]`), in French.
+    resumes_on: Option<String>,
     cancel_at_period_end: bool,
     failing_card: bool,
 }
@@ -194,6 +197,7 @@ impl SubscriptionView {
                 french_date(sub.current_period_end)
             },
             paused: sub.paused,
+            resumes_on: sub.pause_resumes_at.filter(|_| sub.paused).map(french_date),
             cancel_at_period_end: sub.cancel_at_period_end,
             failing_card: sub.method == Method::CardFailsRenewal,
         }
@@ -259,9 +263,11 @@ async fn portal_action(
             PortalChange::Update(change) => billing::update(&mut records, &subscription, change)
                 .map(|_| ())
                 .map_err(|e| e.message),
-            PortalChange::CancelNow => billing::cancel(&mut records, &subscription)
-                .map(|_| ())
-                .map_err(|e| e.message),
+            PortalChange::CancelNow => {
+                billing::cancel(&mut records, &subscription, Default::default())
+                    .map(|_| ())
+                    .map_err(|e| e.message)
+            }
             PortalChange::ReplaceCard => {
                 billing::replace_card(&mut records, &subscription).map_err(|e| e.message)
             }
@@ -300,8 +306,12 @@ fn portal_change(action: &str, form: &Form) -> Result<PortalChange, String> {
                 ..Change::default()
             })
         }
-        "pause" | "resume" => update(Change {
-            pause: Some(action == "pause"),
+        "pause" => update(Change {
+            pause: Some(PauseChange::Void { resumes_at: None }),
+            ..Change::default()
+        }),
+        "resume" => update(Change {
+            pause: Some(PauseChange::Resume),
             ..Change::default()
         }),
         "cancel_at_period_end" | "keep" => update(Change {
@@ -380,10 +390,10 @@ impl PaymentView {
             (Some(invoice), _) => (
                 format!(
                     "Facture d'abonnement ({})",
-                    if invoice.billing_reason == "subscription_create" {
-                        "premier paiement"
-                    } else {
-                        "renouvellement"
+                    match invoice.billing_reason.as_str() {
+                        "subscription_create" => "premier paiement",
+                        "subscription_update" => "changement de périodicité",
+                        _ => "renouvellement",
                     }
                 ),
                 invoice.price.product_name.clone(),

@@ -292,6 +292,40 @@ mod tests {
         );
     }
 
+    /// Subscriptions saved before the pause's resume time and the cancellation details were
+    /// kept still load, without them.
+    #[tokio::test]
+    async fn a_state_saved_before_the_newer_subscription_fields_still_loads() {
+        let sandbox = scenario().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sandbox.json");
+        let mut json = serde_json::to_value(&*sandbox.lock()).unwrap();
+        for sub in json["subscriptions"].as_array_mut().unwrap() {
+            let fields = sub.as_object_mut().unwrap();
+            for newer in [
+                "pause_resumes_at",
+                "cancellation_comment",
+                "cancellation_feedback",
+            ] {
+                assert!(fields.remove(newer).is_some(), "{newer} is saved");
+            }
+        }
+        write_atomically(&file, &serde_json::to_vec(&json).unwrap()).unwrap();
+        let loaded = load(&file, None).unwrap().expect("loaded, not set aside");
+        assert_eq!(
+            loaded.subscriptions.len(),
+            sandbox.lock().subscriptions.len()
+        );
+        assert!(
+            loaded
+                .subscriptions
+                .iter()
+                .all(|s| s.pause_resumes_at.is_none()
+                    && s.cancellation_comment.is_none()
+                    && s.cancellation_feedback.is_none())
+        );
+    }
+
     #[test]
     fn no_file_is_a_fresh_start_and_a_corrupt_one_is_set_aside() {
         let dir = tempfile::tempdir().unwrap();

@@ -134,10 +134,21 @@ pub struct Subscription {
     pub cancel_at_period_end: bool,
     /// `pause_collection[behavior]=void` is set.
     pub paused: bool,
+    /// `pause_collection[resumes_at]`: when collection resumes by itself. Only while paused;
+    /// absent from files saved before it existed.
+    #[serde(default)]
+    pub pause_resumes_at: Option<i64>,
+    /// When cancellation was asked for (now, or when `cancel_at_period_end` was set), or
+    /// when the last failed retry ended it.
     pub canceled_at: Option<i64>,
     pub ended_at: Option<i64>,
-    /// `cancellation_requested` or `payment_failed`, once canceled.
+    /// `cancellation_requested` (asked for, now or at period end) or `payment_failed`.
     pub cancellation_reason: Option<String>,
+    /// `cancellation_details[comment]`, free text from the customer.
+    #[serde(default)]
+    pub cancellation_comment: Option<String>,
+    #[serde(default)]
+    pub cancellation_feedback: Option<CancellationFeedback>,
     pub metadata: Metadata,
     pub latest_invoice: Option<String>,
     pub method: Method,
@@ -146,6 +157,53 @@ pub struct Subscription {
 impl Subscription {
     pub fn amount(&self) -> i64 {
         self.price.unit_amount * self.quantity
+    }
+}
+
+/// Why the customer says they canceled: `cancellation_details[feedback]`, one of Stripe's
+/// fixed values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationFeedback {
+    CustomerService,
+    LowQuality,
+    MissingFeatures,
+    Other,
+    SwitchedService,
+    TooComplex,
+    TooExpensive,
+    Unused,
+}
+
+impl CancellationFeedback {
+    pub const ALL: [CancellationFeedback; 8] = [
+        CancellationFeedback::CustomerService,
+        CancellationFeedback::LowQuality,
+        CancellationFeedback::MissingFeatures,
+        CancellationFeedback::Other,
+        CancellationFeedback::SwitchedService,
+        CancellationFeedback::TooComplex,
+        CancellationFeedback::TooExpensive,
+        CancellationFeedback::Unused,
+    ];
+
+    pub fn parse(text: &str) -> Option<CancellationFeedback> {
+        CancellationFeedback::ALL
+            .into_iter()
+            .find(|feedback| feedback.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancellationFeedback::CustomerService => "customer_service",
+            CancellationFeedback::LowQuality => "low_quality",
+            CancellationFeedback::MissingFeatures => "missing_features",
+            CancellationFeedback::Other => "other",
+            CancellationFeedback::SwitchedService => "switched_service",
+            CancellationFeedback::TooComplex => "too_complex",
+            CancellationFeedback::TooExpensive => "too_expensive",
+            CancellationFeedback::Unused => "unused",
+        }
     }
 }
 
@@ -407,5 +465,25 @@ impl State {
             payload,
             delivery,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_feedback_reads_and_saves_as_stripe_spells_it() {
+        for feedback in CancellationFeedback::ALL {
+            assert_eq!(
+                CancellationFeedback::parse(feedback.as_str()),
+                Some(feedback)
+            );
+            assert_eq!(
+                serde_json::to_value(feedback).unwrap(),
+                json!(feedback.as_str())
+            );
+        }
+        assert_eq!(CancellationFeedback::parse("bored"), None);
     }
 }

@@ -17,10 +17,13 @@ use stripe_billing::invoice_payment::{
     ListInvoicePayment, ListInvoicePaymentPayment, ListInvoicePaymentPaymentType,
 };
 use stripe_billing::subscription::{
-    CancelSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
-    UpdateSubscriptionItemsPriceData, UpdateSubscriptionItemsPriceDataRecurring,
-    UpdateSubscriptionItemsPriceDataRecurringInterval, UpdateSubscriptionPauseCollection,
-    UpdateSubscriptionPauseCollectionBehavior, UpdateSubscriptionProrationBehavior,
+    CancelSubscription, CancelSubscriptionCancellationDetails,
+    CancelSubscriptionCancellationDetailsFeedback, RetrieveSubscription, UpdateSubscription,
+    UpdateSubscriptionCancellationDetails, UpdateSubscriptionCancellationDetailsFeedback,
+    UpdateSubscriptionItems, UpdateSubscriptionItemsPriceData,
+    UpdateSubscriptionItemsPriceDataRecurring, UpdateSubscriptionItemsPriceDataRecurringInterval,
+    UpdateSubscriptionPauseCollection, UpdateSubscriptionPauseCollectionBehavior,
+    UpdateSubscriptionProrationBehavior,
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes as Pmt,
@@ -1160,4 +1163,713 @@ async fn an_over_refund_on_the_dashboard_is_refused_in_french_and_changes_nothin
     assert_eq!(t.sandbox.events().len(), emitted);
     let html = t.dashboard().await;
     assert!(html.contains("placeholder=\"20\""), "still 20 € to refund");
+}
+
+/// A monthly gift paid with `outcome` on the hosted page; returns its subscription's id.
+async fn monthly_gift(t: &TestSandbox, amount: i64, outcome: &str) -> String {
+    let before = t.received().await.len();
+    paid_session(t, amount, true, outcome).await;
+    let created = &t.received_after(before).await[0];
+    assert_eq!(created["type"], "customer.subscription.created");
+    created["data"]["object"]["id"].as_str().unwrap().to_owned()
+}
+
+impl TestSandbox {
+    /// Calls the API with a form, as any Stripe client may (for what the typed client cannot
+    /// send: an empty `pause_collection`, a value Stripe refuses); returns the status and
+    /// the JSON answer.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(method, format!("{}v1/{path}", self.sandbox.api_base()))
+            .bearer_auth("sk_test_sandbox")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json().await.unwrap())
+    }
+
+    /// The subscription as `GET /v1/subscriptions/{id}` answers it.
+    async fn subscription(&self, id: &str) -> Value {
+        let (status, json) = self
+            .call(reqwest::Method::GET, &format!("subscriptions/{id}"), &[])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        json
+    }
+}
+
+/// Pauses collection (`void`) until `resumes_at` through the typed client, as Obole does.
+async fn pause_until(
+    t: &TestSandbox,
+    sub_id: &str,
+    resumes_at: i64,
+) -> stripe_billing::Subscription {
+    let mut pause =
+        UpdateSubscriptionPauseCollection::new(UpdateSubscriptionPauseCollectionBehavior::Void);
+    pause.resumes_at = Some(resumes_at);
+    UpdateSubscription::new(sub_id)
+        .pause_collection(pause)
+        .send(&t.stripe)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_pause_until_a_date_voids_the_renewals_before_it_and_charges_those_after() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let resumes_at = t.sandbox.now() + 45 * DAY;
+    let paused = pause_until(&t, &sub_id, resumes_at).await;
+    let collection = paused.pause_collection.expect("paused");
+    assert_eq!(collection.behavior.as_str(), "void");
+    assert_eq!(collection.resumes_at, Some(resumes_at));
+    assert_eq!(
+        t.subscription(&sub_id).await["pause_collection"],
+        serde_json::json!({ "behavior": "void", "resumes_at": resumes_at })
+    );
+    let pausing = t.received_after(3).await;
+    assert_eq!(types(&pausing), ["customer.subscription.updated"]);
+    assert_eq!(
+        pausing[0]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": null })
+    );
+    let first_period_end = paused.items.data[0].current_period_end;
+
+    // One advance crosses a renewal inside the pause (about day 30), the resume (day 45)
+    // and a renewal after it (about day 60): they come in that order.
+    t.sandbox.advance_clock(70 * DAY).await;
+    let events = t.received_after(4).await;
+    assert_eq!(
+        types(&events),
+        [
+            "customer.subscription.updated",
+            "customer.subscription.updated",
+            "invoice.paid",
+            "customer.subscription.updated",
+        ]
+    );
+    let voided = &events[0]["data"];
+    assert_eq!(
+        voided["previous_attributes"]["items"]["data"][0]["current_period_end"], first_period_end,
+        "the period inside the pause passed without a bill"
+    );
+    assert_eq!(
+        voided["object"]["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+
+    let resumed = &events[1]["data"];
+    assert_eq!(
+        resumed["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "behavior": "void", "resumes_at": resumes_at } })
+    );
+    assert!(resumed["object"]["pause_collection"].is_null());
+
+    let invoice = &events[2]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_cycle");
+    assert_eq!(invoice["amount_paid"], 1500);
+    // It bills the period that starts after the resume (its own `period_*` is the one that
+    // ended, as at Stripe).
+    assert!(
+        invoice["lines"]["data"][0]["period"]["start"]
+            .as_i64()
+            .unwrap()
+            > resumes_at
+    );
+    assert_eq!(
+        events[3]["data"]["object"]["latest_invoice"], invoice["id"],
+        "the new period, billed"
+    );
+    assert!(t.subscription(&sub_id).await["pause_collection"].is_null());
+}
+
+#[tokio::test]
+async fn a_resume_time_that_is_not_ahead_of_the_sandbox_clock_is_refused_like_stripe() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    // The sandbox clock, not the wall clock, decides: tomorrow by the wall is past for it.
+    t.sandbox.advance_clock(10 * DAY).await;
+    let now = t.sandbox.now();
+    let wall_tomorrow = time::OffsetDateTime::now_utc().unix_timestamp() + DAY;
+    let path = format!("subscriptions/{sub_id}");
+    for resumes_at in [
+        (now - 60).to_string(),
+        now.to_string(),
+        wall_tomorrow.to_string(),
+        "demain".to_owned(),
+        "1.5".to_owned(),
+    ] {
+        let (status, body) = t
+            .call(
+                reqwest::Method::POST,
+                &path,
+                &[
+                    ("pause_collection[behavior]", "void"),
+                    ("pause_collection[resumes_at]", &resumes_at),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{resumes_at}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["param"], "pause_collection[resumes_at]");
+    }
+    let past = UpdateSubscription::new(sub_id.as_str()).pause_collection({
+        let mut pause =
+            UpdateSubscriptionPauseCollection::new(UpdateSubscriptionPauseCollectionBehavior::Void);
+        pause.resumes_at = Some(now - DAY);
+        pause
+    });
+    let (status, kind, param) = stripe_error(past.send(&t.stripe).await);
+    assert_eq!((status, kind.as_str()), (400, "invalid_request_error"));
+    assert_eq!(param.as_deref(), Some("pause_collection[resumes_at]"));
+
+    assert!(t.subscription(&sub_id).await["pause_collection"].is_null());
+    assert!(t.received_after(3).await.is_empty(), "nothing changed");
+}
+
+#[tokio::test]
+async fn resuming_by_hand_clears_the_resume_time() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let first = t.sandbox.now() + 5 * DAY;
+    pause_until(&t, &sub_id, first).await;
+    // Paused again with another date: only the date changed.
+    let later = first + 5 * DAY;
+    pause_until(&t, &sub_id, later).await;
+    let (status, resumed) = t
+        .call(
+            reqwest::Method::POST,
+            &format!("subscriptions/{sub_id}"),
+            &[("pause_collection", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(resumed["pause_collection"].is_null());
+
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"; 3]);
+    assert_eq!(
+        events[1]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "resumes_at": first } })
+    );
+    assert_eq!(
+        events[2]["data"]["previous_attributes"],
+        serde_json::json!({ "pause_collection": { "behavior": "void", "resumes_at": later } })
+    );
+
+    t.sandbox.advance_clock(12 * DAY).await;
+    assert!(
+        t.received_after(6).await.is_empty(),
+        "no second resume when the forgotten date passes"
+    );
+}
+
+#[tokio::test]
+async fn a_pause_until_a_date_outlives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stripe-sandbox.json");
+    let before = spawn_keeping(Some(file.clone()), true).await;
+    let sub_id = monthly_gift(&before, 1500, "card").await;
+    let resumes_at = before.sandbox.now() + 5 * DAY;
+    pause_until(&before, &sub_id, resumes_at).await;
+    assert_eq!(
+        before.received().await.len(),
+        4,
+        "all delivered before the restart"
+    );
+    drop(before);
+
+    let after = spawn_keeping(Some(file), true).await;
+    assert_eq!(
+        after.subscription(&sub_id).await["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+    after.sandbox.advance_clock(6 * DAY).await;
+    let events = after.received().await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["previous_attributes"]["pause_collection"]["resumes_at"],
+        resumes_at
+    );
+    assert!(after.subscription(&sub_id).await["pause_collection"].is_null());
+}
+
+/// Asks for a new price on the gift's one item through the typed client, as Obole does
+/// (inline price, `proration_behavior=none`).
+async fn change_price(
+    t: &TestSandbox,
+    sub_id: &str,
+    amount: i64,
+    interval: UpdateSubscriptionItemsPriceDataRecurringInterval,
+) -> stripe_billing::Subscription {
+    let sub = RetrieveSubscription::new(sub_id)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let item = &sub.items.data[0];
+    let mut price = UpdateSubscriptionItemsPriceData::new(
+        Currency::EUR,
+        item.price.product.id().as_str(),
+        UpdateSubscriptionItemsPriceDataRecurring::new(interval),
+    );
+    price.unit_amount = Some(amount);
+    let mut items = UpdateSubscriptionItems::new();
+    items.id = Some(item.id.as_str().to_owned());
+    items.price_data = Some(price);
+    UpdateSubscription::new(sub_id)
+        .items(vec![items])
+        .proration_behavior(UpdateSubscriptionProrationBehavior::None)
+        .send(&t.stripe)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_interval_restarts_the_cycle_now_and_charges_the_new_price_at_once() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(10 * DAY).await;
+    let before = t.subscription(&sub_id).await;
+    let old_item = &before["items"]["data"][0];
+
+    let changed = change_price(
+        &t,
+        &sub_id,
+        15_000,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Year,
+    )
+    .await;
+    let now = t.sandbox.now();
+    let item = &changed.items.data[0];
+    assert_eq!(item.id.as_str(), old_item["id"].as_str().unwrap());
+    assert_eq!(item.price.unit_amount, Some(15_000));
+    assert_eq!(
+        item.price.recurring.as_ref().map(|r| r.interval.as_str()),
+        Some("year")
+    );
+    assert!((now - 2..=now).contains(&item.current_period_start));
+    assert_eq!(changed.billing_cycle_anchor, item.current_period_start);
+    let year = item.current_period_end - item.current_period_start;
+    assert!([365 * DAY, 366 * DAY].contains(&year), "{year}");
+
+    let events = t.received_after(3).await;
+    assert_eq!(
+        types(&events),
+        ["invoice.paid", "customer.subscription.updated"],
+        "billed at once, like a renewal, then the update"
+    );
+    let invoice = &events[0]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!(
+        invoice["amount_paid"], 15_000,
+        "the full new price, no proration"
+    );
+    let lines = invoice["lines"]["data"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["parent"]["subscription_item_details"]["proration"],
+        false
+    );
+    assert_eq!(
+        lines[0]["period"],
+        serde_json::json!({ "start": item.current_period_start, "end": item.current_period_end })
+    );
+    assert_eq!(
+        invoice["parent"]["subscription_details"]["metadata"]["donation_id"],
+        "42"
+    );
+
+    let updated = &events[1]["data"];
+    assert_eq!(updated["object"]["latest_invoice"], invoice["id"]);
+    let previous = &updated["previous_attributes"];
+    assert_eq!(
+        previous["billing_cycle_anchor"],
+        before["billing_cycle_anchor"]
+    );
+    assert_eq!(previous["latest_invoice"], before["latest_invoice"]);
+    let previous_item = &previous["items"]["data"][0];
+    assert_eq!(previous_item["price"]["recurring"]["interval"], "month");
+    assert_eq!(previous_item["price"]["unit_amount"], 1500);
+    assert_eq!(
+        previous_item["current_period_start"],
+        old_item["current_period_start"]
+    );
+    assert_eq!(
+        previous_item["current_period_end"],
+        old_item["current_period_end"]
+    );
+    assert!(previous.get("status").is_none(), "still active");
+
+    // No monthly renewal any more: the next bill comes a year after the change.
+    t.sandbox.advance_clock(40 * DAY).await;
+    assert!(t.received_after(5).await.is_empty());
+    t.sandbox.advance_clock(330 * DAY).await;
+    let renewal = t.received_after(5).await;
+    assert_eq!(
+        types(&renewal),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    assert_eq!(renewal[0]["data"]["object"]["amount_paid"], 15_000);
+    assert_eq!(
+        renewal[0]["data"]["object"]["billing_reason"],
+        "subscription_cycle"
+    );
+}
+
+#[tokio::test]
+async fn a_new_interval_on_a_failing_card_fails_like_a_renewal() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1000, "card_renewal_fails").await;
+    let changed = change_price(
+        &t,
+        &sub_id,
+        10_000,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Year,
+    )
+    .await;
+    // Stripe's default `payment_behavior=allow_incomplete`: the update stands, unpaid.
+    assert_eq!(changed.status.as_str(), "past_due");
+    let events = t.received_after(3).await;
+    assert_eq!(
+        types(&events),
+        ["invoice.payment_failed", "customer.subscription.updated"]
+    );
+    let invoice = &events[0]["data"]["object"];
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!(invoice["status"], "open");
+    assert_eq!(invoice["amount_due"], 10_000);
+    assert_eq!(
+        invoice["next_payment_attempt"].as_i64(),
+        Some(invoice["created"].as_i64().unwrap() + 3 * DAY),
+        "retried on the renewals' schedule"
+    );
+    let updated = &events[1]["data"];
+    assert_eq!(updated["object"]["status"], "past_due");
+    assert_eq!(updated["previous_attributes"]["status"], "active");
+    assert_eq!(
+        updated["object"]["items"]["data"][0]["price"]["recurring"]["interval"],
+        "year"
+    );
+
+    t.sandbox.advance_clock(16 * DAY).await;
+    let retries = t.received_after(5).await;
+    assert_eq!(
+        types(&retries),
+        [
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "customer.subscription.deleted",
+        ]
+    );
+    assert_eq!(
+        retries[3]["data"]["object"]["cancellation_details"]["reason"],
+        "payment_failed"
+    );
+}
+
+#[tokio::test]
+async fn a_new_amount_alone_keeps_the_cycle_and_is_billed_from_the_next_renewal() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(5 * DAY).await;
+    let before = t.subscription(&sub_id).await;
+    change_price(
+        &t,
+        &sub_id,
+        2500,
+        UpdateSubscriptionItemsPriceDataRecurringInterval::Month,
+    )
+    .await;
+    let after = t.subscription(&sub_id).await;
+    for unchanged in ["billing_cycle_anchor", "latest_invoice", "status"] {
+        assert_eq!(after[unchanged], before[unchanged], "{unchanged}");
+    }
+    for unchanged in ["current_period_start", "current_period_end"] {
+        assert_eq!(
+            after["items"]["data"][0][unchanged], before["items"]["data"][0][unchanged],
+            "{unchanged}"
+        );
+    }
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    let previous = events[0]["data"]["previous_attributes"]
+        .as_object()
+        .unwrap();
+    assert_eq!(previous.keys().collect::<Vec<_>>(), ["items"]);
+
+    t.sandbox.advance_clock(30 * DAY).await;
+    let renewal = t.received_after(4).await;
+    assert_eq!(
+        types(&renewal),
+        ["invoice.paid", "customer.subscription.updated"]
+    );
+    assert_eq!(renewal[0]["data"]["object"]["amount_paid"], 2500);
+}
+
+#[tokio::test]
+async fn cancellation_details_come_with_a_cancellation_now_and_can_be_corrected_after() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let mut details = CancelSubscriptionCancellationDetails::new();
+    details.comment = Some("Je soutiens une autre association".to_owned());
+    details.feedback = Some(CancelSubscriptionCancellationDetailsFeedback::SwitchedService);
+    let canceled = CancelSubscription::new(sub_id.as_str())
+        .cancellation_details(details)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(canceled.status.as_str(), "canceled");
+    assert_eq!(canceled.canceled_at, canceled.ended_at);
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.deleted"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"],
+        serde_json::json!({
+            "comment": "Je soutiens une autre association",
+            "feedback": "switched_service",
+            "reason": "cancellation_requested",
+        })
+    );
+
+    // As at Stripe, a canceled subscription's details can still be updated, not its billing.
+    let mut correction = UpdateSubscriptionCancellationDetails::new();
+    correction.feedback = Some(UpdateSubscriptionCancellationDetailsFeedback::TooExpensive);
+    let corrected = UpdateSubscription::new(sub_id.as_str())
+        .cancellation_details(correction)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let details = corrected.cancellation_details.expect("details");
+    assert_eq!(
+        details.feedback.map(|f| f.as_str().to_owned()).as_deref(),
+        Some("too_expensive")
+    );
+    assert_eq!(
+        details.comment.as_deref(),
+        Some("Je soutiens une autre association")
+    );
+    let events = t.received_after(4).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["previous_attributes"],
+        serde_json::json!({ "cancellation_details": { "feedback": "switched_service" } })
+    );
+
+    // Any client may send a DELETE's parameters in the query string instead.
+    let other = monthly_gift(&t, 900, "card").await;
+    let response = t
+        .http
+        .delete(format!(
+            "{}v1/subscriptions/{other}?cancellation_details[feedback]=unused",
+            t.sandbox.api_base()
+        ))
+        .bearer_auth("sk_test_sandbox")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["cancellation_details"]["feedback"], "unused");
+    assert_eq!(
+        body["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
+}
+
+#[tokio::test]
+async fn a_cancellation_at_period_end_is_recorded_when_asked_and_ends_with_its_details() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    t.sandbox.advance_clock(3 * DAY).await;
+    let period_end = t.subscription(&sub_id).await["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap();
+    let asked_at = t.sandbox.now();
+    let mut details = UpdateSubscriptionCancellationDetails::new();
+    details.comment = Some("Fin de mon soutien".to_owned());
+    details.feedback = Some(UpdateSubscriptionCancellationDetailsFeedback::Unused);
+    let ending = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .cancellation_details(details)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(ending.status.as_str(), "active");
+    assert_eq!(ending.cancel_at, Some(period_end));
+    let canceled_at = ending.canceled_at.expect("the request is recorded at once");
+    assert!((asked_at..=asked_at + 2).contains(&canceled_at));
+    let events = t.received_after(3).await;
+    assert_eq!(types(&events), ["customer.subscription.updated"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"],
+        serde_json::json!({
+            "comment": "Fin de mon soutien",
+            "feedback": "unused",
+            "reason": "cancellation_requested",
+        })
+    );
+    assert_eq!(
+        events[0]["data"]["previous_attributes"],
+        serde_json::json!({
+            "cancel_at": null,
+            "cancel_at_period_end": false,
+            "canceled_at": null,
+            "cancellation_details": { "comment": null, "feedback": null, "reason": null },
+        })
+    );
+
+    // Withdrawn, the request's time and reason go; what the donor wrote stays.
+    let kept = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(false)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(kept.canceled_at, None);
+    let details = kept.cancellation_details.expect("details");
+    assert!(details.reason.is_none());
+    assert_eq!(details.comment.as_deref(), Some("Fin de mon soutien"));
+    let withdrawn = &t.received_after(4).await[0]["data"]["previous_attributes"];
+    assert_eq!(withdrawn["canceled_at"], canceled_at);
+    assert_eq!(
+        withdrawn["cancellation_details"],
+        serde_json::json!({ "reason": "cancellation_requested" })
+    );
+
+    t.sandbox.advance_clock(DAY).await;
+    let again = UpdateSubscription::new(sub_id.as_str())
+        .cancel_at_period_end(true)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let asked_again_at = again.canceled_at.expect("recorded");
+    assert!(asked_again_at > canceled_at);
+
+    t.sandbox.advance_clock(40 * DAY).await;
+    let ended = t.received_after(6).await;
+    assert_eq!(types(&ended), ["customer.subscription.deleted"]);
+    let sub = &ended[0]["data"]["object"];
+    assert_eq!(sub["status"], "canceled");
+    assert_eq!(sub["ended_at"], period_end);
+    assert_eq!(
+        sub["canceled_at"], asked_again_at,
+        "when it was asked for, not when it ended"
+    );
+    assert_eq!(
+        sub["cancellation_details"],
+        serde_json::json!({
+            "comment": "Fin de mon soutien",
+            "feedback": "unused",
+            "reason": "cancellation_requested",
+        })
+    );
+}
+
+#[tokio::test]
+async fn bad_cancellation_details_are_refused_and_change_nothing() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let path = format!("subscriptions/{sub_id}");
+    let too_long = "a".repeat(5001);
+    for method in [reqwest::Method::POST, reqwest::Method::DELETE] {
+        for (field, value, param) in [
+            (
+                "cancellation_details[feedback]",
+                "bored",
+                "cancellation_details[feedback]",
+            ),
+            (
+                "cancellation_details[comment]",
+                too_long.as_str(),
+                "cancellation_details[comment]",
+            ),
+        ] {
+            let mut form = vec![(field, value)];
+            if method == reqwest::Method::POST {
+                form.push(("cancel_at_period_end", "true"));
+            }
+            let (status, body) = t.call(method.clone(), &path, &form).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {field}");
+            assert_eq!(body["error"]["type"], "invalid_request_error");
+            assert_eq!(body["error"]["param"], param);
+        }
+    }
+    let sub = t.subscription(&sub_id).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["cancel_at_period_end"], false);
+    assert_eq!(
+        sub["cancellation_details"],
+        serde_json::json!({ "comment": null, "feedback": null, "reason": null })
+    );
+    assert!(t.received_after(3).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_portal_shows_when_a_pause_ends_and_its_cancellations_are_requested() {
+    let t = spawn().await;
+    let sub_id = monthly_gift(&t, 1500, "card").await;
+    let customer = t.subscription(&sub_id).await["customer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 2 January of next year by the sandbox clock, at noon: a date whose French is known.
+    let today = time::OffsetDateTime::from_unix_timestamp(t.sandbox.now()).unwrap();
+    let next_year = today.year() + 1;
+    let resumes_at = time::Date::from_calendar_date(next_year, time::Month::January, 2)
+        .unwrap()
+        .with_hms(12, 0, 0)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp();
+    pause_until(&t, &sub_id, resumes_at).await;
+
+    let portal = CreateBillingPortalSession::new()
+        .customer(customer)
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    let html = page_text(t.http.get(&portal.url).send().await.unwrap()).await;
+    assert!(
+        html.contains(&format!(
+            "Prélèvements suspendus jusqu'au 2 janvier {next_year}."
+        )),
+        "{html}"
+    );
+
+    let asked = t
+        .http
+        .post(format!(
+            "{}/subscriptions/{sub_id}/cancel_at_period_end",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let sub = t.subscription(&sub_id).await;
+    assert_eq!(sub["cancel_at_period_end"], true);
+    assert_eq!(
+        sub["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
+    let canceled = t
+        .http
+        .post(format!("{}/subscriptions/{sub_id}/cancel", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(canceled.status(), StatusCode::SEE_OTHER);
+    let events = t.received_after(5).await;
+    assert_eq!(types(&events), ["customer.subscription.deleted"]);
+    assert_eq!(
+        events[0]["data"]["object"]["cancellation_details"]["reason"],
+        "cancellation_requested"
+    );
 }
