@@ -22,6 +22,7 @@ dual_backend_tests!(
     the_space_shows_its_supporter_s_gifts_newest_first_a_page_at_a_time,
     a_supporter_manages_a_monthly_gift_through_stripe,
     another_supporter_s_gift_is_not_found,
+    a_pause_ends_by_itself_and_a_skipped_instalment_is_not_charged,
 );
 
 const DONOR: &str = "marie.dupont@example.org";
@@ -603,4 +604,58 @@ async fn another_supporter_s_gift_is_not_found(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/mon-espace");
+}
+
+/// Posts a gift action from its page, signed in as `browser`.
+async fn gift_action(browser: &Browser, path: &str, action: &str, form: &[(&str, &str)]) {
+    let (_, page) = browser.get(path).await;
+    let token = csrf(&page);
+    let mut fields = vec![("csrf_token", token.as_str())];
+    fields.extend_from_slice(form);
+    let response = browser.post(&format!("{path}/{action}"), &fields).await;
+    assert_eq!(response.status(), 303, "{action}");
+}
+
+async fn a_pause_ends_by_itself_and_a_skipped_instalment_is_not_charged(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
+    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let browser = signed_in(&app, DONOR).await;
+    let path = format!("/mon-espace/dons-reguliers/{gift_id}");
+    let instalments = async || app.donations_of(DONOR).await.len();
+    assert_eq!(instalments().await, 1);
+
+    // Skip the next instalment: the renewal passes without a charge, the one after is paid.
+    gift_action(&browser, &path, "sauter", &[]).await;
+    app.settle_webhooks().await;
+    assert_eq!(gift_state(&app).await.0, "paused");
+    app.sandbox().advance_clock(32 * 86_400).await;
+    app.settle_webhooks().await;
+    assert_eq!(instalments().await, 1, "the skipped instalment");
+    assert_eq!(gift_state(&app).await.0, "active", "resumed by itself");
+    app.sandbox().advance_clock(31 * 86_400).await;
+    app.settle_webhooks().await;
+    assert_eq!(instalments().await, 2);
+
+    // A pause of two months: shown with its end, then over by itself.
+    gift_action(&browser, &path, "pause", &[("months", "2")]).await;
+    app.settle_webhooks().await;
+    let (status, _, _, until) = gift_state(&app).await;
+    assert_eq!(status, "paused");
+    let until = until.expect("the pause's end");
+    let (_, page) = browser.get(&path).await;
+    assert!(
+        plain(&page).contains(&format!("En pause jusqu’au {}", dates::french_date(until))),
+        "{page}"
+    );
+    app.sandbox().advance_clock(66 * 86_400).await;
+    app.settle_webhooks().await;
+    assert_eq!(gift_state(&app).await.0, "active");
+    assert_eq!(instalments().await, 2, "two instalments skipped");
+    app.sandbox().advance_clock(31 * 86_400).await;
+    app.settle_webhooks().await;
+    assert_eq!(instalments().await, 3, "charged again after the pause");
 }

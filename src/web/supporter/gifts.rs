@@ -26,8 +26,9 @@ use crate::web::session::Visitor;
 
 /// The longest pause a supporter can choose, in months.
 const LONGEST_PAUSE_MONTHS: i64 = 6;
-/// A month, for a pause: Stripe resumes at a time, not a calendar date.
-const MONTH: i64 = 30 * DAY;
+/// A month, for a pause: Stripe resumes at a time, not a calendar date; the longest month, so
+/// that a pause of n months always skips n instalments.
+const MONTH: i64 = 31 * DAY;
 /// Longest reason text kept.
 const COMMENT_MAX: usize = 1_000;
 
@@ -277,6 +278,7 @@ async fn apply(
             }
         },
         "pause" => {
+            let next = next_instalment(&gift)?;
             let months = form
                 .months
                 .trim()
@@ -288,21 +290,18 @@ async fn apply(
                         "Choisissez une pause de 1 à {LONGEST_PAUSE_MONTHS} mois."
                     ))
                 })?;
+            // `months` monthly instalments skipped, counted in Stripe's time (its clock is the
+            // one that bills; in the demonstration it can run ahead of ours).
             (
                 GiftRequest::Pause {
-                    resumes_at: now + months * MONTH,
+                    resumes_at: next + (months - 1) * MONTH + DAY,
                 },
                 "pause",
             )
         }
         "sauter" => {
             // Paused until just after the next renewal: that one instalment is skipped.
-            let next = gift.current_period_end.filter(|end| *end > now).ok_or_else(|| {
-                AppError::BadRequest(
-                    "La date du prochain prélèvement n’est pas encore connue : réessayez dans quelques minutes."
-                        .to_owned(),
-                )
-            })?;
+            let next = next_instalment(&gift)?;
             (
                 GiftRequest::Pause {
                     resumes_at: next + DAY,
@@ -353,6 +352,16 @@ async fn apply(
     }
     tracing::info!(gift_id, action = %action, "recurring gift change requested");
     Ok(Redirect::to(&format!("/mon-espace/dons-reguliers/{gift_id}?fait={done}")).into_response())
+}
+
+/// When the next instalment is due, as Stripe last said.
+fn next_instalment(gift: &GiftLine) -> Result<i64> {
+    gift.current_period_end.ok_or_else(|| {
+        AppError::BadRequest(
+            "La date du prochain prélèvement n’est pas encore connue : réessayez dans quelques minutes."
+                .to_owned(),
+        )
+    })
 }
 
 /// `GET /mon-espace/dons-reguliers/{id}/arret`: the one confirmation step.
