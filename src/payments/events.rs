@@ -9,6 +9,7 @@ use stripe_checkout::{CheckoutSessionMode, CheckoutSessionPaymentStatus};
 use stripe_types::Expandable;
 use stripe_webhook::{Event, EventObject, EventType};
 
+use crate::domain::frequency::Frequency;
 use crate::domain::money::ReportedCurrency;
 
 /// One verified event: its identity and what it says.
@@ -73,6 +74,8 @@ pub struct SubscriptionFacts {
     /// When a pause ends by itself.
     pub resumes_at: Option<i64>,
     pub amount_cents: Option<i64>,
+    /// How often the price bills (`None`: unsaid, or an interval we do not offer).
+    pub frequency: Option<Frequency>,
     /// The currency of the price `amount_cents` is in.
     pub currency: ReportedCurrency,
     pub current_period_end: Option<i64>,
@@ -97,6 +100,15 @@ where
     T::Id: std::fmt::Display,
 {
     e.id().to_string()
+}
+
+/// A recurring price's interval as a gift's frequency: the one place the two meet.
+fn frequency_of(interval: &str) -> Option<Frequency> {
+    match interval {
+        "month" => Some(Frequency::Monthly),
+        "year" => Some(Frequency::Yearly),
+        _ => None,
+    }
 }
 
 /// Stripe's currency as ours: the one place the two meet.
@@ -169,6 +181,9 @@ pub fn from_typed(event: Event) -> StripeEvent {
                 paused: sub.pause_collection.is_some(),
                 resumes_at: sub.pause_collection.as_ref().and_then(|p| p.resumes_at),
                 amount_cents: item.and_then(|i| i.price.unit_amount),
+                frequency: item
+                    .and_then(|i| i.price.recurring.as_ref())
+                    .and_then(|r| frequency_of(r.interval.as_str())),
                 currency: currency_of(item.map(|i| &i.price.currency)),
                 current_period_end: item.map(|i| i.current_period_end),
                 customer_id: Some(expandable_id(&sub.customer)),
@@ -278,6 +293,11 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                     .get("pause_collection")
                     .and_then(|p| int_at(p, &["resumes_at"])),
                 amount_cents: price.and_then(|p| int_at(p, &["unit_amount"])),
+                frequency: price
+                    .and_then(|p| p.get("recurring"))
+                    .and_then(|r| r.get("interval"))
+                    .and_then(Value::as_str)
+                    .and_then(frequency_of),
                 currency: price.map_or(ReportedCurrency::Unsaid, currency_at),
                 current_period_end: item
                     .and_then(|i| int_at(i, &["current_period_end"]))

@@ -23,8 +23,12 @@ use crate::domain::money::Money;
 /// What the supporter asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GiftRequest {
-    /// A new amount from the next instalment, without a proration charge.
-    Amount(Money),
+    /// A new amount from the next instalment, without a proration charge; with another
+    /// frequency, Stripe restarts the cycle and charges the new amount at once.
+    Amount {
+        amount: Money,
+        frequency: Frequency,
+    },
     /// No instalment until `resumes_at`, when collection resumes by itself.
     Pause {
         resumes_at: i64,
@@ -47,7 +51,7 @@ pub async fn request(
 ) -> Result<(), PaymentError> {
     let client = payments.client();
     match request {
-        GiftRequest::Amount(amount) => {
+        GiftRequest::Amount { amount, frequency } => {
             let subscription = RetrieveSubscription::new(subscription_id)
                 .send(client)
                 .await?;
@@ -56,16 +60,12 @@ pub async fn request(
                 .data
                 .first()
                 .ok_or(PaymentError::Missing("la ligne de l'abonnement"))?;
-            let interval = match item.price.recurring.as_ref().map(|r| r.interval.as_str()) {
-                Some("year") => Frequency::Yearly,
-                _ => Frequency::Monthly,
-            };
             let mut price = UpdateSubscriptionItemsPriceData::new(
                 item.price.currency.clone(),
                 item.price.product.id().to_string(),
-                UpdateSubscriptionItemsPriceDataRecurring::new(match interval {
+                UpdateSubscriptionItemsPriceDataRecurring::new(match frequency {
                     Frequency::Yearly => Interval::Year,
-                    _ => Interval::Month,
+                    Frequency::Monthly | Frequency::Once => Interval::Month,
                 }),
             );
             price.unit_amount = Some(amount.cents);

@@ -118,6 +118,7 @@ pub async fn pledge_of_subscription(
 pub struct SubscriptionState {
     pub status: RecurringGiftStatus,
     pub amount_cents: Option<i64>,
+    pub frequency: Option<Frequency>,
     pub cancel_at_period_end: bool,
     pub current_period_end: Option<i64>,
     /// Until when a pause lasts, when it ends by itself.
@@ -143,7 +144,7 @@ pub async fn apply_state(
     let updated = sqlx::query(
         "UPDATE recurring_gifts SET status = $1, amount_cents = COALESCE($2, amount_cents), \
              cancel_at_period_end = $3, current_period_end = COALESCE($4, current_period_end), \
-             paused_until = $11, \
+             paused_until = $11, frequency = COALESCE($12, frequency), \
              canceled_at = CASE WHEN $8 = 1 THEN COALESCE(canceled_at, $5) ELSE canceled_at END, \
              stripe_event_at = $5, updated_at = $6 \
          WHERE id = $7 AND status = $9 AND stripe_event_at = $10",
@@ -159,6 +160,7 @@ pub async fn apply_state(
     .bind(gift.status.as_str())
     .bind(gift.stripe_event_at)
     .bind(state.paused_until)
+    .bind(state.frequency.map(|f| f.as_str()))
     .execute(conn)
     .await?;
     guarded(updated.rows_affected(), "recurring gift")?;

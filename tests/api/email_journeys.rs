@@ -284,7 +284,7 @@ async fn changes_made_in_the_billing_portal_are_confirmed(backend: Backend) {
             "amount",
             vec![("amount", "25")],
             "Votre don régulier a été modifié",
-            "passe de 20 € à 25 € par mois",
+            "passe de 20 € par mois à 25 € par mois",
         ),
         (
             "cancel_at_period_end",

@@ -125,6 +125,7 @@ async fn a_subscription_state_on_a_stale_reading_of_its_gift_is_refused(backend:
     let state = SubscriptionState {
         status: RecurringGiftStatus::Canceled,
         amount_cents: None,
+        frequency: None,
         cancel_at_period_end: false,
         current_period_end: None,
         paused_until: None,

@@ -23,6 +23,7 @@ dual_backend_tests!(
     a_supporter_manages_a_monthly_gift_through_stripe,
     another_supporter_s_gift_is_not_found,
     a_pause_ends_by_itself_and_a_skipped_instalment_is_not_charged,
+    a_monthly_gift_becomes_yearly_and_is_charged_at_once,
 );
 
 const DONOR: &str = "marie.dupont@example.org";
@@ -658,4 +659,60 @@ async fn a_pause_ends_by_itself_and_a_skipped_instalment_is_not_charged(backend:
     app.sandbox().advance_clock(31 * 86_400).await;
     app.settle_webhooks().await;
     assert_eq!(instalments().await, 3, "charged again after the pause");
+}
+
+async fn a_monthly_gift_becomes_yearly_and_is_charged_at_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_sending_to(backend, &sink).await;
+    give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
+    sink.wait_for(1).await;
+    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let browser = signed_in(&app, DONOR).await;
+    let path = format!("/mon-espace/dons-reguliers/{gift_id}");
+    gift_action(
+        &browser,
+        &path,
+        "montant",
+        &[("amount", "240"), ("frequency", "yearly")],
+    )
+    .await;
+    app.settle_webhooks().await;
+    let (frequency, amount): (String, i64) =
+        sqlx::query_as("SELECT frequency, amount_cents FROM recurring_gifts")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((frequency.as_str(), amount), ("yearly", 24_000));
+    let donations = app.donations_of(DONOR).await;
+    assert_eq!(donations.len(), 2, "{donations:?}");
+    assert_eq!(
+        donations[1],
+        ("paid".to_owned(), 24_000, 0),
+        "charged at once"
+    );
+    let received = sink.wait_for(2).await;
+    let (subject, text, _) = read(&received[1]);
+    assert_eq!(subject, "Votre don régulier a été modifié");
+    let text = plain(&text);
+    assert!(
+        text.contains("passe de 20 € par mois à 240 € par an"),
+        "{text}"
+    );
+    // A frequency that is not a recurring one is refused, and changes nothing.
+    let (_, page) = browser.get(&path).await;
+    let refused = browser
+        .post(
+            &format!("{path}/montant"),
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("amount", "10"),
+                ("frequency", "once"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(app.donations_of(DONOR).await.len(), 2);
 }

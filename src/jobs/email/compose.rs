@@ -440,16 +440,28 @@ fn gift_changed(gift: &GiftNotice, change: GiftChange) -> Notice {
     );
     let campaign = &gift.campaign_title;
     let (title, paragraphs) = match change {
-        GiftChange::Amount { before_cents } => (
-            "Votre don régulier a été modifié".to_owned(),
-            vec![
-                format!(
-                    "Votre don pour « {campaign} » passe de {} à {amount}, à partir du prochain prélèvement.",
-                    format_money(before_cents, gift.currency)
-                ),
-                "Merci de continuer à nous soutenir.".to_owned(),
-            ],
-        ),
+        GiftChange::Amount {
+            before_cents,
+            before_frequency,
+        } => {
+            let before = format!(
+                "{} {}",
+                format_money(before_cents, gift.currency),
+                before_frequency.unwrap_or(gift.frequency).per()
+            );
+            let when = if before_frequency.is_some_and(|f| f != gift.frequency) {
+                "le nouveau montant a été prélevé aujourd’hui, puis à chaque échéance"
+            } else {
+                "à partir du prochain prélèvement"
+            };
+            (
+                "Votre don régulier a été modifié".to_owned(),
+                vec![
+                    format!("Votre don pour « {campaign} » passe de {before} à {amount} : {when}."),
+                    "Merci de continuer à nous soutenir.".to_owned(),
+                ],
+            )
+        }
         GiftChange::Paused => (
             "Votre don régulier est en pause".to_owned(),
             vec![

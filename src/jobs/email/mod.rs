@@ -9,6 +9,8 @@ pub use compose::Composed;
 pub use mailer::{Mailer, MailerError, OutboxEntry, read_outbox, read_outbox_entry};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::frequency::Frequency;
+
 use super::{JobContext, JobError};
 use crate::store::jobs::ClaimedJob;
 
@@ -58,9 +60,12 @@ pub enum Message {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GiftChange {
-    /// A new amount (the gift's current one), from `before_cents`.
+    /// A new amount or frequency (the gift's current ones), from `before_cents` every
+    /// `before_frequency`.
     Amount {
         before_cents: i64,
+        #[serde(default)]
+        before_frequency: Option<Frequency>,
     },
     Paused,
     Resumed,

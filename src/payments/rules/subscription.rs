@@ -34,6 +34,7 @@ impl Context<'_> {
         let state = SubscriptionState {
             status: gift_status(facts),
             amount_cents: facts.amount_cents,
+            frequency: facts.frequency,
             cancel_at_period_end: facts.cancel_at_period_end,
             current_period_end: facts.current_period_end,
             paused_until: facts.resumes_at.filter(|_| facts.paused),
@@ -72,12 +73,14 @@ fn change_of(before: &RecurringGift, after: &SubscriptionState) -> Option<GiftCh
         (Active, Active) if after.cancel_at_period_end && before.cancel_at_period_end == 0 => {
             Some(GiftChange::CancelScheduled)
         }
-        (Active, Active) => match after.amount_cents {
-            Some(cents) if cents != before.amount_cents => Some(GiftChange::Amount {
+        (Active | PastDue, Active) => {
+            let amount = after.amount_cents.is_some_and(|c| c != before.amount_cents);
+            let frequency = after.frequency.is_some_and(|f| f != before.frequency);
+            (amount || frequency).then_some(GiftChange::Amount {
                 before_cents: before.amount_cents,
-            }),
-            _ => None,
-        },
+                before_frequency: Some(before.frequency),
+            })
+        }
         _ => None,
     }
 }
@@ -116,6 +119,7 @@ mod tests {
             paused,
             resumes_at: None,
             amount_cents: None,
+            frequency: None,
             currency: ReportedCurrency::Unsaid,
             current_period_end: None,
             customer_id: None,
@@ -172,6 +176,7 @@ mod tests {
         SubscriptionState {
             status,
             amount_cents: Some(amount),
+            frequency: None,
             cancel_at_period_end,
             current_period_end: None,
             paused_until: None,
@@ -198,6 +203,7 @@ mod tests {
                 state(Active, 2_500, false),
                 Some(GiftChange::Amount {
                     before_cents: 2_000,
+                    before_frequency: Some(crate::domain::frequency::Frequency::Monthly),
                 }),
             ),
             (

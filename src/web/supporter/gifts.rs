@@ -13,6 +13,7 @@ use super::{form_token, personal};
 use crate::domain::amount::parse_amount;
 use crate::domain::cancellation::CancelReason;
 use crate::domain::dates::{self, DAY, french_date};
+use crate::domain::frequency::Frequency;
 use crate::domain::money::{Money, format_money};
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::error::{AppError, Result};
@@ -84,6 +85,9 @@ pub struct DoneQuery {
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "montant" => "C’est noté : le nouveau montant s’appliquera au prochain prélèvement.",
+        "frequence" => {
+            "C’est noté : le nouveau montant est prélevé aujourd’hui, puis à chaque échéance."
+        }
         "pause" => {
             "C’est noté : votre don est en pause et reprendra de lui-même à la date choisie."
         }
@@ -205,6 +209,8 @@ pub struct ChangeForm {
     comment: String,
     #[serde(default)]
     when: String,
+    #[serde(default)]
+    frequency: String,
 }
 
 /// `POST /mon-espace/dons-reguliers/{id}/{action}`.
@@ -260,10 +266,26 @@ async fn apply(
     }
     let (request, done) = match action {
         "montant" => match parse_amount(&form.amount, state.config.amount_limits) {
-            Ok(cents) => (
-                GiftRequest::Amount(Money::new(cents, gift.currency)),
-                "montant",
-            ),
+            Ok(cents) => {
+                let frequency = match form.frequency.as_str() {
+                    "" => gift.frequency,
+                    raw => Frequency::parse(raw)
+                        .filter(|f| f.is_recurring())
+                        .ok_or_else(|| {
+                            AppError::BadRequest("Choisissez un don mensuel ou annuel.".to_owned())
+                        })?,
+                };
+                let done = if frequency == gift.frequency {
+                    "montant"
+                } else {
+                    "frequence"
+                };
+                let request = GiftRequest::Amount {
+                    amount: Money::new(cents, gift.currency),
+                    frequency,
+                };
+                (request, done)
+            }
             Err(error) => {
                 let typed = form.amount.trim().to_owned();
                 return page(
