@@ -12,6 +12,9 @@
 #[path = "../tests/api/smtp_sink.rs"]
 mod smtp_sink;
 
+#[path = "support/scratch_postgres.rs"]
+mod scratch_postgres;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -28,9 +31,8 @@ use obole::jobs::JobContext;
 use obole::jobs::email::Mailer;
 use obole::jobs::worker::Worker;
 use obole::links::LinkKey;
+use scratch_postgres::ScratchPostgres;
 use secrecy::SecretString;
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 
 const SLUG: &str = "le-sport-pour-grandir";
 /// Page requests in flight at once during the latency runs.
@@ -60,19 +62,9 @@ async fn main() {
         .filter(|u| !u.is_empty() && backends.contains("postgres"))
     {
         Some(admin_url) => {
-            let name = format!("obole_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(&admin_url).await.expect("PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut admin)
-                .await
-                .expect("create");
-            let mut url = url::Url::parse(&admin_url).expect("URL");
-            url.set_path(&name);
-            run("PostgreSQL", url.as_str(), messages).await;
-            sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .expect("drop");
+            let scratch = ScratchPostgres::create(&admin_url).await;
+            run("PostgreSQL", &scratch.url, messages).await;
+            scratch.drop().await;
         }
         None => println!("PostgreSQL skipped: TEST_POSTGRES_URL is not set"),
     }

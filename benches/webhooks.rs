@@ -9,6 +9,9 @@
 //! run; the job worker runs in the server, as in `obole serve`, writing the thank-you and
 //! welcome emails the events queue (to the file outbox), unless `BENCH_JOBS_WORKER=0`.
 
+#[path = "support/scratch_postgres.rs"]
+mod scratch_postgres;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -24,9 +27,8 @@ use obole::domain::gift::GiftForm;
 use obole::domain::money::Currency;
 use obole::store::counters;
 use obole::store::pledges;
+use scratch_postgres::ScratchPostgres;
 use serde_json::Value;
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -55,19 +57,9 @@ async fn main() {
         .filter(|u| !u.is_empty() && backends.contains("postgres"))
     {
         Some(admin_url) => {
-            let name = format!("obole_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(&admin_url).await.expect("PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut admin)
-                .await
-                .expect("create");
-            let mut url = url::Url::parse(&admin_url).expect("URL");
-            url.set_path(&name);
-            run("PostgreSQL", url.as_str(), events, concurrency).await;
-            sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .expect("drop");
+            let scratch = ScratchPostgres::create(&admin_url).await;
+            run("PostgreSQL", &scratch.url, events, concurrency).await;
+            scratch.drop().await;
         }
         None => println!("PostgreSQL skipped: TEST_POSTGRES_URL is not set"),
     }

@@ -429,6 +429,14 @@ async fn the_space_shows_its_supporter_s_gifts_newest_first_a_page_at_a_time(bac
     assert_eq!(response.headers()["cache-control"], "no-store");
 }
 
+/// The id of the only recurring gift.
+async fn only_gift_id(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT id FROM recurring_gifts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
 /// Signs `browser` in as the supporter with `email`.
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
     let browser = Browser::new(app);
@@ -452,10 +460,7 @@ async fn a_supporter_manages_a_monthly_gift_through_stripe(backend: Backend) {
     let app = spawn_sending_to(backend, &sink).await;
     give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
     sink.wait_for(1).await;
-    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let gift_id = only_gift_id(&app).await;
     let browser = signed_in(&app, DONOR).await;
     let path = format!("/mon-espace/dons-reguliers/{gift_id}");
     let (status, page) = browser.get(&path).await;
@@ -563,10 +568,7 @@ async fn a_supporter_manages_a_monthly_gift_through_stripe(backend: Backend) {
 async fn another_supporter_s_gift_is_not_found(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
-    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let gift_id = only_gift_id(&app).await;
     let campaign = fixtures::campaign_id(&app.db, SLUG).await;
     fixtures::give(&app.db, gift(campaign, "autre@example.org", 1_000)).await;
     let other = signed_in(&app, "autre@example.org").await;
@@ -620,10 +622,7 @@ async fn gift_action(browser: &Browser, path: &str, action: &str, form: &[(&str,
 async fn a_pause_ends_by_itself_and_a_skipped_instalment_is_not_charged(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
-    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let gift_id = only_gift_id(&app).await;
     let browser = signed_in(&app, DONOR).await;
     let path = format!("/mon-espace/dons-reguliers/{gift_id}");
     let instalments = async || app.donations_of(DONOR).await.len();
@@ -666,10 +665,7 @@ async fn a_monthly_gift_becomes_yearly_and_is_charged_at_once(backend: Backend) 
     let app = spawn_sending_to(backend, &sink).await;
     give_by_card(&app, &[("frequency", "monthly"), ("amount", "2000")]).await;
     sink.wait_for(1).await;
-    let gift_id: i64 = sqlx::query_scalar("SELECT id FROM recurring_gifts")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let gift_id = only_gift_id(&app).await;
     let browser = signed_in(&app, DONOR).await;
     let path = format!("/mon-espace/dons-reguliers/{gift_id}");
     gift_action(

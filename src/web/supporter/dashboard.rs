@@ -9,14 +9,13 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::sign_in::SignInTemplate;
-use super::{form_token, personal};
+use super::{fix_payment_url, form_token, personal};
 use crate::domain::dates::{self, french_date, year_of};
 use crate::domain::donation::DonationStatus;
 use crate::domain::giving::Summary;
 use crate::domain::money::format_money;
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::error::{AppError, Result};
-use crate::links::Purpose;
 use crate::store::giving::{self, DonationLine, GiftLine};
 use crate::store::notices;
 use crate::web::AppState;
@@ -25,8 +24,6 @@ use crate::web::layout::Layout;
 use crate::web::session::Visitor;
 
 const PER_PAGE: i64 = 20;
-/// How long the « update my payment method » link of the page works.
-const FIX_LINK_LIFETIME: i64 = 3600;
 
 #[derive(Template)]
 #[template(path = "space/dashboard.html")]
@@ -165,11 +162,7 @@ fn gift_view(state: &AppState, gift: &GiftLine, now: i64) -> GiftView {
         status,
         note,
         needs_attention: gift.status == PastDue,
-        fix_url: (gift.status == PastDue).then(|| {
-            state
-                .links
-                .url("", Purpose::FixPayment, gift.id, now + FIX_LINK_LIFETIME)
-        }),
+        fix_url: (gift.status == PastDue).then(|| fix_payment_url(state, gift.id, now)),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{form_token, personal};
+use super::{SignedIn, fix_payment_url, form_token, personal};
 use crate::domain::amount::parse_amount;
 use crate::domain::cancellation::CancelReason;
 use crate::domain::dates::{self, DAY, french_date};
@@ -17,13 +17,11 @@ use crate::domain::frequency::Frequency;
 use crate::domain::money::{Money, format_money};
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::error::{AppError, Result};
-use crate::links::Purpose;
 use crate::payments::subscriptions::{self, GiftRequest};
 use crate::store::giving::{self, GiftLine};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
-use crate::web::session::Visitor;
 
 /// The longest pause a supporter can choose, in months.
 const LONGEST_PAUSE_MONTHS: i64 = 6;
@@ -59,14 +57,6 @@ struct CancelTemplate {
     period_end: Option<String>,
     reasons: Vec<(&'static str, &'static str)>,
     error: Option<String>,
-}
-
-/// The supporter of the session, or a redirect to the sign-in form.
-async fn supporter(visitor: &Visitor) -> Result<std::result::Result<i64, Response>> {
-    Ok(match visitor.supporter(dates::now()).await? {
-        Some(id) => Ok(id),
-        None => Err(Redirect::to("/mon-espace").into_response()),
-    })
 }
 
 /// The supporter's own gift: anyone else's, or one that does not exist, is a 404 alike.
@@ -106,14 +96,10 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
-    visitor: Visitor,
+    SignedIn(supporter_id): SignedIn,
     AppPath(gift_id): AppPath<i64>,
     AppQuery(query): AppQuery<DoneQuery>,
 ) -> Result<Response> {
-    let supporter_id = match supporter(&visitor).await? {
-        Ok(id) => id,
-        Err(redirect) => return Ok(redirect),
-    };
     let gift = own_gift(&state, supporter_id, gift_id).await?;
     let amount_input = format_input(gift.amount_cents);
     page(
@@ -146,11 +132,8 @@ fn page(
 ) -> Result<Response> {
     let (csrf_token, cookie) = form_token(state, headers);
     let now = dates::now();
-    let fix_url = (gift.status == RecurringGiftStatus::PastDue).then(|| {
-        state
-            .links
-            .url("", Purpose::FixPayment, gift.id, now + 3600)
-    });
+    let fix_url =
+        (gift.status == RecurringGiftStatus::PastDue).then(|| fix_payment_url(state, gift.id, now));
     let html = GiftTemplate {
         layout: Layout::new(state, "Mon don régulier"),
         csrf_token,
@@ -217,28 +200,28 @@ pub struct ChangeForm {
 pub async fn change(
     State(state): State<AppState>,
     headers: HeaderMap,
-    visitor: Visitor,
+    SignedIn(supporter_id): SignedIn,
     AppPath((gift_id, action)): AppPath<(i64, String)>,
     AppForm(form): AppForm<ChangeForm>,
 ) -> Result<Response> {
-    apply(&state, &headers, &visitor, gift_id, &action, form).await
+    apply(&state, &headers, supporter_id, gift_id, &action, form).await
 }
 
 /// `POST /mon-espace/dons-reguliers/{id}/arret`: the cancellation, confirmed.
 pub async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    visitor: Visitor,
+    SignedIn(supporter_id): SignedIn,
     AppPath(gift_id): AppPath<i64>,
     AppForm(form): AppForm<ChangeForm>,
 ) -> Result<Response> {
-    apply(&state, &headers, &visitor, gift_id, "arret", form).await
+    apply(&state, &headers, supporter_id, gift_id, "arret", form).await
 }
 
 async fn apply(
     state: &AppState,
     headers: &HeaderMap,
-    visitor: &Visitor,
+    supporter_id: i64,
     gift_id: i64,
     action: &str,
     form: ChangeForm,
@@ -247,10 +230,6 @@ async fn apply(
     state
         .form_key
         .check(headers, form.csrf_token.as_deref(), now)?;
-    let supporter_id = match supporter(visitor).await? {
-        Ok(id) => id,
-        Err(redirect) => return Ok(redirect),
-    };
     let gift = own_gift(state, supporter_id, gift_id).await?;
     let Some(subscription) = gift.stripe_subscription_id.clone() else {
         return Err(AppError::NotFound);
@@ -390,13 +369,9 @@ fn next_instalment(gift: &GiftLine) -> Result<i64> {
 pub async fn confirm_cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    visitor: Visitor,
+    SignedIn(supporter_id): SignedIn,
     AppPath(gift_id): AppPath<i64>,
 ) -> Result<Response> {
-    let supporter_id = match supporter(&visitor).await? {
-        Ok(id) => id,
-        Err(redirect) => return Ok(redirect),
-    };
     let gift = own_gift(&state, supporter_id, gift_id).await?;
     cancel_page(&state, &headers, gift, None, StatusCode::OK)
 }

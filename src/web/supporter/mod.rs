@@ -11,12 +11,16 @@ mod gifts;
 mod sign_in;
 
 use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+use super::session::Visitor;
 use super::{AppState, csrf};
 use crate::domain::dates;
+use crate::links::Purpose;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,6 +41,39 @@ pub fn router() -> Router<AppState> {
             post(gifts::change),
         )
 }
+
+/// The supporter signed in to the session; a handler that takes it sends anyone else to the
+/// sign-in form.
+pub struct SignedIn(pub i64);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match visitor.supporter(dates::now()).await {
+            Ok(Some(supporter_id)) => Ok(SignedIn(supporter_id)),
+            Ok(None) => Err(Redirect::to("/mon-espace").into_response()),
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+/// The link that opens the Billing Portal for a gift whose payment failed, valid an hour
+/// from this page.
+fn fix_payment_url(state: &AppState, gift_id: i64, now: i64) -> String {
+    state
+        .links
+        .url("", Purpose::FixPayment, gift_id, now + FIX_LINK_LIFETIME)
+}
+
+/// How long the fix link of a page works.
+const FIX_LINK_LIFETIME: i64 = 3600;
 
 /// A personal page: never cached, with the form cookie its CSRF token goes with.
 fn personal(status: StatusCode, html: String, form_cookie: Option<HeaderValue>) -> Response {
