@@ -62,6 +62,9 @@ pub struct InvoiceFacts {
     pub customer_id: Option<String>,
     pub payment_intent_id: Option<String>,
     pub paid_at: Option<i64>,
+    /// How often the subscription billed this invoice, from its line's period: what the
+    /// donation records, even when the subscription's event of a new interval comes later.
+    pub frequency: Option<Frequency>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +110,17 @@ fn frequency_of(interval: &str) -> Option<Frequency> {
     match interval {
         "month" => Some(Frequency::Monthly),
         "year" => Some(Frequency::Yearly),
+        _ => None,
+    }
+}
+
+/// The frequency a billing period stands for (an invoice line's `period`): about a month or
+/// about a year; `None` for anything else (a proration, a trial).
+fn frequency_of_period(start: i64, end: i64) -> Option<Frequency> {
+    const DAY: i64 = 86_400;
+    match (end - start) / DAY {
+        27..=32 => Some(Frequency::Monthly),
+        360..=367 => Some(Frequency::Yearly),
         _ => None,
     }
 }
@@ -167,6 +181,11 @@ pub fn from_typed(event: Event) -> StripeEvent {
                 customer_id: invoice.customer.as_ref().map(expandable_id),
                 payment_intent_id,
                 paid_at: invoice.status_transitions.paid_at,
+                frequency: invoice
+                    .lines
+                    .data
+                    .first()
+                    .and_then(|line| frequency_of_period(line.period.start, line.period.end)),
             })
         }
         EventObject::CustomerSubscriptionCreated(sub)
@@ -270,6 +289,14 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
                 customer_id: id_at(object, "customer"),
                 payment_intent_id,
                 paid_at: int_at(object, &["status_transitions", "paid_at"]),
+                frequency: object
+                    .get("lines")
+                    .and_then(|l| l.get("data"))
+                    .and_then(|d| d.get(0))
+                    .and_then(|line| line.get("period"))
+                    .and_then(|p| {
+                        frequency_of_period(int_at(p, &["start"])?, int_at(p, &["end"])?)
+                    }),
             })
         }
         EventType::CustomerSubscriptionCreated
@@ -378,6 +405,38 @@ mod tests {
     use super::*;
     use crate::domain::money::Currency;
     use serde_json::json;
+
+    #[test]
+    fn an_invoice_period_tells_its_frequency() {
+        let day = 86_400;
+        let jan = 1_767_225_600; // 2026-01-01
+        assert_eq!(
+            frequency_of_period(jan, jan + 31 * day),
+            Some(Frequency::Monthly)
+        );
+        assert_eq!(
+            frequency_of_period(jan, jan + 28 * day),
+            Some(Frequency::Monthly)
+        );
+        assert_eq!(
+            frequency_of_period(jan, jan + 365 * day),
+            Some(Frequency::Yearly)
+        );
+        assert_eq!(
+            frequency_of_period(jan, jan + 366 * day),
+            Some(Frequency::Yearly)
+        );
+        assert_eq!(
+            frequency_of_period(jan, jan),
+            None,
+            "a one-off invoice item"
+        );
+        assert_eq!(
+            frequency_of_period(jan, jan + 10 * day),
+            None,
+            "a proration"
+        );
+    }
 
     #[test]
     fn reads_an_invoice_of_the_current_api_version() {

@@ -64,7 +64,9 @@ impl Context<'_> {
             Money::new(facts.amount_paid, gift.currency),
             facts.paid_at.unwrap_or(self.event.created),
         );
-        donation.frequency = gift.frequency;
+        // The invoice's own period says it best: after a switch monthly ↔ yearly, its
+        // first invoice may arrive before the subscription's event of the new interval.
+        donation.frequency = facts.frequency.unwrap_or(gift.frequency);
         donation.recurring_gift_id = Some(gift.id);
         donation.stripe_invoice_id = Some(facts.invoice_id.clone());
         donation.stripe_payment_intent_id = facts.payment_intent_id.clone();
