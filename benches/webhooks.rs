@@ -273,7 +273,7 @@ async fn pledges_of(db: &obole::db::Db, frequency: &str, count: usize) -> Vec<i6
         };
         let gift = form.validate(Default::default()).expect("a valid gift");
         ids.push(
-            pledges::insert(db.pool(), campaign, Currency::EUR, &gift, 0)
+            pledges::insert(db.pool(), campaign, Currency::EUR, &gift, None, 0)
                 .await
                 .expect("pledge"),
         );

@@ -21,6 +21,9 @@ pub enum AppError {
     /// A page that exists no more (a closed campaign's form); the message is shown.
     #[error("plus disponible : {0}")]
     Gone(String),
+    /// Too many requests in too little time (a rate limit); the message is shown.
+    #[error("trop de demandes : {0}")]
+    TooMany(String),
     /// A service we depend on (Stripe) is unavailable; the message is shown.
     #[error("indisponible : {0}")]
     Unavailable(String),
@@ -92,6 +95,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Template(_) | AppError::Other(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -108,6 +112,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(message)
             | AppError::Forbidden(message)
             | AppError::Gone(message)
+            | AppError::TooMany(message)
             | AppError::Unavailable(message) => page.message = message.clone(),
             AppError::NotFound => {}
             // Logged once here, with the cause; the visitor only sees the generic page.

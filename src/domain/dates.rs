@@ -18,6 +18,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 pub const MINUTE: i64 = 60;
+pub const HOUR: i64 = 3_600;
 pub const DAY: i64 = 86_400;
 
 /// Now, in unix seconds.

@@ -12,10 +12,10 @@ pub use super::dedication::DedicationKind;
 use super::frequency::Frequency;
 use super::identity::DonorIdentity;
 
-mod address;
+pub(crate) mod address;
 mod choice;
 mod dedication;
-mod identity;
+pub(crate) mod identity;
 mod text;
 
 pub use address::COUNTRIES;

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod impact;
 pub mod money;
 pub mod pledge;
+pub mod profile;
 pub mod progress;
 pub mod recurring_gift;
 pub mod sign_in;

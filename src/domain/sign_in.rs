@@ -2,10 +2,12 @@
 
 use sha2::{Digest, Sha256};
 
-use super::dates::MINUTE;
+use super::dates::{DAY, MINUTE};
 
-/// How long a link works.
+/// How long a sign-in link works.
 pub const LIFETIME: i64 = 15 * MINUTE;
+/// How long the link that confirms a new email address works: that mailbox may be read later.
+pub const NEW_EMAIL_LIFETIME: i64 = DAY;
 
 /// A new token: 256 random bits, in hex (it goes in a URL).
 pub fn new_token() -> String {

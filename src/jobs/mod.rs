@@ -72,6 +72,14 @@ impl Job {
                 .payload()
                 .ok()
             }
+            Job::Email(email::Message::ConfirmEmail { supporter_id, .. }) => {
+                Job::Email(email::Message::ConfirmEmail {
+                    supporter_id: *supporter_id,
+                    token: String::new(),
+                })
+                .payload()
+                .ok()
+            }
             Job::Email(_) => None,
         }
     }
@@ -82,7 +90,12 @@ impl Job {
         }
     }
 
-    async fn run(&self, ctx: &JobContext, job: &jobs::ClaimedJob) -> Result<(), JobError> {
+    /// Runs the job; what it sent, if anything, for the supporter's record.
+    async fn run(
+        &self,
+        ctx: &JobContext,
+        job: &jobs::ClaimedJob,
+    ) -> Result<Option<email::Sent>, JobError> {
         match self {
             Job::Email(email) => email::send(ctx, email, job).await,
         }

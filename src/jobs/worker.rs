@@ -9,9 +9,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::email::Sent;
 use super::{Job, JobContext, JobError, retry_delay};
 use crate::domain::dates;
-use crate::store::jobs::{self, AfterFailure, ClaimedJob};
+use crate::store::jobs::{self, AfterFailure, ClaimedJob, SentEmail};
+
+/// How a job went: done (with the email it sent, if any), or failed.
+type Outcome = Result<Option<Sent>, JobError>;
 
 /// How long a claim holds: longer than any job may take (an SMTP exchange times out after
 /// 60 s), so that a live worker never sees its job taken, and short enough that the job of a
@@ -110,19 +114,27 @@ impl Worker {
 
 /// Runs one claimed job. Logs name the job by id, never the person it is for.
 #[tracing::instrument(skip_all, fields(job_id = job.id, kind = %job.kind, attempt = job.attempts))]
-async fn execute(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
+async fn execute(ctx: &JobContext, job: &ClaimedJob) -> Result<Option<Sent>, JobError> {
     Job::decode(&job.kind, &job.payload)?.run(ctx, job).await
 }
 
 /// Records how jobs went: done (together, in one write), to be retried later, or dead.
-async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Result<(), JobError>)>) {
+async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Outcome)>) {
     let now = dates::now();
     let mut done = Vec::new();
+    let mut sent = Vec::new();
     let mut secrets = Vec::new();
     for (job, outcome) in outcomes {
         match outcome {
-            Ok(()) => {
+            Ok(email) => {
                 done.push(job.id);
+                if let Some(email) = email {
+                    sent.push(SentEmail {
+                        job_id: job.id,
+                        supporter_id: email.supporter_id,
+                        subject: email.subject,
+                    });
+                }
                 if let Some(payload) = redacted(&job) {
                     secrets.push((job.id, payload));
                 }
@@ -139,7 +151,7 @@ async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Resul
     if let Err(error) = jobs::redact(&ctx.db, &secrets).await {
         tracing::error!(%error, "secrets of done jobs not removed");
     }
-    match jobs::finish(&ctx.db, &done, worker, now).await {
+    match jobs::finish(&ctx.db, &done, &sent, worker, now).await {
         Ok(held) if held < done.len() => {
             tracing::warn!(jobs = ?done, "jobs done after their lease ran out");
         }

@@ -131,6 +131,22 @@ pub async fn find_public_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<C
         .await
 }
 
+/// The public campaigns a supporter gave to, open ones first, then by start (newest first).
+pub async fn supported_by(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<Campaign>> {
+    let sql = format!(
+        "{SELECT_CAMPAIGNS} WHERE c.status <> $2 AND c.id IN \
+             (SELECT campaign_id FROM donations WHERE supporter_id = $1 AND status = $3) \
+         ORDER BY CASE c.status WHEN $4 THEN 0 ELSE 1 END, c.starts_at DESC, c.id"
+    );
+    sqlx::query_as(&sql)
+        .bind(supporter_id)
+        .bind(CampaignStatus::Draft.as_str())
+        .bind(crate::domain::donation::DonationStatus::Paid.as_str())
+        .bind(CampaignStatus::Published.as_str())
+        .fetch_all(pool)
+        .await
+}
+
 /// A project's public campaigns, open ones first.
 pub async fn for_project(pool: &AnyPool, project_id: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(

@@ -89,13 +89,26 @@ pub struct GiftLine {
     pub paused_until: Option<i64>,
     pub created_at: i64,
     pub stripe_subscription_id: Option<String>,
+    pub campaign_id: i64,
     pub campaign_title: String,
     pub campaign_slug: String,
+    /// The cancelled gift this one takes up again.
+    pub restarted_from: Option<i64>,
+    /// The newest gift that took this one up again, once it was cancelled.
+    pub restarted_as: Option<i64>,
 }
 
+/// A gift (`g`), its campaign and where it comes from and leads to.
 const GIFT_COLUMNS: &str = "g.id, g.amount_cents, g.currency, g.frequency, g.status, \
      g.cancel_at_period_end, g.current_period_end, g.paused_until, g.created_at, \
-     g.stripe_subscription_id, c.title AS campaign_title, c.slug AS campaign_slug";
+     g.stripe_subscription_id, g.campaign_id, c.title AS campaign_title, \
+     c.slug AS campaign_slug, p.restarts_gift_id AS restarted_from, \
+     (SELECT MAX(n.id) FROM pledges np JOIN recurring_gifts n ON n.pledge_id = np.id \
+      WHERE np.restarts_gift_id = g.id) AS restarted_as";
+
+/// Where [`GIFT_COLUMNS`] read from.
+const GIFTS: &str = "recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
+     LEFT JOIN pledges p ON p.id = g.pledge_id";
 
 /// One of the supporter's recurring gifts; `None` for anyone else's.
 pub async fn gift(
@@ -104,8 +117,7 @@ pub async fn gift(
     gift_id: i64,
 ) -> sqlx::Result<Option<GiftLine>> {
     sqlx::query_as(&format!(
-        "SELECT {GIFT_COLUMNS} FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
-         WHERE g.id = $1 AND g.supporter_id = $2"
+        "SELECT {GIFT_COLUMNS} FROM {GIFTS} WHERE g.id = $1 AND g.supporter_id = $2"
     ))
     .bind(gift_id)
     .bind(supporter_id)
@@ -117,8 +129,7 @@ pub async fn gift(
 /// supporter), then the running ones, then the rest; newest first within each.
 pub async fn recurring_gifts(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<GiftLine>> {
     sqlx::query_as(&format!(
-        "SELECT {GIFT_COLUMNS} FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
-         WHERE g.supporter_id = $1 \
+        "SELECT {GIFT_COLUMNS} FROM {GIFTS} WHERE g.supporter_id = $1 \
          ORDER BY CASE g.status WHEN $2 THEN 0 WHEN $3 THEN 1 WHEN $4 THEN 2 ELSE 3 END, \
              g.created_at DESC, g.id DESC"
     ))
@@ -126,6 +137,47 @@ pub async fn recurring_gifts(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<
     .bind(RecurringGiftStatus::PastDue.as_str())
     .bind(RecurringGiftStatus::Active.as_str())
     .bind(RecurringGiftStatus::Paused.as_str())
+    .fetch_all(pool)
+    .await
+}
+
+/// What the supporter gave to one project (money kept: refunds deducted), with what the
+/// project says its money does.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectGiving {
+    pub project_id: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub given_cents: i64,
+    pub impact_unit_cents: Option<i64>,
+    pub impact_unit_label: Option<String>,
+}
+
+/// The projects the supporter gave to, the most given first.
+pub async fn by_project(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<ProjectGiving>> {
+    sqlx::query_as(
+        "SELECT p.id AS project_id, p.slug AS project_slug, p.name AS project_name, \
+             CAST(SUM(d.amount_cents - d.refunded_cents) AS BIGINT) AS given_cents, \
+             p.impact_unit_cents, p.impact_unit_label \
+         FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
+             JOIN projects p ON p.id = c.project_id \
+         WHERE d.supporter_id = $1 AND d.status = $2 \
+         GROUP BY p.id, p.slug, p.name, p.impact_unit_cents, p.impact_unit_label \
+         ORDER BY given_cents DESC, p.id",
+    )
+    .bind(supporter_id)
+    .bind(DonationStatus::Paid.as_str())
+    .fetch_all(pool)
+    .await
+}
+
+/// A project's own impact tiers (cents, label), cheapest first.
+pub async fn project_tiers(pool: &AnyPool, project_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT amount_cents, label FROM impact_tiers WHERE project_id = $1 \
+         ORDER BY amount_cents, position",
+    )
+    .bind(project_id)
     .fetch_all(pool)
     .await
 }

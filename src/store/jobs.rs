@@ -93,10 +93,24 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// The jobs ran: done, in one write. Returns how many `worker` still held (a job whose lease
-/// ran out may have been claimed by another worker, and then runs twice, which the lease's
-/// length makes unlikely).
-pub async fn finish(db: &Db, ids: &[i64], worker: &str, now: i64) -> sqlx::Result<usize> {
+/// An email a job sent, for its supporter's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    pub job_id: i64,
+    pub supporter_id: i64,
+    pub subject: String,
+}
+
+/// The jobs ran: done, with the emails they sent recorded, in one write. Returns how many
+/// `worker` still held (a job whose lease ran out may have been claimed by another worker,
+/// and then runs twice, which the lease's length makes unlikely; its email is recorded once).
+pub async fn finish(
+    db: &Db,
+    ids: &[i64],
+    sent: &[SentEmail],
+    worker: &str,
+    now: i64,
+) -> sqlx::Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -112,6 +126,18 @@ pub async fn finish(db: &Db, ids: &[i64], worker: &str, now: i64) -> sqlx::Resul
     }
     let mut tx = db.begin_write().await?;
     let done = query.execute(&mut *tx).await?;
+    for email in sent {
+        sqlx::query(
+            "INSERT INTO emails_sent (supporter_id, job_id, subject, sent_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(email.supporter_id)
+        .bind(email.job_id)
+        .bind(&email.subject)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit_unseen().await?;
     Ok(done.rows_affected() as usize)
 }

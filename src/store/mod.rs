@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod news;
 pub mod notices;
+pub mod personal_data;
 pub mod pledges;
 pub mod projects;
 pub mod recurring_gifts;

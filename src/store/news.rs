@@ -82,3 +82,40 @@ pub async fn for_project(
     .fetch_all(pool)
     .await
 }
+
+/// A news post and the project it is from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectNews {
+    pub title: String,
+    pub body: String,
+    pub published_at: i64,
+    pub project_slug: String,
+    pub project_name: String,
+}
+
+/// The latest news of a few projects (those a supporter gave to), newest first.
+pub async fn for_projects(
+    pool: &AnyPool,
+    project_ids: &[i64],
+    now: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ProjectNews>> {
+    if project_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed: Vec<String> = (0..project_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let sql = format!(
+        "SELECT n.title, n.body, n.published_at, p.slug AS project_slug, p.name AS project_name \
+         FROM news_posts n JOIN projects p ON p.id = n.project_id \
+         WHERE n.published_at <= $1 AND n.project_id IN ({}) \
+         ORDER BY n.published_at DESC, n.id DESC LIMIT $2",
+        listed.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql).bind(now).bind(limit);
+    for id in project_ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(pool).await
+}

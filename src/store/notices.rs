@@ -45,7 +45,7 @@ pub async fn of_donation(pool: &AnyPool, donation_id: i64) -> sqlx::Result<Optio
              d.donated_at AS at, {AROUND} \
          FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
              JOIN supporters s ON s.id = d.supporter_id \
-         WHERE d.id = $1"
+         WHERE d.id = $1 AND s.erased_at IS NULL"
     ))
     .bind(donation_id)
     .fetch_optional(pool)
@@ -62,7 +62,7 @@ pub async fn of_recurring_gift(
              g.status, g.created_at AS at, {AROUND} \
          FROM recurring_gifts g JOIN campaigns c ON c.id = g.campaign_id \
              JOIN supporters s ON s.id = g.supporter_id \
-         WHERE g.id = $1"
+         WHERE g.id = $1 AND s.erased_at IS NULL"
     ))
     .bind(recurring_gift_id)
     .fetch_optional(pool)
@@ -76,7 +76,7 @@ pub async fn of_pledge(pool: &AnyPool, pledge_id: i64) -> sqlx::Result<Option<Gi
              p.status, p.created_at AS at, {AROUND} \
          FROM pledges p JOIN campaigns c ON c.id = p.campaign_id \
              JOIN supporters s ON s.id = p.supporter_id \
-         WHERE p.id = $1"
+         WHERE p.id = $1 AND s.erased_at IS NULL"
     ))
     .bind(pledge_id)
     .fetch_optional(pool)
@@ -120,8 +120,10 @@ pub struct Recipient {
 }
 
 pub async fn recipient(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Option<Recipient>> {
-    sqlx::query_as("SELECT email, first_name, last_name FROM supporters WHERE id = $1")
-        .bind(supporter_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT email, first_name, last_name FROM supporters WHERE id = $1 AND erased_at IS NULL",
+    )
+    .bind(supporter_id)
+    .fetch_optional(pool)
+    .await
 }

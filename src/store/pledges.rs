@@ -46,18 +46,20 @@ const COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, currency, fr
     last_name, address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
     show_publicly, news_consent, stripe_checkout_session_id, checkout_url, status, created_at";
 
+/// Records a pledge; `restarts_gift_id` names the cancelled recurring gift it takes up again.
 pub async fn insert(
     pool: &AnyPool,
     campaign_id: i64,
     currency: Currency,
     gift: &Gift,
+    restarts_gift_id: Option<i64>,
     now: i64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO pledges (campaign_id, amount_cents, currency, frequency, email, first_name, last_name, \
              address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
-             show_publicly, news_consent, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17) \
+             show_publicly, news_consent, status, created_at, updated_at, restarts_gift_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19) \
          RETURNING id",
     )
     .bind(campaign_id)
@@ -78,6 +80,7 @@ pub async fn insert(
     .bind(flag(gift.news_consent))
     .bind(now)
     .bind(PledgeStatus::Open.as_str())
+    .bind(restarts_gift_id)
     .fetch_one(pool)
     .await
 }

@@ -7,6 +7,7 @@ use sqlx::AnyConnection;
 use crate::domain::consent::Topic;
 use crate::domain::email::Email;
 use crate::domain::identity::DonorIdentity;
+use crate::domain::profile::NameAndAddress;
 
 /// Creates the supporter or refreshes their identity with the one given at `identity_at` (the
 /// creation time of the pledge it comes from), unless the row already holds a newer one:
@@ -138,10 +139,132 @@ pub fn public_name(first_name: &str, last_name: &str) -> String {
 
 /// The supporter with this email, if any.
 pub async fn id_of(pool: &sqlx::AnyPool, email: &Email) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT id FROM supporters WHERE email = $1")
+    sqlx::query_scalar("SELECT id FROM supporters WHERE email = $1 AND erased_at IS NULL")
         .bind(email.as_str())
         .fetch_optional(pool)
         .await
+}
+
+/// Whether the supporter exists and is not erased.
+pub async fn is_present(pool: &sqlx::AnyPool, supporter_id: i64) -> sqlx::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM supporters WHERE id = $1 AND erased_at IS NULL")
+            .bind(supporter_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// What « Mon espace » shows and edits of a supporter.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Profile {
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub news_consent: i64,
+    pub instalment_emails: i64,
+    pub created_at: i64,
+}
+
+impl Profile {
+    pub fn name_and_address(&self) -> NameAndAddress {
+        NameAndAddress {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            address_line1: self.address_line1.clone(),
+            address_line2: self.address_line2.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
+/// The supporter's profile; `None` once erased.
+pub async fn profile(pool: &sqlx::AnyPool, supporter_id: i64) -> sqlx::Result<Option<Profile>> {
+    sqlx::query_as(
+        "SELECT email, first_name, last_name, address_line1, address_line2, postal_code, city, \
+             country, news_consent, instalment_emails, created_at \
+         FROM supporters WHERE id = $1 AND erased_at IS NULL",
+    )
+    .bind(supporter_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The supporter's own new name and address: the newest identity, so that a late event of an
+/// older gift does not bring the old one back ([`upsert`]).
+pub async fn set_name_and_address(
+    conn: &mut AnyConnection,
+    supporter_id: i64,
+    new: &NameAndAddress,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE supporters SET first_name = $1, last_name = $2, address_line1 = $3, \
+             address_line2 = $4, postal_code = $5, city = $6, country = $7, identity_at = $8, \
+             updated_at = $8 \
+         WHERE id = $9 AND erased_at IS NULL",
+    )
+    .bind(&new.first_name)
+    .bind(&new.last_name)
+    .bind(&new.address_line1)
+    .bind(&new.address_line2)
+    .bind(&new.postal_code)
+    .bind(&new.city)
+    .bind(&new.country)
+    .bind(now)
+    .bind(supporter_id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// What became of a change of email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailChange {
+    Done,
+    /// Another supporter has that address.
+    Taken,
+    /// The supporter is no more (erased since the link was sent).
+    Gone,
+}
+
+/// Makes `email` the supporter's address, unless another supporter has it.
+pub async fn change_email(
+    conn: &mut AnyConnection,
+    supporter_id: i64,
+    email: &Email,
+    now: i64,
+) -> sqlx::Result<EmailChange> {
+    let holder: Option<i64> = sqlx::query_scalar("SELECT id FROM supporters WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match holder {
+        Some(id) if id == supporter_id => return Ok(EmailChange::Done),
+        Some(_) => return Ok(EmailChange::Taken),
+        None => {}
+    }
+    let changed = sqlx::query(
+        "UPDATE supporters SET email = $1, updated_at = $2 WHERE id = $3 AND erased_at IS NULL",
+    )
+    .bind(email.as_str())
+    .bind(now)
+    .bind(supporter_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(if changed == 1 {
+        EmailChange::Done
+    } else {
+        EmailChange::Gone
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod public;
 pub mod rate_limit;
 pub mod security;
 pub mod session;
+pub mod spreadsheet;
 pub mod supporter;
 pub mod views;
 pub mod webhooks;

@@ -23,4 +23,5 @@ mod public_supporters;
 mod schema;
 mod smtp_sink;
 mod startup;
+mod supporter_privacy;
 mod supporter_space;

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::{GiftChange, Message};
 use crate::domain::consent::Topic;
-use crate::domain::dates::{self, DAY, MINUTE, french_date};
+use crate::domain::dates::{self, DAY, HOUR, MINUTE, french_date};
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::format_money;
 use crate::domain::pledge::PledgeStatus;
@@ -16,7 +16,7 @@ use crate::jobs::{JobContext, JobError};
 use crate::links::{NO_EXPIRY, Purpose};
 use crate::store::campaigns::{self, ImpactTier};
 use crate::store::notices::{self, GiftNotice};
-use crate::store::sign_in_tokens::{self, LinkState};
+use crate::store::sign_in_tokens::{self, LinkKind, LinkState};
 
 /// How long the link of a failed-payment email opens the Billing Portal: as long as Stripe's
 /// retries last, and some.
@@ -32,6 +32,8 @@ pub struct Composed {
     pub text: String,
     /// The one-click unsubscribe of an email that is not strictly transactional (RFC 8058).
     pub unsubscribe: Option<String>,
+    /// The supporter it is for, whose record of emails sent keeps it.
+    pub supporter_id: Option<i64>,
 }
 
 /// Who sends, and where to reach them: the footer of every email.
@@ -399,8 +401,10 @@ async fn notice(
                 return Ok(None);
             };
             // A link that no longer works is not worth sending (a retry after an outage).
-            let link = sign_in_tokens::state(pool, &sign_in::hash(token), dates::now()).await?;
-            if link != LinkState::Valid(*supporter_id) {
+            let link =
+                sign_in_tokens::state(pool, LinkKind::SignIn, &sign_in::hash(token), dates::now())
+                    .await?;
+            if link != LinkState::Valid(*supporter_id, None) {
                 return Ok(None);
             }
             let notice = Notice {
@@ -424,6 +428,50 @@ async fn notice(
             let to = Composed {
                 to_address: person.email.as_str().to_owned(),
                 to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(*supporter_id),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
+        Message::ConfirmEmail {
+            supporter_id,
+            token,
+        } => {
+            let Some(person) = notices::recipient(pool, *supporter_id).await? else {
+                return Ok(None);
+            };
+            let kind = LinkKind::NewEmail("");
+            let link =
+                sign_in_tokens::state(pool, kind, &sign_in::hash(token), dates::now()).await?;
+            // Sent to the new address, which the link carries; not at all once it no longer
+            // works.
+            let LinkState::Valid(owner, Some(new_email)) = link else {
+                return Ok(None);
+            };
+            if owner != *supporter_id {
+                return Ok(None);
+            }
+            let notice = Notice {
+                title: "Confirmez votre nouvelle adresse e-mail".to_owned(),
+                first_name: person.first_name.clone(),
+                paragraphs: vec![
+                    format!(
+                        "Vous avez demandé que vos emails et reçus fiscaux arrivent désormais à l’adresse {new_email}. \
+                         Pour le confirmer, ouvrez ce lien dans les {} heures.",
+                        sign_in::NEW_EMAIL_LIFETIME / HOUR
+                    ),
+                    "Si vous n’avez rien demandé, ignorez cet email : rien ne changera.".to_owned(),
+                ],
+                action: Some(Action {
+                    label: "Confirmer cette adresse",
+                    url: format!("{base}/mon-espace/adresse/{token}"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: new_email,
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(*supporter_id),
                 ..Composed::default()
             };
             Ok(Some((notice, to)))
@@ -550,6 +598,7 @@ fn addressed_to(notice: &GiftNotice) -> Composed {
     Composed {
         to_address: notice.email.as_str().to_owned(),
         to_name: format!("{} {}", notice.first_name, notice.last_name),
+        supporter_id: Some(notice.supporter_id),
         ..Composed::default()
     }
 }

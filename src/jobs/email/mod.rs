@@ -10,6 +10,7 @@ pub use mailer::{Mailer, MailerError, OutboxEntry, read_outbox, read_outbox_entr
 use serde::{Deserialize, Serialize};
 
 use crate::domain::frequency::Frequency;
+use crate::domain::sign_in;
 
 use super::{JobContext, JobError};
 use crate::store::jobs::ClaimedJob;
@@ -54,6 +55,9 @@ pub enum Message {
     /// A sign-in link to « Mon espace ». The token is the secret the link carries; it is
     /// stored hashed where it is checked, and works once, for minutes.
     SignIn { supporter_id: i64, token: String },
+    /// The link that confirms a new email address, sent to that address (which the link's
+    /// row holds). A secret, like [`Message::SignIn`]'s.
+    ConfirmEmail { supporter_id: i64, token: String },
 }
 
 /// What happened to a recurring gift.
@@ -97,19 +101,30 @@ impl Message {
                 donation_id,
                 refunded_cents,
             } => format!("email:refund:{donation_id}:{refunded_cents}"),
-            Message::SignIn { token, .. } => {
-                // Not the token itself: the key is stored in clear.
-                use sha2::Digest;
-                format!("email:sign-in:{}", hex::encode(sha2::Sha256::digest(token)))
+            // Not the token itself: the key is stored in clear.
+            Message::SignIn { token, .. } => format!("email:sign-in:{}", sign_in::hash(token)),
+            Message::ConfirmEmail { token, .. } => {
+                format!("email:new-address:{}", sign_in::hash(token))
             }
         }
     }
 }
 
+/// An email that left, as the supporter's record of emails sent keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub supporter_id: i64,
+    pub subject: String,
+}
+
 /// Writes the message from the data as it is now and sends it. A message about something
 /// that no longer calls for it (a gift refunded in full before its thank-you left) is
 /// dropped, and the job done.
-pub async fn send(ctx: &JobContext, message: &Message, job: &ClaimedJob) -> Result<(), JobError> {
+pub async fn send(
+    ctx: &JobContext,
+    message: &Message,
+    job: &ClaimedJob,
+) -> Result<Option<Sent>, JobError> {
     // Writing an email is the CPU-bound part (queries, templates, MIME encoding, about a
     // millisecond): one at a time in the process, so that a backlog leaves the other core to
     // the pages and webhooks. Sending waits on the network or the disk: many at once.
@@ -119,11 +134,15 @@ pub async fn send(ctx: &JobContext, message: &Message, job: &ClaimedJob) -> Resu
         .map_err(|_| JobError::Transient("arrêt en cours".to_owned()))?;
     let Some(composed) = compose::compose(ctx, message).await? else {
         tracing::info!("email no longer called for: not sent");
-        return Ok(());
+        return Ok(None);
     };
     let mime = ctx.mailer.build(&composed, job)?;
     drop(writing);
-    ctx.mailer.send(mime, &composed, job).await
+    ctx.mailer.send(mime, &composed, job).await?;
+    Ok(composed.supporter_id.map(|supporter_id| Sent {
+        supporter_id,
+        subject: composed.subject,
+    }))
 }
 
 /// Emails being written at once ([`send`]).

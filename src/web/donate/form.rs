@@ -108,7 +108,13 @@ pub async fn submit(
     if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
         return page.too_many_attempts(&form, wait);
     }
-    let Some(created) = start_checkout(&state, campaign, &gift).await? else {
+    let back = format!(
+        "{}/campagnes/{}/don?frequence={}&reprendre=1",
+        state.base_url,
+        campaign.slug,
+        gift.frequency.as_str()
+    );
+    let Some(created) = start_checkout(&state, campaign, &gift, None, back).await? else {
         let feedback = Feedback::general(PAYMENTS_UNAVAILABLE);
         return page.render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE);
     };
@@ -119,7 +125,7 @@ pub async fn submit(
 }
 
 /// The campaign, if it still takes gifts.
-fn still_open(campaign: &Campaign) -> Result<&Campaign> {
+pub(crate) fn still_open(campaign: &Campaign) -> Result<&Campaign> {
     let ended = TimeLeft::at(dates::now(), campaign.ends_at) == TimeLeft::Ended;
     if campaign.status == CampaignStatus::Closed || ended {
         return Err(AppError::Gone(format!(
@@ -158,14 +164,24 @@ async fn resumed_gift(
 const PAYMENTS_UNAVAILABLE: &str = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
 
 /// Records the pledge and opens its Checkout Session; `None` when Stripe cannot be reached.
-async fn start_checkout(
+/// A donor who leaves the checkout comes back to `cancel_url`.
+pub(crate) async fn start_checkout(
     state: &AppState,
     campaign: &Campaign,
     gift: &Gift,
+    restarts_gift_id: Option<i64>,
+    cancel_url: String,
 ) -> Result<Option<CreatedCheckout>> {
     let now = dates::now();
-    let pledge_id =
-        pledges::insert(state.db.pool(), campaign.id, campaign.currency, gift, now).await?;
+    let pledge_id = pledges::insert(
+        state.db.pool(),
+        campaign.id,
+        campaign.currency,
+        gift,
+        restarts_gift_id,
+        now,
+    )
+    .await?;
     let request = CheckoutRequest {
         pledge_id,
         pledge_created_at: now,
@@ -178,12 +194,7 @@ async fn start_checkout(
             "{}/merci?session_id={{CHECKOUT_SESSION_ID}}",
             state.base_url
         ),
-        cancel_url: format!(
-            "{}/campagnes/{}/don?frequence={}&reprendre=1",
-            state.base_url,
-            campaign.slug,
-            gift.frequency.as_str()
-        ),
+        cancel_url,
     };
     let created = match checkout::create_session(&state.payments, &request).await {
         Ok(created) => created,

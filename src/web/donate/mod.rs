@@ -3,9 +3,9 @@
 //! Handlers live in `form` and `thanks` (parse, call the store, render); `views` shapes what
 //! the templates show.
 
-mod form;
+pub(crate) mod form;
 pub mod readings;
-mod thanks;
+pub(crate) mod thanks;
 mod views;
 
 use axum::Router;

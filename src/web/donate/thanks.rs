@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -12,14 +12,15 @@ use stripe_checkout::{
 };
 
 use super::views::{PaymentProgress, Standing, ThanksTemplate, Visit};
+use crate::domain::dates;
 use crate::domain::donation::DonationStatus;
 use crate::domain::frequency::Frequency;
 use crate::domain::pledge::PledgeStatus;
 use crate::error::{AppError, Result};
 use crate::payments::checkout;
 use crate::store::{campaigns, donations, pledges};
-use crate::web::AppState;
 use crate::web::extract::AppQuery;
+use crate::web::{AppState, csrf};
 
 #[derive(Debug, Deserialize)]
 pub struct ThanksQuery {
@@ -28,15 +29,17 @@ pub struct ThanksQuery {
     essai: Option<u32>,
 }
 
+/// A Checkout Session's id as Stripe makes them (`cs_…`: letters, digits and `_`); anything
+/// else (a NUL would make PostgreSQL fail the query) cannot be one of ours.
+pub(crate) fn plausible_session_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 impl ThanksQuery {
     /// Stripe's ids are `cs_…` in letters, digits and `_`; anything else (a NUL would make
     /// PostgreSQL fail the query) cannot be one of ours.
     fn visit(self) -> Option<Visit> {
-        let session_id = self.session_id.filter(|s| {
-            !s.is_empty()
-                && s.len() <= 255
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })?;
+        let session_id = self.session_id.filter(|s| plausible_session_id(s))?;
         Some(Visit {
             session_id,
             refreshes: self.essai.unwrap_or(0),
@@ -46,6 +49,7 @@ impl ThanksQuery {
 
 pub async fn show(
     State(state): State<AppState>,
+    headers: HeaderMap,
     AppQuery(query): AppQuery<ThanksQuery>,
 ) -> Result<Response> {
     let visit = query.visit().ok_or(AppError::NotFound)?;
@@ -58,8 +62,14 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let standing = standing(&state, &pledge, &visit.session_id).await?;
     let tiers = campaigns::impact_tiers(pool, campaign.id, campaign.project_id).await?;
-    let template = ThanksTemplate::new(&state, &pledge, &campaign, &standing, &tiers, visit);
-    Ok(no_store(StatusCode::OK, template.render()?))
+    let secure = state.base_url.starts_with("https://");
+    let (csrf_token, cookie) = csrf::for_form(&state.form_key, &headers, secure, dates::now());
+    let template = ThanksTemplate::new(
+        &state, &pledge, &campaign, &standing, &tiers, visit, csrf_token,
+    );
+    let mut page = no_store(StatusCode::OK, template.render()?);
+    page.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(page)
 }
 
 /// The ledger first (the webhook's word), then Stripe's view of the session while the

@@ -358,6 +358,8 @@ pub struct ThanksTemplate {
     retry_url: String,
     refresh_url: Option<String>,
     cost_intro: String,
+    /// For the form that sends a sign-in link to « Mon espace ».
+    csrf_token: String,
 }
 
 impl ThanksTemplate {
@@ -368,6 +370,7 @@ impl ThanksTemplate {
         standing: &Standing,
         tiers: &[ImpactTier],
         visit: Visit,
+        csrf_token: String,
     ) -> ThanksTemplate {
         let frequency = pledge.frequency;
         let Visit {
@@ -413,6 +416,7 @@ impl ThanksTemplate {
             refresh_url,
             cost_intro: tax.cost_intro(),
             session_id,
+            csrf_token,
         }
     }
 }

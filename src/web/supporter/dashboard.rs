@@ -13,15 +13,20 @@ use super::{fix_payment_url, form_token, personal};
 use crate::domain::dates::{self, french_date, year_of};
 use crate::domain::donation::DonationStatus;
 use crate::domain::giving::Summary;
-use crate::domain::money::format_money;
+use crate::domain::impact;
+use crate::domain::money::{Currency, format_count, format_money};
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::error::{AppError, Result};
-use crate::store::giving::{self, DonationLine, GiftLine};
+use crate::store::campaigns;
+use crate::store::giving::{self, DonationLine, GiftLine, ProjectGiving};
+use crate::store::news::{self, ProjectNews};
 use crate::store::notices;
 use crate::web::AppState;
 use crate::web::extract::AppQuery;
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
+use crate::web::views::CampaignView;
+use sqlx::AnyPool;
 
 const PER_PAGE: i64 = 20;
 
@@ -40,10 +45,35 @@ struct DashboardTemplate {
     total_cost: String,
     tax_rule: String,
     gifts: Vec<GiftView>,
+    impacts: Vec<ImpactView>,
+    campaigns: Vec<CampaignView>,
+    news: Vec<NewsView>,
     donations: Vec<DonationView>,
     page: i64,
     pages: i64,
 }
+
+/// What the supporter's money did for one project.
+struct ImpactView {
+    project_name: String,
+    project_slug: String,
+    given: String,
+    /// « 2 enfants accompagnés pendant un an », or « 5 × un équipement sportif complet ».
+    impact: Option<String>,
+}
+
+struct NewsView {
+    title: String,
+    date: String,
+    project_name: String,
+    project_slug: String,
+    excerpt: String,
+}
+
+/// How many news posts the space shows.
+const NEWS_SHOWN: i64 = 3;
+/// The length of a news excerpt, in characters.
+const EXCERPT: usize = 220;
 
 struct GiftView {
     id: i64,
@@ -93,7 +123,7 @@ pub async fn show(
             "Le numéro de page doit être 1 ou plus.".to_owned(),
         ));
     }
-    let (received, gifts, count, donations) = tokio::try_join!(
+    let (received, gifts, count, donations, projects, campaigns) = tokio::try_join!(
         giving::received(pool, supporter_id),
         giving::recurring_gifts(pool, supporter_id),
         giving::count_donations(pool, supporter_id),
@@ -103,6 +133,13 @@ pub async fn show(
             PER_PAGE,
             (page - 1).saturating_mul(PER_PAGE)
         ),
+        giving::by_project(pool, supporter_id),
+        campaigns::supported_by(pool, supporter_id),
+    )?;
+    let project_ids: Vec<i64> = projects.iter().map(|p| p.project_id).collect();
+    let (impacts, news) = tokio::try_join!(
+        impacts(pool, &projects),
+        news::for_projects(pool, &project_ids, now, NEWS_SHOWN),
     )?;
     let pages = (count + PER_PAGE - 1) / PER_PAGE;
     if page > pages.max(1) {
@@ -110,7 +147,7 @@ pub async fn show(
     }
     let tax = state.config.tax_reduction;
     let summary = Summary::of(&received, now, tax);
-    let euros = |cents| format_money(cents, crate::domain::money::Currency::EUR);
+    let euros = |cents| format_money(cents, Currency::EUR);
     let (csrf_token, cookie) = form_token(&state, &headers);
     let html = DashboardTemplate {
         layout: Layout::new(&state, "Mon espace"),
@@ -128,12 +165,65 @@ pub async fn show(
             .iter()
             .map(|gift| gift_view(&state, gift, now))
             .collect(),
+        impacts,
+        campaigns: campaigns
+            .iter()
+            .map(|c| CampaignView::new(c, now))
+            .collect(),
+        news: news.iter().map(news_view).collect(),
         donations: donations.iter().map(donation_view).collect(),
         page,
         pages,
     }
     .render()?;
     Ok(personal(StatusCode::OK, html, Some(cookie)))
+}
+
+/// « Grâce à vous », project by project: the people reached, in the project's own count,
+/// once there are two or more; else what the money comes to in its impact tiers.
+async fn impacts(pool: &AnyPool, projects: &[ProjectGiving]) -> sqlx::Result<Vec<ImpactView>> {
+    let mut views = Vec::with_capacity(projects.len());
+    for project in projects.iter().filter(|p| p.given_cents > 0) {
+        let reach = impact::reach(
+            project.given_cents,
+            project.impact_unit_cents,
+            project.impact_unit_label.as_deref(),
+        )
+        .filter(|reach| reach.count >= 2)
+        .map(|reach| format!("{} {}", format_count(reach.count), reach.label));
+        let impact = match reach {
+            Some(reach) => Some(reach),
+            None => {
+                let tiers = giving::project_tiers(pool, project.project_id).await?;
+                impact::equivalent(&tiers, project.given_cents).map(|e| match e.times {
+                    1 => e.label.to_owned(),
+                    times => format!("{} × {}", format_count(times), e.label),
+                })
+            }
+        };
+        views.push(ImpactView {
+            project_name: project.project_name.clone(),
+            project_slug: project.project_slug.clone(),
+            given: format_money(project.given_cents, Currency::EUR),
+            impact,
+        });
+    }
+    Ok(views)
+}
+
+fn news_view(post: &ProjectNews) -> NewsView {
+    let first_paragraph = post.body.split("\n\n").next().unwrap_or_default().trim();
+    let mut excerpt: String = first_paragraph.chars().take(EXCERPT).collect();
+    if first_paragraph.chars().count() > EXCERPT {
+        excerpt.push('…');
+    }
+    NewsView {
+        title: post.title.clone(),
+        date: french_date(post.published_at),
+        project_name: post.project_name.clone(),
+        project_slug: post.project_slug.clone(),
+        excerpt,
+    }
 }
 
 fn gift_view(state: &AppState, gift: &GiftLine, now: i64) -> GiftView {

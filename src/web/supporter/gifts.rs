@@ -3,8 +3,10 @@
 //! cancellation taken back. Each request goes to Stripe; the gift's local state follows when
 //! Stripe's event comes back, and so does the confirmation email.
 
+use std::net::SocketAddr;
+
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -14,12 +16,17 @@ use crate::domain::amount::parse_amount;
 use crate::domain::cancellation::CancelReason;
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::frequency::Frequency;
+use crate::domain::gift::Gift;
+use crate::domain::identity::DonorIdentity;
 use crate::domain::money::{Money, format_money};
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::error::{AppError, Result};
 use crate::payments::subscriptions::{self, GiftRequest};
+use crate::store::campaigns;
 use crate::store::giving::{self, GiftLine};
+use crate::store::supporters;
 use crate::web::AppState;
+use crate::web::donate::form::{start_checkout, still_open};
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
 
@@ -402,4 +409,81 @@ fn cancel_page(
     }
     .render()?;
     Ok(personal(status, html, Some(cookie)))
+}
+
+/// `POST /mon-espace/dons-reguliers/{id}/recommencer`: a cancelled gift taken up again, at
+/// the same amount and frequency, as a new subscription (a new Checkout, since the card or
+/// mandate may be gone) whose gift names this one.
+pub async fn restart(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    SignedIn(supporter_id): SignedIn,
+    AppPath(gift_id): AppPath<i64>,
+    AppForm(form): AppForm<ChangeForm>,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, form.csrf_token.as_deref(), now)?;
+    let gift = own_gift(&state, supporter_id, gift_id).await?;
+    if gift.status != RecurringGiftStatus::Canceled {
+        return Err(AppError::Gone(
+            "Ce don régulier n’est pas arrêté : il n’y a rien à reprendre.".to_owned(),
+        ));
+    }
+    let pool = state.db.pool();
+    let campaign = campaigns::find_public_by_id(pool, gift.campaign_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let campaign = still_open(&campaign)?;
+    let profile = supporters::profile(pool, supporter_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!(
+            "Trop de tentatives de paiement depuis votre connexion en peu de temps : réessayez dans {minutes} minute{}.",
+            if minutes > 1 { "s" } else { "" }
+        );
+        let amount_input = format_input(gift.amount_cents);
+        return page(
+            &state,
+            &headers,
+            gift,
+            None,
+            Some(message),
+            amount_input,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let again = Gift {
+        frequency: gift.frequency,
+        amount_cents: gift.amount_cents,
+        donor: DonorIdentity {
+            email: profile.email.clone(),
+            first_name: profile.first_name.clone(),
+            last_name: profile.last_name.clone(),
+            address_line1: profile.address_line1.clone(),
+            address_line2: profile.address_line2.clone(),
+            postal_code: profile.postal_code.clone(),
+            city: profile.city.clone(),
+            country: profile.country.clone(),
+        },
+        dedication: None,
+        show_publicly: false,
+        news_consent: false,
+    };
+    let back = format!("{}/mon-espace/dons-reguliers/{gift_id}", state.base_url);
+    let Some(created) = start_checkout(&state, campaign, &again, Some(gift_id), back).await? else {
+        return Err(AppError::Unavailable(
+            "Le service de paiement ne répond pas pour le moment. Rien n’a été prélevé : réessayez dans quelques instants."
+                .to_owned(),
+        ));
+    };
+    tracing::info!(
+        gift_id,
+        "cancelled recurring gift restarted: checkout opened"
+    );
+    Ok(Redirect::to(&created.url).into_response())
 }

@@ -8,6 +8,8 @@
 
 mod dashboard;
 mod gifts;
+mod my_data;
+mod profile;
 mod sign_in;
 
 use axum::Router;
@@ -20,7 +22,9 @@ use axum::routing::{get, post};
 use super::session::Visitor;
 use super::{AppState, csrf};
 use crate::domain::dates;
+use crate::error::AppError;
 use crate::links::Purpose;
+use crate::store::supporters;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,14 +35,35 @@ pub fn router() -> Router<AppState> {
             get(sign_in::confirm).post(sign_in::open),
         )
         .route("/mon-espace/deconnexion", post(sign_in::sign_out))
+        .route("/mon-espace/lien-apres-don", post(sign_in::after_gift))
         .route("/mon-espace/dons-reguliers/{id}", get(gifts::show))
         .route(
             "/mon-espace/dons-reguliers/{id}/arret",
             get(gifts::confirm_cancel).post(gifts::cancel),
         )
         .route(
+            "/mon-espace/dons-reguliers/{id}/recommencer",
+            post(gifts::restart),
+        )
+        .route(
             "/mon-espace/dons-reguliers/{id}/{action}",
             post(gifts::change),
+        )
+        .route(
+            "/mon-espace/profil",
+            get(profile::show).post(profile::save_identity),
+        )
+        .route("/mon-espace/preferences", post(profile::save_preferences))
+        .route("/mon-espace/adresse", post(profile::ask_new_email))
+        .route(
+            "/mon-espace/adresse/{token}",
+            get(profile::confirm_new_email).post(profile::use_new_email),
+        )
+        .route("/mon-espace/donnees.json", get(my_data::as_json))
+        .route("/mon-espace/donnees.csv", get(my_data::as_csv))
+        .route(
+            "/mon-espace/suppression",
+            get(my_data::confirm_erase).post(my_data::erase),
         )
 }
 
@@ -56,10 +81,22 @@ impl FromRequestParts<AppState> for SignedIn {
         let visitor = Visitor::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match visitor.supporter(dates::now()).await {
-            Ok(Some(supporter_id)) => Ok(SignedIn(supporter_id)),
-            Ok(None) => Err(Redirect::to("/mon-espace").into_response()),
-            Err(error) => Err(error.into_response()),
+        let supporter_id = match visitor.supporter(dates::now()).await {
+            Ok(Some(supporter_id)) => supporter_id,
+            Ok(None) => return Err(Redirect::to("/mon-espace").into_response()),
+            Err(error) => return Err(error.into_response()),
+        };
+        // Erased from another session: this one means nothing any more.
+        match supporters::is_present(state.db.pool(), supporter_id).await {
+            Ok(true) => Ok(SignedIn(supporter_id)),
+            Ok(false) => {
+                visitor
+                    .sign_out()
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Err(Redirect::to("/mon-espace").into_response())
+            }
+            Err(error) => Err(AppError::from(error).into_response()),
         }
     }
 }

@@ -12,15 +12,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{form_token, personal};
-use crate::domain::dates::{self, MINUTE};
+use crate::domain::dates::{self, HOUR, MINUTE};
 use crate::domain::email::Email;
 use crate::domain::sign_in::{self, LIFETIME};
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::jobs::email::Message;
 use crate::jobs::{self, Job};
-use crate::store::sign_in_tokens::{self, LinkState};
-use crate::store::supporters;
+use crate::store::sign_in_tokens::{self, LinkKind, LinkState};
+use crate::store::{pledges, supporters};
 use crate::web::AppState;
+use crate::web::donate::thanks::plausible_session_id;
 use crate::web::extract::{AppForm, AppPath};
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
@@ -64,6 +65,7 @@ struct SentTemplate {
     layout: Layout,
     email: String,
     minutes: i64,
+    pending: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,36 +129,125 @@ pub async fn ask(
         return Ok(page);
     }
     if let Some(supporter_id) = supporters::id_of(state.db.pool(), &email).await? {
-        let token = sign_in::new_token();
-        // The link and its email in one transaction: both or neither.
-        let mut tx = state.db.begin_write().await?;
-        sign_in_tokens::create(
-            &mut tx,
-            supporter_id,
-            &sign_in::hash(&token),
-            now,
-            now + LIFETIME,
-        )
-        .await?;
-        jobs::enqueue(
-            &mut tx,
-            &Job::Email(Message::SignIn {
-                supporter_id,
-                token,
-            }),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(supporter_id, "sign-in link queued");
+        send_link(&state, supporter_id, LinkKind::SignIn, now).await?;
     }
+    sent(&state, email.as_str().to_owned(), false)
+}
+
+/// A link of `kind` for the supporter, and the email that carries it (to their address, or
+/// to the new one it confirms), in one transaction: both or neither.
+pub(super) async fn send_link(
+    state: &AppState,
+    supporter_id: i64,
+    kind: LinkKind<'_>,
+    now: i64,
+) -> Result<()> {
+    let token = sign_in::new_token();
+    let lifetime = match kind {
+        LinkKind::SignIn => LIFETIME,
+        LinkKind::NewEmail(_) => sign_in::NEW_EMAIL_LIFETIME,
+    };
+    let mut tx = state.db.begin_write().await?;
+    sign_in_tokens::create(
+        &mut tx,
+        supporter_id,
+        kind,
+        &sign_in::hash(&token),
+        now,
+        now + lifetime,
+    )
+    .await?;
+    let message = match kind {
+        LinkKind::SignIn => Message::SignIn {
+            supporter_id,
+            token,
+        },
+        LinkKind::NewEmail(_) => Message::ConfirmEmail {
+            supporter_id,
+            token,
+        },
+    };
+    jobs::enqueue(&mut tx, &Job::Email(message), now).await?;
+    tx.commit().await?;
+    tracing::info!(supporter_id, "emailed link queued");
+    Ok(())
+}
+
+/// The page that says a link is on its way (or, `pending`, that the gift is not confirmed
+/// yet, so there is no space to open).
+fn sent(state: &AppState, email: String, pending: bool) -> Result<Response> {
     let html = SentTemplate {
-        layout: Layout::new(&state, "Vérifiez votre boîte mail"),
-        email: email.as_str().to_owned(),
+        layout: Layout::new(state, "Vérifiez votre boîte mail"),
+        email,
         minutes: LIFETIME / MINUTE,
+        pending,
     }
     .render()?;
     Ok(personal(StatusCode::OK, html, None))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AfterGiftForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    session_id: String,
+}
+
+/// `POST /mon-espace/lien-apres-don`, from the thank-you page: a sign-in link sent to the
+/// address the gift was made with. The page names that address only in part: anyone with
+/// the thank-you page's URL could send the form.
+pub async fn after_gift(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    AppForm(form): AppForm<AfterGiftForm>,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, form.csrf_token.as_deref(), now)?;
+    if !plausible_session_id(&form.session_id) {
+        return Err(AppError::NotFound);
+    }
+    let pool = state.db.pool();
+    let pledge = pledges::find_by_session(pool, &form.session_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = pledge.donor.email.clone();
+    let masked = masked(email.as_str());
+    if state
+        .sign_in_limiter
+        .check(peer.ip(), &headers, email.as_str())
+        .is_err()
+    {
+        return Err(AppError::TooMany(
+            "Plusieurs liens ont déjà été demandés en peu de temps : le dernier reçu reste valable quelques minutes. Sinon, réessayez un peu plus tard."
+                .to_owned(),
+        ));
+    }
+    let supporter = match pledge.supporter_id {
+        Some(id) => supporters::is_present(pool, id).await?.then_some(id),
+        None => supporters::id_of(pool, &email).await?,
+    };
+    match supporter {
+        Some(supporter_id) => {
+            send_link(&state, supporter_id, LinkKind::SignIn, now).await?;
+            sent(&state, masked, false)
+        }
+        None => sent(&state, masked, true),
+    }
+}
+
+/// `marie.curie@exemple.fr` → `m••••••••••@exemple.fr`: enough for the donor to recognise it.
+fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let mut chars = local.chars();
+            let first: String = chars.next().into_iter().collect();
+            format!("{first}{}@{domain}", "•".repeat(chars.count()))
+        }
+        None => String::new(),
+    }
 }
 
 #[derive(Template)]
@@ -172,39 +263,56 @@ struct OpenTemplate {
 struct RefusedTemplate {
     layout: Layout,
     title: &'static str,
-    why: &'static str,
+    why: String,
+    again: &'static str,
+    again_url: &'static str,
 }
 
-/// Why a link does not open the space, and the way forward.
-fn refused(state: &AppState, link: LinkState) -> Result<Response> {
+/// Why a link does not work, and the way forward.
+pub(super) fn refused(state: &AppState, kind: LinkKind<'_>, link: LinkState) -> Result<Response> {
+    let (lifetime, again, again_url) = match kind {
+        LinkKind::SignIn => (
+            format!("{} minutes", LIFETIME / MINUTE),
+            "Recevoir un nouveau lien",
+            "/mon-espace",
+        ),
+        LinkKind::NewEmail(_) => (
+            format!("{} heures", sign_in::NEW_EMAIL_LIFETIME / HOUR),
+            "Changer d’adresse à nouveau",
+            "/mon-espace/profil",
+        ),
+    };
     let (status, title, why) = match link {
         LinkState::Used => (
             StatusCode::GONE,
             "Ce lien a déjà servi",
-            "Pour votre sécurité, chaque lien de connexion ne fonctionne qu’une fois.",
+            "Pour votre sécurité, chaque lien ne fonctionne qu’une fois.".to_owned(),
         ),
         LinkState::Expired => (
             StatusCode::GONE,
             "Ce lien a expiré",
-            "Pour votre sécurité, un lien de connexion ne fonctionne que 15 minutes.",
+            format!("Pour votre sécurité, un lien ne fonctionne que {lifetime}."),
         ),
-        LinkState::Unknown | LinkState::Valid(_) => (
+        LinkState::Unknown | LinkState::Valid(..) => (
             StatusCode::NOT_FOUND,
             "Ce lien n’est pas valable",
-            "Il est peut-être incomplet : cliquez directement sur le bouton de l’email plutôt que de copier le lien.",
+            "Il est peut-être incomplet : cliquez directement sur le bouton de l’email plutôt que de copier le lien."
+                .to_owned(),
         ),
     };
     let html = RefusedTemplate {
         layout: Layout::new(state, title),
         title,
         why,
+        again,
+        again_url,
     }
     .render()?;
     Ok(personal(status, html, None))
 }
 
 /// Only what a token can be (64 hex digits); anything else is not ours, and is not looked up.
-fn plausible(token: &str) -> bool {
+pub(super) fn plausible(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -216,12 +324,18 @@ pub async fn confirm(
     AppPath(token): AppPath<String>,
 ) -> Result<Response> {
     let link = if plausible(&token) {
-        sign_in_tokens::state(state.db.pool(), &sign_in::hash(&token), dates::now()).await?
+        sign_in_tokens::state(
+            state.db.pool(),
+            LinkKind::SignIn,
+            &sign_in::hash(&token),
+            dates::now(),
+        )
+        .await?
     } else {
         LinkState::Unknown
     };
-    if !matches!(link, LinkState::Valid(_)) {
-        return refused(&state, link);
+    if !matches!(link, LinkState::Valid(..)) {
+        return refused(&state, LinkKind::SignIn, link);
     }
     let (csrf_token, cookie) = form_token(&state, &headers);
     let html = OpenTemplate {
@@ -251,13 +365,14 @@ pub async fn open(
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     if !plausible(&token) {
-        return refused(&state, LinkState::Unknown);
+        return refused(&state, LinkKind::SignIn, LinkState::Unknown);
     }
     let mut tx = state.db.begin_write().await?;
-    let link = sign_in_tokens::use_once(&mut tx, &sign_in::hash(&token), now).await?;
+    let link =
+        sign_in_tokens::use_once(&mut tx, LinkKind::SignIn, &sign_in::hash(&token), now).await?;
     tx.commit().await?;
-    let LinkState::Valid(supporter_id) = link else {
-        return refused(&state, link);
+    let LinkState::Valid(supporter_id, _) = link else {
+        return refused(&state, LinkKind::SignIn, link);
     };
     visitor.sign_in_supporter(supporter_id, now).await?;
     tracing::info!(supporter_id, "supporter signed in");
@@ -283,4 +398,13 @@ pub async fn sign_out(
         None,
         Some("Vous êtes déconnecté. À bientôt !".to_owned()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_masked_address_keeps_its_first_letter_and_domain() {
+        assert_eq!(super::masked("marie@exemple.fr"), "m••••@exemple.fr");
+        assert_eq!(super::masked("a@b.fr"), "a@b.fr");
+    }
 }
