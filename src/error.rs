@@ -21,6 +21,10 @@ pub enum AppError {
     /// A page that exists no more (a closed campaign's form); the message is shown.
     #[error("plus disponible : {0}")]
     Gone(String),
+    /// The request goes against the current state (the last admin demoted); the message is
+    /// shown.
+    #[error("conflit : {0}")]
+    Conflict(String),
     /// Too many requests in too little time (a rate limit); the message is shown.
     #[error("trop de demandes : {0}")]
     TooMany(String),
@@ -56,6 +60,10 @@ impl ErrorPage {
             ),
             StatusCode::FORBIDDEN => ("Action refusée", "Cette action n'est pas autorisée."),
             StatusCode::GONE => ("Plus disponible", "Cette page n'est plus disponible."),
+            StatusCode::CONFLICT => (
+                "Action impossible",
+                "Cette action ne peut pas être faite dans l'état actuel.",
+            ),
             StatusCode::METHOD_NOT_ALLOWED => (
                 "Action impossible",
                 "Cette adresse n'accepte pas ce type de requête.",
@@ -96,6 +104,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Template(_) | AppError::Other(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -113,6 +122,7 @@ impl IntoResponse for AppError {
             | AppError::Forbidden(message)
             | AppError::Gone(message)
             | AppError::TooMany(message)
+            | AppError::Conflict(message)
             | AppError::Unavailable(message) => page.message = message.clone(),
             AppError::NotFound => {}
             // Logged once here, with the cause; the visitor only sees the generic page.

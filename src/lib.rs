@@ -1,6 +1,7 @@
 //! Obole: donation and supporter-engagement platform (campaign pages, Stripe donations,
 //! supporter space, back-office). `main.rs` only boots; the application lives here.
 
+pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -1,10 +1,14 @@
-//! Command line: `obole [serve]`, `worker`, `jobs`, `migrate`, `seed`, `recount`.
+//! Command line: `obole [serve]`, `worker`, `jobs`, `migrate`, `seed`, `recount`,
+//! `create-staff`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use obole::accounts;
 use obole::config::Config;
 use obole::domain::dates;
+use obole::domain::email::Email;
+use obole::domain::staff::Role;
 use obole::startup::{Application, open_database, run_worker, shutdown_signal};
 use obole::store::{counters, jobs};
 use obole::{seed, telemetry};
@@ -38,6 +42,15 @@ enum Command {
     Jobs,
     /// Recount campaign and organisation totals from the donations, repairing any drift.
     Recount,
+    /// Create a back-office account. The password is asked on the terminal (or read from the
+    /// first line of standard input), never given on the command line.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[tokio::main]
@@ -105,6 +118,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             print_jobs(&db).await.map_err(|e| e.to_string())
         }
+        Command::CreateStaff { email, role } => {
+            let email = Email::parse(email.trim())
+                .ok_or_else(|| format!("« {email} » n'est pas une adresse e-mail valide"))?;
+            let role: Role = role
+                .parse()
+                .map_err(|_| format!("rôle inconnu « {role} » : admin, editor ou viewer"))?;
+            let password = read_password().map_err(|e| format!("mot de passe illisible : {e}"))?;
+            let db = open_database(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let id = accounts::create_staff(&db, &email, role, password, None, dates::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "compte n° {id} créé pour {} ({})",
+                email.as_str(),
+                role.label()
+            );
+            Ok(())
+        }
         Command::Recount => {
             let db = open_database(&config.database_url)
                 .await
@@ -122,6 +155,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// The new account's password: asked twice on a terminal, without echo; else the first line
+/// of standard input (for scripts: `printf '%s\n' "$PASSWORD" | obole create-staff …`).
+fn read_password() -> std::io::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Mot de passe (12 caractères au moins) : ")?;
+        let again = rpassword::prompt_password("Le même, encore une fois : ")?;
+        if first != again {
+            return Err(std::io::Error::other("les deux saisies diffèrent"));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 

@@ -125,8 +125,10 @@ impl Application {
             trusted_proxies: config.trusted_proxies,
         };
         let checkout_limiter =
-            web::rate_limit::CheckoutLimiter::new(config.checkout_rate_per_minute, client_ip);
+            web::rate_limit::ClientLimiter::new(config.checkout_rate_per_minute, client_ip);
         let sign_in_limiter = web::rate_limit::SignInLimiter::new(client_ip);
+        let staff_sign_in_limiter =
+            web::rate_limit::ClientLimiter::new(STAFF_SIGN_INS_PER_MINUTE, client_ip);
         let form_key = web::csrf::FormKey::load(&db, dates::now())
             .await
             .map_err(StartError::ServerKeys)?;
@@ -140,6 +142,7 @@ impl Application {
             form_key,
             checkout_limiter,
             sign_in_limiter,
+            staff_sign_in_limiter,
             db,
             page_cache: Arc::new(PageCache::new(Duration::from_secs(
                 config.page_cache_seconds,
@@ -339,3 +342,7 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing in-flight requests");
 }
+
+/// Staff sign-in attempts per client address and minute, whatever the account (each account
+/// also locks after repeated failures: `domain::staff::LOCK_AFTER`).
+const STAFF_SIGN_INS_PER_MINUTE: u32 = 10;

@@ -26,6 +26,18 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// What must come in each day to reach the goal by the deadline; `None` when it is
+    /// reached, or there is no deadline (or it has passed).
+    pub fn pace_per_day(&self, time_left: TimeLeft) -> Option<i64> {
+        let missing = self.goal_cents - self.raised_cents;
+        match time_left.days() {
+            Some(days) if missing > 0 && days > 0 => Some((missing + days - 1) / days),
+            _ => None,
+        }
+    }
+}
+
 /// What the campaign page says about the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeLeft {
@@ -65,6 +77,23 @@ impl TimeLeft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pace_spreads_what_is_missing_over_the_days_left_rounded_up() {
+        let p = Progress {
+            raised_cents: 1_000,
+            goal_cents: 10_000,
+        };
+        assert_eq!(p.pace_per_day(TimeLeft::Days(4)), Some(2_250));
+        assert_eq!(p.pace_per_day(TimeLeft::Days(7)), Some(1_286));
+        assert_eq!(p.pace_per_day(TimeLeft::NoDeadline), None);
+        assert_eq!(p.pace_per_day(TimeLeft::Ended), None);
+        let reached = Progress {
+            raised_cents: 10_000,
+            goal_cents: 10_000,
+        };
+        assert_eq!(reached.pace_per_day(TimeLeft::Days(3)), None);
+    }
 
     #[test]
     fn percent_is_floored_and_bar_is_capped() {

@@ -1,9 +1,11 @@
 //! SQL, grouped by aggregate. Every query text here runs unchanged on SQLite and PostgreSQL
 //! (portable subset: `$n` parameters, integers, text, 0/1 flags, `CAST(SUM(..) AS BIGINT)`).
 
+pub mod audit;
 pub mod campaigns;
 pub mod counters;
 pub mod donations;
+pub mod figures;
 pub mod giving;
 pub mod jobs;
 pub mod ledger;
@@ -15,6 +17,7 @@ pub mod projects;
 pub mod recurring_gifts;
 pub mod server_keys;
 pub mod sign_in_tokens;
+pub mod staff;
 pub mod stripe_events;
 pub mod supporters;
 

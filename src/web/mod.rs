@@ -1,5 +1,6 @@
 //! HTTP: one router per audience, merged here, where the layers are applied once.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod csrf;
@@ -53,9 +54,11 @@ pub struct AppState {
     #[cfg(feature = "sandbox")]
     pub sandbox: Option<stripe_sandbox::Sandbox>,
     /// Checkouts started per client address (card-testing protection).
-    pub checkout_limiter: Arc<rate_limit::CheckoutLimiter>,
+    pub checkout_limiter: Arc<rate_limit::ClientLimiter>,
     /// Sign-in links asked for, per client address and per email.
     pub sign_in_limiter: Arc<rate_limit::SignInLimiter>,
+    /// Staff sign-in attempts per client address.
+    pub staff_sign_in_limiter: Arc<rate_limit::ClientLimiter>,
     /// Signs the donation form's CSRF tokens.
     pub form_key: csrf::FormKey,
     /// Signs the links emails carry (fix a payment, unsubscribe).
@@ -78,9 +81,11 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         secure,
     )
     .await?;
+    let back_office = session::add_staff_layer(admin::router(), &state.db, secure).await?;
     let router = Router::new()
         .merge(public::router(&state))
         .merge(with_sessions)
+        .merge(back_office)
         .merge(health::router())
         .merge(assets::router())
         .merge(webhooks::router())

@@ -63,16 +63,16 @@ fn counted_as(address: IpAddr) -> IpAddr {
 
 /// `per_minute` checkouts per IP address, refilled evenly over the minute. Counted in this
 /// process: several instances behind a load balancer each allow that many.
-pub struct CheckoutLimiter {
+pub struct ClientLimiter {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     client_ip: ClientIp,
 }
 
-impl CheckoutLimiter {
+impl ClientLimiter {
     /// Needs a tokio runtime ([`forgetful`]).
-    pub fn new(per_minute: u32, client_ip: ClientIp) -> Arc<CheckoutLimiter> {
+    pub fn new(per_minute: u32, client_ip: ClientIp) -> Arc<ClientLimiter> {
         let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Arc::new(CheckoutLimiter {
+        Arc::new(ClientLimiter {
             limiter: forgetful(Quota::per_minute(per_minute)),
             client_ip,
         })
@@ -208,7 +208,7 @@ mod tests {
 
     #[tokio::test]
     async fn counts_per_client() {
-        let limiter = CheckoutLimiter::new(2, ClientIp { trusted_proxies: 0 });
+        let limiter = ClientLimiter::new(2, ClientIp { trusted_proxies: 0 });
         let (a, b) = (
             "203.0.113.1".parse().unwrap(),
             "203.0.113.2".parse().unwrap(),

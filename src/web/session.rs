@@ -47,6 +47,25 @@ where
     Ok(router.layer(layer))
 }
 
+/// The back-office's own session: another cookie, sent only to `/admin` and never from
+/// another site (`SameSite=Strict`), so that a staff session and a supporter's never mix.
+pub async fn add_staff_layer<S>(router: Router<S>, db: &Db, secure: bool) -> sqlx::Result<Router<S>>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let store = db.session_store().await?;
+    let layer = SessionManagerLayer::new(store)
+        .with_name(STAFF_COOKIE)
+        .with_path("/admin")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    Ok(router.layer(layer))
+}
+
+const STAFF_COOKIE: &str = "obole_staff";
+
 /// The visitor's session, with Obole's typed accessors.
 pub struct Visitor(Session);
 

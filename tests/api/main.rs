@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api;
+mod back_office;
 mod counters;
 mod currency;
 mod demo_restart;

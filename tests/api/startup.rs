@@ -122,3 +122,57 @@ fn migrate_and_seed_commands_work_on_a_new_file() {
         "folder and file created"
     );
 }
+
+/// Runs `obole create-staff` with `password` on its standard input: (success, stderr).
+fn create_staff(database_url: &str, role: &str, password: &str) -> (bool, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obole"))
+        .args([
+            "create-staff",
+            "--email",
+            "admin@example.org",
+            "--role",
+            role,
+        ])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("obole runs");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn create_staff_takes_its_password_from_standard_input_and_hashes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/obole.db", dir.path().display());
+    let (ok, stderr) = create_staff(&url, "admin", "court");
+    assert!(!ok);
+    assert!(stderr.contains("au moins 12 caractères"), "{stderr}");
+    let (ok, stderr) = create_staff(&url, "chef", "une phrase assez longue");
+    assert!(!ok);
+    assert!(stderr.contains("rôle inconnu"), "{stderr}");
+    let (ok, stderr) = create_staff(&url, "admin", "une phrase assez longue");
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = create_staff(&url, "admin", "une phrase assez longue");
+    assert!(!ok);
+    assert!(stderr.contains("existe déjà"), "{stderr}");
+    // Only a salted argon2id hash is kept, and the creation is in the journal.
+    // The database file and its write-ahead log, where recent pages may still be.
+    let mut bytes = std::fs::read(dir.path().join("obole.db")).unwrap();
+    bytes.extend(std::fs::read(dir.path().join("obole.db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("une phrase assez longue"));
+    assert!(text.contains("$argon2id$"));
+    assert!(text.contains("staff.create"));
+}

@@ -265,7 +265,13 @@ pub async fn ask_new_email(
             if minutes > 1 { "s" } else { "" }
         ));
     }
-    send_link(&state, supporter_id, LinkKind::NewEmail(email.as_str()), now).await?;
+    send_link(
+        &state,
+        supporter_id,
+        LinkKind::NewEmail(email.as_str()),
+        now,
+    )
+    .await?;
     tracing::info!(supporter_id, "new email address to confirm");
     let html = EmailSentTemplate {
         layout: Layout::new(&state, "Confirmez votre nouvelle adresse"),

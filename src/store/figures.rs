@@ -1,0 +1,124 @@
+//! The back-office dashboard's figures: money raised over recent periods, the recurring
+//! revenue, the gifts whose payment failed. Each reads a bounded slice of the ledger through
+//! an index (donations by date since the start of the year; recurring gifts by status).
+
+use sqlx::AnyPool;
+
+use crate::domain::donation::DonationStatus;
+use crate::domain::recurring_gift::RecurringGiftStatus;
+
+/// Money kept (refunds deducted) since each start, split one-off / recurring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Raised {
+    pub today: i64,
+    pub week: i64,
+    pub month: i64,
+    pub year: i64,
+}
+
+/// Since when each period counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Periods {
+    pub today: i64,
+    pub week: i64,
+    pub month: i64,
+    pub year: i64,
+}
+
+/// (one-off, recurring) raised over each period.
+pub async fn raised(pool: &AnyPool, since: Periods) -> sqlx::Result<(Raised, Raised)> {
+    let earliest = since.year.min(since.month);
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN frequency = 'once' THEN 0 ELSE 1 END AS recurring, \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $2 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $3 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $4 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT) \
+         FROM donations WHERE status = $5 AND donated_at >= $6 \
+         GROUP BY CASE WHEN frequency = 'once' THEN 0 ELSE 1 END",
+    )
+    .bind(since.today)
+    .bind(since.week)
+    .bind(since.month)
+    .bind(since.year)
+    .bind(DonationStatus::Paid.as_str())
+    .bind(earliest)
+    .fetch_all(pool)
+    .await?;
+    let mut split = (Raised::default(), Raised::default());
+    for (recurring, today, week, month, year) in rows {
+        let raised = Raised {
+            today,
+            week,
+            month,
+            year,
+        };
+        if recurring == 1 {
+            split.1 = raised;
+        } else {
+            split.0 = raised;
+        }
+    }
+    Ok(split)
+}
+
+/// The recurring gifts that run: how many, and what they bring a month (a yearly gift
+/// counts a twelfth, in whole cents).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recurring {
+    pub active: i64,
+    pub monthly_revenue_cents: i64,
+    pub past_due: i64,
+    pub paused: i64,
+}
+
+pub async fn recurring(pool: &AnyPool) -> sqlx::Result<Recurring> {
+    let (active, monthly, yearly, past_due, paused): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+             CAST(COALESCE(SUM(CASE WHEN status = $1 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = $1 AND frequency = 'monthly' THEN amount_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = $1 AND frequency = 'yearly' THEN amount_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = $3 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM recurring_gifts WHERE status IN ($1, $2, $3)",
+    )
+    .bind(RecurringGiftStatus::Active.as_str())
+    .bind(RecurringGiftStatus::PastDue.as_str())
+    .bind(RecurringGiftStatus::Paused.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(Recurring {
+        active,
+        monthly_revenue_cents: monthly + yearly / 12,
+        past_due,
+        paused,
+    })
+}
+
+/// A recurring gift whose last payment failed: someone should follow it up.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PastDue {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub amount_cents: i64,
+    pub frequency: String,
+    pub campaign_title: String,
+    pub updated_at: i64,
+}
+
+/// The oldest failures first, at most `limit`.
+pub async fn past_due(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<PastDue>> {
+    sqlx::query_as(
+        "SELECT g.id, s.email, s.first_name, s.last_name, g.amount_cents, g.frequency, \
+             c.title AS campaign_title, g.updated_at \
+         FROM recurring_gifts g JOIN supporters s ON s.id = g.supporter_id \
+             JOIN campaigns c ON c.id = g.campaign_id \
+         WHERE g.status = $1 ORDER BY g.updated_at, g.id LIMIT $2",
+    )
+    .bind(RecurringGiftStatus::PastDue.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,171 @@
+//! `GET /admin`: the money raised today, over 7 and 30 days and this year (one-off and
+//! recurring), the recurring gifts and their monthly revenue, the gifts whose payment failed,
+//! and each open campaign with its progress and the pace its goal needs.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use time::OffsetDateTime;
+
+use super::{Staff, StaffBar, form_token, page};
+use crate::domain::dates::{self, DAY, french_date};
+use crate::domain::money::{Currency, format_count, format_money};
+use crate::domain::progress::{Progress, TimeLeft};
+use crate::domain::staff::Role;
+use crate::error::Result;
+use crate::store::campaigns;
+use crate::store::figures::{self, Periods, Raised};
+use crate::web::AppState;
+use crate::web::layout::Layout;
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardTemplate {
+    layout: Layout,
+    staff: Option<StaffBar>,
+    csrf_token: String,
+    periods: Vec<PeriodRow>,
+    active_gifts: String,
+    monthly_revenue: String,
+    past_due_count: i64,
+    paused: i64,
+    past_due: Vec<PastDueRow>,
+    campaigns: Vec<CampaignRow>,
+}
+
+struct PeriodRow {
+    label: &'static str,
+    one_off: String,
+    recurring: String,
+    total: String,
+}
+
+struct PastDueRow {
+    name: String,
+    email: String,
+    amount: String,
+    campaign: String,
+    since: String,
+}
+
+struct CampaignRow {
+    title: String,
+    slug: String,
+    raised: String,
+    goal: String,
+    percent: i64,
+    bar_width: i64,
+    time_left: String,
+    pace: Option<String>,
+}
+
+/// Failed gifts shown on the dashboard (the oldest first).
+const PAST_DUE_SHOWN: i64 = 20;
+
+/// Midnight (UTC) of `now`'s day, and the first of January of its year.
+fn day_and_year_start(now: i64) -> (i64, i64) {
+    let t = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let day = t.replace_time(time::Time::MIDNIGHT);
+    let year = day.replace_date(time::Date::from_ordinal_date(t.year(), 1).unwrap_or(day.date()));
+    (day.unix_timestamp(), year.unix_timestamp())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+) -> Result<Response> {
+    me.require(Role::Viewer)?;
+    let now = dates::now();
+    let (today, year) = day_and_year_start(now);
+    let periods = Periods {
+        today,
+        week: now - 7 * DAY,
+        month: now - 30 * DAY,
+        year,
+    };
+    let pool = state.db.pool();
+    let ((one_off, recurring), gifts, past_due, open) = tokio::try_join!(
+        figures::raised(pool, periods),
+        figures::recurring(pool),
+        figures::past_due(pool, PAST_DUE_SHOWN),
+        campaigns::open(pool, now),
+    )?;
+    let euros = |cents| format_money(cents, Currency::EUR);
+    let row = |label, pick: fn(&Raised) -> i64| PeriodRow {
+        label,
+        one_off: euros(pick(&one_off)),
+        recurring: euros(pick(&recurring)),
+        total: euros(pick(&one_off) + pick(&recurring)),
+    };
+    let (csrf_token, cookie) = form_token(&state, &headers);
+    let html = DashboardTemplate {
+        layout: Layout::new(&state, "Tableau de bord"),
+        staff: Some(me.bar()),
+        csrf_token,
+        periods: vec![
+            row("Aujourd’hui", |r| r.today),
+            row("7 derniers jours", |r| r.week),
+            row("30 derniers jours", |r| r.month),
+            row("Depuis le 1er janvier", |r| r.year),
+        ],
+        active_gifts: format_count(gifts.active),
+        monthly_revenue: euros(gifts.monthly_revenue_cents),
+        past_due_count: gifts.past_due,
+        paused: gifts.paused,
+        past_due: past_due
+            .iter()
+            .map(|g| PastDueRow {
+                name: format!("{} {}", g.first_name, g.last_name),
+                email: g.email.clone(),
+                amount: format!(
+                    "{} {}",
+                    euros(g.amount_cents),
+                    if g.frequency == "yearly" {
+                        "par an"
+                    } else {
+                        "par mois"
+                    }
+                ),
+                campaign: g.campaign_title.clone(),
+                since: french_date(g.updated_at),
+            })
+            .collect(),
+        campaigns: open
+            .iter()
+            .map(|c| {
+                let progress = Progress {
+                    raised_cents: c.raised_cents,
+                    goal_cents: c.goal_cents,
+                };
+                let time_left = TimeLeft::at(now, c.ends_at);
+                CampaignRow {
+                    title: c.title.clone(),
+                    slug: c.slug.clone(),
+                    raised: format_money(c.raised_cents, c.currency),
+                    goal: format_money(c.goal_cents, c.currency),
+                    percent: progress.percent(),
+                    bar_width: progress.bar_width(),
+                    time_left: time_left.label(),
+                    pace: progress
+                        .pace_per_day(time_left)
+                        .map(|cents| format_money(cents, c.currency)),
+                }
+            })
+            .collect(),
+    }
+    .render()?;
+    Ok(page(StatusCode::OK, html, cookie))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_day_starts_at_midnight_and_a_year_on_the_first_of_january() {
+        // 2026-12-01T21:09:11Z
+        let (day, year) = super::day_and_year_start(1_796_159_351);
+        assert_eq!(day, 1_796_083_200);
+        assert_eq!(year, 1_767_225_600);
+    }
+}

@@ -1,0 +1,523 @@
+//! The back-office: staff sign-in (lockout, sessions apart from the supporters'), roles, the
+//! team page, the journal, and the dashboard's figures against hand-computed values. Real
+//! HTTP with a cookie jar, on both backends.
+
+use obole::accounts;
+use obole::domain::dates::{self, DAY};
+use obole::domain::email::Email;
+use obole::domain::staff::Role;
+
+use crate::helpers::{Backend, Content, TestApp, fixtures, plain, spawn_app};
+use crate::supporter_space::{Browser, csrf, gift};
+
+dual_backend_tests!(
+    staff_sign_in_refuses_alike_and_locks_after_repeated_failures,
+    each_role_reaches_what_it_may_and_no_more,
+    every_admin_form_refuses_a_missing_token_and_a_role_below_its_need,
+    admins_manage_the_team_and_every_change_is_journaled,
+    signing_out_everywhere_ends_every_session,
+    the_dashboard_figures_are_the_hand_computed_ones,
+);
+
+const PASSWORD: &str = "une phrase de passe assez longue";
+
+/// What a page says, without its tags, its spaces collapsed (no-break ones too).
+fn words(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    plain(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The alert a page shows.
+fn alert(html: &str) -> String {
+    const OPENING: &str = "role=\"alert\">";
+    let start = html.find(OPENING).expect("an alert") + OPENING.len();
+    words(&html[start..start + html[start..].find('<').unwrap_or(0)])
+}
+
+async fn staff(app: &TestApp, email: &str, role: Role) -> i64 {
+    let email = Email::parse(email).unwrap();
+    accounts::create_staff(
+        &app.db,
+        &email,
+        role,
+        PASSWORD.to_owned(),
+        None,
+        dates::now(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Posts the sign-in form; the response.
+async fn sign_in_as(browser: &Browser, email: &str, password: &str) -> reqwest::Response {
+    let (status, page) = browser.get("/admin/connexion").await;
+    assert_eq!(status, 200);
+    browser
+        .post(
+            "/admin/connexion",
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
+async fn signed_in_staff(app: &TestApp, email: &str, role: Role) -> Browser {
+    staff(app, email, role).await;
+    let browser = Browser::new(app);
+    let response = sign_in_as(&browser, email, PASSWORD).await;
+    assert_eq!(response.status(), 303, "signed in as {email}");
+    assert_eq!(response.headers()["location"], "/admin");
+    browser
+}
+
+/// Posts a form of `page_path` to `action` with the page's CSRF token.
+async fn post_from(
+    browser: &Browser,
+    page_path: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (_, page) = browser.get(page_path).await;
+    let token = csrf(&page);
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(action, &form).await
+}
+
+async fn staff_sign_in_refuses_alike_and_locks_after_repeated_failures(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    staff(&app, "admin@example.org", Role::Admin).await;
+    let browser = Browser::new(&app);
+    // Not signed in: to the sign-in page.
+    let response = browser
+        .client
+        .get(format!("{}/admin", browser.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/admin/connexion");
+
+    let wrong = sign_in_as(&browser, "admin@example.org", "pas le bon mot de passe").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong = alert(&wrong.text().await.unwrap());
+    let unknown = sign_in_as(&browser, "inconnu@example.org", PASSWORD).await;
+    assert_eq!(unknown.status(), 401);
+    let unknown = alert(&unknown.text().await.unwrap());
+    assert_eq!(unknown, wrong, "an unknown email reads as a wrong password");
+    assert!(
+        wrong.contains("Adresse e-mail ou mot de passe incorrect"),
+        "{wrong}"
+    );
+
+    // Four more failures lock the account: then even the right password is refused, alike.
+    for _ in 0..4 {
+        sign_in_as(&browser, "admin@example.org", "encore une erreur de frappe").await;
+    }
+    let locked = sign_in_as(&browser, "admin@example.org", PASSWORD).await;
+    assert_eq!(locked.status(), 401);
+    assert_eq!(alert(&locked.text().await.unwrap()), wrong);
+    // Once the lock has run out, the right password works, and the count starts again.
+    sqlx::query("UPDATE staff SET locked_until = $1")
+        .bind(dates::now() - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let opened = sign_in_as(&browser, "admin@example.org", PASSWORD).await;
+    assert_eq!(opened.status(), 303);
+    let cookie = opened
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("obole_staff="))
+        .expect("the back-office's own cookie");
+    assert!(cookie.contains("Path=/admin"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert_eq!(
+        app.count("SELECT failed_attempts FROM staff").await,
+        0,
+        "the count starts again"
+    );
+    let (status, dashboard) = browser.get("/admin").await;
+    assert_eq!(status, 200);
+    assert!(dashboard.contains("Tableau de bord"));
+    // A staff session is not a supporter's: « Mon espace » still asks for a sign-in.
+    assert!(
+        browser
+            .get("/mon-espace")
+            .await
+            .1
+            .contains("name=\"email\"")
+    );
+}
+
+async fn each_role_reaches_what_it_may_and_no_more(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    for (email, role, team) in [
+        ("lecture@example.org", Role::Viewer, 403),
+        ("edition@example.org", Role::Editor, 403),
+        ("admin@example.org", Role::Admin, 200),
+    ] {
+        let browser = signed_in_staff(&app, email, role).await;
+        assert_eq!(browser.get("/admin").await.0, 200, "{email}");
+        assert_eq!(browser.get("/admin/equipe").await.0, team, "{email}");
+        assert_eq!(browser.get("/admin/journal").await.0, team, "{email}");
+        let (_, dashboard) = browser.get("/admin").await;
+        assert_eq!(
+            dashboard.contains("href=\"/admin/equipe\""),
+            team == 200,
+            "the menu offers only what the role may open"
+        );
+    }
+}
+
+/// Every route of the back-office that changes something, the role it needs, and a form that
+/// would pass its checks.
+type Fields = &'static [(&'static str, &'static str)];
+const CHANGES: &[(&str, Role, Fields)] = &[
+    (
+        "/admin/equipe",
+        Role::Admin,
+        &[
+            ("email", "nouveau@example.org"),
+            ("role", "viewer"),
+            ("password", PASSWORD),
+        ],
+    ),
+    (
+        "/admin/equipe/{id}/role",
+        Role::Admin,
+        &[("role", "editor")],
+    ),
+    (
+        "/admin/equipe/{id}/acces",
+        Role::Admin,
+        &[("access", "retirer")],
+    ),
+    ("/admin/deconnexion-partout", Role::Viewer, &[]),
+    ("/admin/deconnexion", Role::Viewer, &[]),
+];
+
+async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(backend: Backend) {
+    // The table above names every state-changing route of the router.
+    let source = include_str!("../../src/web/admin/mod.rs");
+    let posted: Vec<&str> = source
+        .split(".route(")
+        .skip(1)
+        .filter(|route| route.contains("post("))
+        .filter_map(|route| route.split('"').nth(1))
+        .filter(|path| *path != "/admin/connexion")
+        .collect();
+    for path in &posted {
+        assert!(
+            CHANGES.iter().any(|(listed, _, _)| listed == path),
+            "{path} changes something: add it to CHANGES"
+        );
+    }
+
+    let app = spawn_app(backend, Content::Empty).await;
+    let target = staff(&app, "cible@example.org", Role::Viewer).await;
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
+    let journal = || app.count("SELECT COUNT(*) FROM audit_log");
+    for (path, needed, form) in CHANGES {
+        let path = path.replace("{id}", &target.to_string());
+        // Without a token: refused, whoever asks.
+        let before = journal().await;
+        let response = admin.post(&path, form).await;
+        assert_eq!(response.status(), 403, "{path} without a token");
+        assert_eq!(journal().await, before, "{path}: nothing done");
+        // Below the role it needs: refused.
+        for (browser, role) in [(&viewer, Role::Viewer), (&editor, Role::Editor)] {
+            if role.allows(*needed) {
+                continue;
+            }
+            let response = post_from(browser, "/admin", &path, form).await;
+            assert_eq!(response.status(), 403, "{path} as {role}");
+            assert_eq!(journal().await, before, "{path} as {role}: nothing done");
+        }
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE role = 'viewer' AND disabled_at IS NULL AND email = 'cible@example.org'")
+            .await,
+        1,
+        "the target is untouched"
+    );
+}
+
+async fn admins_manage_the_team_and_every_change_is_journaled(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
+    let admin_id: i64 = sqlx::query_scalar("SELECT id FROM staff")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    // A new account: a short password and a taken address are explained, nothing created.
+    for (fields, status, says) in [
+        (
+            [
+                ("email", "nouveau@example.org"),
+                ("role", "viewer"),
+                ("password", "court"),
+            ],
+            422,
+            "12 caractères",
+        ),
+        (
+            [
+                ("email", "admin@example.org"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+            ],
+            409,
+            "déjà un compte",
+        ),
+        (
+            [
+                ("email", "nouveau@example.org"),
+                ("role", "chef"),
+                ("password", PASSWORD),
+            ],
+            422,
+            "rôle dans la liste",
+        ),
+    ] {
+        let response = post_from(&admin, "/admin/equipe", "/admin/equipe", &fields).await;
+        assert_eq!(response.status(), status, "{fields:?}");
+        assert!(plain(&response.text().await.unwrap()).contains(says));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
+    let created = post_from(
+        &admin,
+        "/admin/equipe",
+        "/admin/equipe",
+        &[
+            ("email", "nouveau@example.org"),
+            ("role", "viewer"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let new_id: i64 =
+        sqlx::query_scalar("SELECT id FROM staff WHERE email = 'nouveau@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+
+    // The new member signs in; promoted, their next page shows it; disabled, they are out.
+    let member = Browser::new(&app);
+    assert_eq!(
+        sign_in_as(&member, "nouveau@example.org", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(member.get("/admin/equipe").await.0, 403);
+    let promoted = post_from(
+        &admin,
+        "/admin/equipe",
+        &format!("/admin/equipe/{new_id}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(promoted.status(), 303);
+    assert_eq!(member.get("/admin/equipe").await.0, 200);
+    let disabled = post_from(
+        &admin,
+        "/admin/equipe",
+        &format!("/admin/equipe/{new_id}/acces"),
+        &[("access", "retirer")],
+    )
+    .await;
+    assert_eq!(disabled.status(), 303);
+    assert_eq!(member.get("/admin").await.0, 303, "signed out at once");
+    assert_eq!(
+        sign_in_as(&member, "nouveau@example.org", PASSWORD)
+            .await
+            .status(),
+        401,
+        "a disabled account cannot sign in"
+    );
+
+    // The last active admin can be neither demoted nor disabled.
+    for (action, field) in [
+        ("role", ("role", "viewer")),
+        ("acces", ("access", "retirer")),
+    ] {
+        let refused = post_from(
+            &admin,
+            "/admin/equipe",
+            &format!("/admin/equipe/{admin_id}/{action}"),
+            &[field],
+        )
+        .await;
+        assert_eq!(refused.status(), 409, "{action}");
+    }
+
+    // Everything is in the journal, with before and after; the journal cannot be rewritten.
+    let (status, journal) = admin.get("/admin/journal").await;
+    assert_eq!(status, 200);
+    let journal = words(&journal).replace("&#34;", "\"");
+    for action in [
+        "staff.create",
+        "staff.role",
+        "staff.disable",
+        "staff.sign_in",
+    ] {
+        assert!(journal.contains(action), "{action}: {journal}");
+    }
+    assert!(
+        journal.contains(r#"{"role":"viewer"} → {"role":"admin"}"#),
+        "{journal}"
+    );
+    for sql in [
+        "UPDATE audit_log SET action = 'rien'",
+        "DELETE FROM audit_log",
+    ] {
+        assert!(
+            sqlx::query(sql).execute(app.db.pool()).await.is_err(),
+            "{sql} must be refused"
+        );
+    }
+}
+
+async fn signing_out_everywhere_ends_every_session(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let laptop = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
+    let phone = Browser::new(&app);
+    assert_eq!(
+        sign_in_as(&phone, "admin@example.org", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let out = post_from(&laptop, "/admin", "/admin/deconnexion-partout", &[]).await;
+    assert_eq!(out.status(), 200);
+    assert_eq!(laptop.get("/admin").await.0, 303);
+    assert_eq!(phone.get("/admin").await.0, 303, "the other device too");
+    // Signing in again works at once.
+    assert_eq!(
+        sign_in_as(&phone, "admin@example.org", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(phone.get("/admin").await.0, 200);
+}
+
+async fn the_dashboard_figures_are_the_hand_computed_ones(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let campaign =
+        fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let now = dates::now();
+    // One-off gifts: 10 € now (5 € of it refunded), 20 € 3 days ago, 40 € 20 days ago, 80 €
+    // 40 days ago, 160 € two years ago.
+    for (cents, days_ago, refunded) in [
+        (1_000, 0, 500),
+        (2_000, 3, 0),
+        (4_000, 20, 0),
+        (8_000, 40, 0),
+        (16_000, 730, 0),
+    ] {
+        let id = fixtures::give(&app.db, gift(campaign, "marie@example.org", cents)).await;
+        sqlx::query("UPDATE donations SET donated_at = $1, refunded_cents = $2 WHERE id = $3")
+            .bind(now - days_ago * DAY)
+            .bind(refunded)
+            .bind(id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    // A monthly instalment of 15 € two days ago, from an active monthly gift; an active
+    // yearly gift of 120 €; one past due (30 € a month); one cancelled.
+    let supporter: i64 = sqlx::query_scalar("SELECT id FROM supporters")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    for (amount, frequency, status) in [
+        (1_500, "monthly", "active"),
+        (12_000, "yearly", "active"),
+        (3_000, "monthly", "past_due"),
+        (9_900, "monthly", "canceled"),
+    ] {
+        sqlx::query(
+            "INSERT INTO recurring_gifts (supporter_id, campaign_id, amount_cents, currency, \
+                 frequency, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'EUR', $4, $5, $6, $6)",
+        )
+        .bind(supporter)
+        .bind(campaign)
+        .bind(amount)
+        .bind(frequency)
+        .bind(status)
+        .bind(now)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    }
+    let instalment = fixtures::give(&app.db, gift(campaign, "marie@example.org", 1_500)).await;
+    sqlx::query("UPDATE donations SET donated_at = $1, frequency = 'monthly' WHERE id = $2")
+        .bind(now - 2 * DAY)
+        .bind(instalment)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Viewer).await;
+    let (status, page) = admin.get("/admin").await;
+    assert_eq!(status, 200);
+    let text = words(&page);
+    // Today 5 €; 7 days 25 € + 15 €; 30 days 65 € + 15 €.
+    for expected in [
+        "Aujourd’hui 5 € 0 € 5 €",
+        "7 derniers jours 25 € 15 € 40 €",
+        "30 derniers jours 65 € 15 € 80 €",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    // This year: the gifts above, unless the year began less than 40 days ago.
+    if dates::year_of(now - 40 * DAY) == dates::year_of(now) {
+        assert!(
+            text.contains("Depuis le 1er janvier 145 € 15 € 160 €"),
+            "{text}"
+        );
+    }
+    // 15 € a month + 120 € a year (10 € a month); the past-due and the cancelled do not count.
+    assert!(text.contains("dons réguliers actifs 2"), "{text}");
+    assert!(text.contains("revenu mensuel récurrent 25 €"), "{text}");
+    assert!(text.contains("en échec de paiement 1"), "{text}");
+    assert!(
+        text.contains("30 € par mois"),
+        "the past-due gift listed: {text}"
+    );
+    // The campaign: 1 000 € to raise, 325 € recorded, 10 days left: 67,50 € a day.
+    assert!(text.contains("Campagne ete"), "{text}");
+    assert!(
+        text.contains("il faut 67,50 € par jour pour atteindre l’objectif"),
+        "{text}"
+    );
+}
