@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod counters;
+pub mod donation_list;
 pub mod donations;
 pub mod figures;
 pub mod giving;

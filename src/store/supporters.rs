@@ -185,13 +185,25 @@ impl Profile {
     }
 }
 
+const PROFILE: &str = "SELECT email, first_name, last_name, address_line1, address_line2, \
+     postal_code, city, country, news_consent, instalment_emails, created_at FROM supporters";
+
 /// The supporter's profile; `None` once erased.
 pub async fn profile(pool: &sqlx::AnyPool, supporter_id: i64) -> sqlx::Result<Option<Profile>> {
-    sqlx::query_as(
-        "SELECT email, first_name, last_name, address_line1, address_line2, postal_code, city, \
-             country, news_consent, instalment_emails, created_at \
-         FROM supporters WHERE id = $1 AND erased_at IS NULL",
-    )
+    sqlx::query_as(&format!("{PROFILE} WHERE id = $1 AND erased_at IS NULL"))
+        .bind(supporter_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// What is left of an erased supporter (empty fields); `None` for anyone else.
+pub async fn erased_profile(
+    pool: &sqlx::AnyPool,
+    supporter_id: i64,
+) -> sqlx::Result<Option<Profile>> {
+    sqlx::query_as(&format!(
+        "{PROFILE} WHERE id = $1 AND erased_at IS NOT NULL"
+    ))
     .bind(supporter_id)
     .fetch_optional(pool)
     .await

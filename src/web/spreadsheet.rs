@@ -2,12 +2,15 @@
 //! Latin-1), `;` between cells (the comma is the decimal separator), amounts with a decimal
 //! comma, and cells that a spreadsheet would run as a formula neutralised.
 
+/// What a file starts with, so that Excel reads it as UTF-8.
+pub const BOM: &str = "\u{feff}";
+
 /// A CSV writer into memory, the byte-order mark already written.
 pub fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .delimiter(b';')
         .flexible(true)
-        .from_writer("\u{feff}".as_bytes().to_vec())
+        .from_writer(BOM.as_bytes().to_vec())
 }
 
 /// A cell as typed by someone (a name, a comment): a leading `=`, `+`, `-`, `@`, tab or

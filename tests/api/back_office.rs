@@ -17,6 +17,7 @@ dual_backend_tests!(
     admins_manage_the_team_and_every_change_is_journaled,
     signing_out_everywhere_ends_every_session,
     the_dashboard_figures_are_the_hand_computed_ones,
+    the_donations_list_filters_pages_and_exports,
 );
 
 const PASSWORD: &str = "une phrase de passe assez longue";
@@ -520,4 +521,177 @@ async fn the_dashboard_figures_are_the_hand_computed_ones(backend: Backend) {
         text.contains("il faut 67,50 € par jour pour atteindre l’objectif"),
         "{text}"
     );
+}
+
+/// Records a one-off gift of `cents` by `email` (`last_name`), `days_ago`; its id.
+async fn gift_on(
+    app: &TestApp,
+    campaign: i64,
+    email: &str,
+    last_name: &str,
+    cents: i64,
+    days_ago: i64,
+) -> i64 {
+    let mut gift = gift(campaign, email, cents);
+    gift.last_name = last_name;
+    let id = fixtures::give(&app.db, gift).await;
+    sqlx::query("UPDATE donations SET donated_at = $1 WHERE id = $2")
+        .bind(dates::now() - days_ago * DAY - id)
+        .bind(id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    id
+}
+
+/// The donation numbers a list page shows, in order.
+fn numbers(html: &str) -> Vec<i64> {
+    html.split("n° ")
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next()?.trim().parse().ok())
+        .collect()
+}
+
+async fn the_donations_list_filters_pages_and_exports(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let summer = fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let winter =
+        fixtures::insert_campaign(&app.db, project, "hiver", "published", 100_000, 10).await;
+    let alice = gift_on(&app, summer, "alice@example.org", "Martin", 1_250, 1).await;
+    let bob = gift_on(
+        &app,
+        winter,
+        "bob@example.org",
+        "=HYPERLINK(\"x\")",
+        9_000,
+        40,
+    )
+    .await;
+    let mut many = Vec::new();
+    for i in 0..55 {
+        many.push(gift_on(&app, summer, "carla@example.org", "Durand", 2_000 + i, 5).await);
+    }
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+
+    // Newest first, 50 a page, and the next page picks up where the first ended.
+    let (status, first) = viewer.get("/admin/dons").await;
+    assert_eq!(status, 200);
+    let first_numbers = numbers(&first);
+    assert_eq!(first_numbers.len(), 50);
+    assert_eq!(first_numbers[0], alice);
+    let next = first
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("apres="))
+        .expect("a next page")
+        .replace("&amp;", "&");
+    let (_, second) = viewer.get(&next).await;
+    let second_numbers = numbers(&second);
+    assert_eq!(second_numbers.len(), 7, "57 in all");
+    assert!(second_numbers.contains(&bob));
+    assert!(second_numbers.iter().all(|n| !first_numbers.contains(n)));
+
+    // Filters, alone and together.
+    for (query, expected) in [
+        (format!("campagne={winter}"), vec![bob]),
+        ("q=ALI".to_owned(), vec![alice]),
+        ("q=durand&min=20,50".to_owned(), many[50..].to_vec()),
+        ("max=12,50".to_owned(), vec![alice]),
+        ("frequence=monthly".to_owned(), vec![]),
+        ("etat=refunded".to_owned(), vec![]),
+        ("moyen=card&min=90".to_owned(), vec![bob]),
+        ("q=%25".to_owned(), vec![]),
+    ] {
+        let (status, page) = viewer.get(&format!("/admin/dons?{query}")).await;
+        assert_eq!(status, 200, "{query}");
+        assert_eq!(numbers(&page), expected, "{query}");
+    }
+    // Dates are whole days, the last one included: alice gave a day ago.
+    let today = time::OffsetDateTime::now_utc().date();
+    let two_days_ago = today.previous_day().unwrap().previous_day().unwrap();
+    let yesterday = today.previous_day().unwrap();
+    let (_, page) = viewer
+        .get(&format!("/admin/dons?du={two_days_ago}&au={yesterday}"))
+        .await;
+    assert_eq!(numbers(&page), [alice]);
+    // What cannot be read is explained.
+    for (query, says) in [
+        ("du=2026-13-01", "n’est pas valide"),
+        ("min=abc", "n’est pas un nombre"),
+        ("etat=perdu", "un état dans la liste"),
+        ("campagne=x", "la campagne dans la liste"),
+        ("apres=x", "n’existe pas"),
+    ] {
+        let (status, page) = viewer.get(&format!("/admin/dons?{query}")).await;
+        assert_eq!(status, 422, "{query}");
+        assert!(page.contains(says), "{query}: {page}");
+    }
+
+    // The CSV: for French spreadsheets, every row of the selection, formulas neutralised.
+    let response = viewer
+        .client
+        .get(format!("{}/admin/dons.csv?campagne={winter}", viewer.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("\u{feff}Date;N° du don;Prénom;Nom;"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].contains(&format!(";{bob};Marie;\"'=HYPERLINK(\"\"x\"\")\";bob@example.org;Campagne hiver;90,00;0,00;EUR;Ponctuel;Carte;Reçu")),
+        "{csv}"
+    );
+    let all = viewer
+        .client
+        .get(format!("{}/admin/dons.csv", viewer.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(all.lines().count(), 1 + 57);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'donations.export'")
+            .await,
+        2,
+        "each export is in the journal"
+    );
+
+    // A donor's page: their donations only; an unknown id is a 404.
+    let carla: i64 =
+        sqlx::query_scalar("SELECT id FROM supporters WHERE email = 'carla@example.org'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let (status, donor) = viewer.get(&format!("/admin/donateurs/{carla}")).await;
+    assert_eq!(status, 200);
+    assert!(donor.contains("carla@example.org"));
+    assert_eq!(donor.matches("<tr>").count(), 1 + 50, "a page of 50");
+    assert_eq!(viewer.get("/admin/donateurs/999999").await.0, 404);
+    // Not signed in: none of it.
+    let stranger = Browser::new(&app);
+    for path in [
+        "/admin/dons",
+        "/admin/dons.csv",
+        &format!("/admin/donateurs/{carla}"),
+    ] {
+        let response = stranger
+            .client
+            .get(format!("{}{path}", stranger.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+    }
 }

@@ -3,10 +3,12 @@
 //!
 //! - `sign_in`: signing in and out (also everywhere at once);
 //! - `dashboard`: the money, the recurring gifts, the campaigns at a glance;
+//! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
 
 mod dashboard;
+mod donations;
 mod journal;
 mod sign_in;
 mod team;
@@ -38,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/equipe/{id}/role", post(team::change_role))
         .route("/admin/equipe/{id}/acces", post(team::change_access))
         .route("/admin/journal", get(journal::show))
+        .route("/admin/dons", get(donations::list))
+        .route("/admin/dons.csv", get(donations::export))
+        .route("/admin/donateurs/{id}", get(donations::donor))
 }
 
 /// What the back-office keeps in its session.

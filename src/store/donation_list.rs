@@ -1,0 +1,204 @@
+//! The back-office's list of donations: filtered, newest first, a page at a time by keyset
+//! (the page after a given (date, id)), so that a page costs the same at the millionth row as
+//! at the first; and the same rows streamed for the CSV export.
+
+use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use sqlx::AnyPool;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+
+/// What the list is narrowed to; `None`: no condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub campaign_id: Option<i64>,
+    /// From this time on (inclusive)…
+    pub from: Option<i64>,
+    /// …until before this one.
+    pub until: Option<i64>,
+    pub frequency: Option<String>,
+    pub status: Option<String>,
+    pub payment_method: Option<String>,
+    pub min_cents: Option<i64>,
+    pub max_cents: Option<i64>,
+    /// The start of the donor's email or last name, any case.
+    pub search: Option<String>,
+    pub supporter_id: Option<i64>,
+}
+
+/// A value bound to the query.
+#[derive(Debug, Clone)]
+enum Value {
+    Int(i64),
+    Text(String),
+}
+
+/// One donation, with its donor and campaign.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: i64,
+    pub donated_at: i64,
+    pub amount_cents: i64,
+    pub refunded_cents: i64,
+    pub currency: String,
+    pub frequency: String,
+    pub payment_method: String,
+    pub status: String,
+    pub supporter_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub campaign_title: String,
+}
+
+const SELECT: &str = "SELECT d.id, d.donated_at, d.amount_cents, d.refunded_cents, d.currency, \
+     d.frequency, d.payment_method, d.status, d.supporter_id, s.email, s.first_name, \
+     s.last_name, c.title AS campaign_title \
+     FROM donations d JOIN supporters s ON s.id = d.supporter_id \
+     JOIN campaigns c ON c.id = d.campaign_id";
+
+impl Filters {
+    /// The `WHERE` conditions and their values, numbered from `$1`.
+    fn conditions(&self) -> (Vec<String>, Vec<Value>) {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        let mut add = |condition: &str, value: Value| {
+            values.push(value);
+            conditions.push(condition.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(id) = self.campaign_id {
+            add("d.campaign_id = ?", Value::Int(id));
+        }
+        if let Some(id) = self.supporter_id {
+            add("d.supporter_id = ?", Value::Int(id));
+        }
+        if let Some(from) = self.from {
+            add("d.donated_at >= ?", Value::Int(from));
+        }
+        if let Some(until) = self.until {
+            add("d.donated_at < ?", Value::Int(until));
+        }
+        if let Some(frequency) = &self.frequency {
+            add("d.frequency = ?", Value::Text(frequency.clone()));
+        }
+        if let Some(status) = &self.status {
+            add("d.status = ?", Value::Text(status.clone()));
+        }
+        if let Some(method) = &self.payment_method {
+            add("d.payment_method = ?", Value::Text(method.clone()));
+        }
+        if let Some(min) = self.min_cents {
+            add("d.amount_cents >= ?", Value::Int(min));
+        }
+        if let Some(max) = self.max_cents {
+            add("d.amount_cents <= ?", Value::Int(max));
+        }
+        if let Some(search) = &self.search {
+            // A prefix, escaped: what was typed is matched as text, not as a pattern.
+            let escaped = search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let prefix = format!("{escaped}%");
+            values.push(Value::Text(prefix.clone()));
+            values.push(Value::Text(prefix));
+            let n = values.len();
+            conditions.push(format!(
+                "(LOWER(s.email) LIKE ${} ESCAPE '\\' OR LOWER(s.last_name) LIKE ${n} ESCAPE '\\')",
+                n - 1
+            ));
+        }
+        (conditions, values)
+    }
+}
+
+fn bound<'q>(
+    mut query: QueryAs<'q, sqlx::Any, Row, AnyArguments<'q>>,
+    values: Vec<Value>,
+) -> QueryAs<'q, sqlx::Any, Row, AnyArguments<'q>> {
+    for value in values {
+        query = match value {
+            Value::Int(v) => query.bind(v),
+            Value::Text(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+/// Where a page starts: after the donation at (`donated_at`, `id`), going back in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub donated_at: i64,
+    pub id: i64,
+}
+
+/// Up to `limit` donations matching `filters`, newest first, after `after`.
+pub async fn page(
+    pool: &AnyPool,
+    filters: &Filters,
+    after: Option<After>,
+    limit: i64,
+) -> sqlx::Result<Vec<Row>> {
+    let (mut conditions, mut values) = filters.conditions();
+    if let Some(after) = after {
+        let n = values.len();
+        conditions.push(format!(
+            "(d.donated_at < ${} OR (d.donated_at = ${} AND d.id < ${}))",
+            n + 1,
+            n + 1,
+            n + 2
+        ));
+        values.push(Value::Int(after.donated_at));
+        values.push(Value::Int(after.id));
+    }
+    values.push(Value::Int(limit));
+    let sql = format!(
+        "{SELECT}{} ORDER BY d.donated_at DESC, d.id DESC LIMIT ${}",
+        where_clause(&conditions),
+        values.len()
+    );
+    bound(sqlx::query_as(&sql), values).fetch_all(pool).await
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// Every donation matching `filters`, newest first, as the database yields them, through a
+/// small channel: the memory used does not grow with the number of rows, and a reader that
+/// goes away stops the query.
+pub fn stream(pool: AnyPool, filters: Filters) -> BoxStream<'static, sqlx::Result<Row>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<sqlx::Result<Row>>(STREAM_BUFFER);
+    tokio::spawn(async move {
+        let (conditions, values) = filters.conditions();
+        let sql = format!(
+            "{SELECT}{} ORDER BY d.donated_at DESC, d.id DESC",
+            where_clause(&conditions)
+        );
+        let mut rows = bound(sqlx::query_as(&sql), values).fetch(&pool);
+        loop {
+            let next = rows.try_next().await;
+            let end = !matches!(next, Ok(Some(_)));
+            let item = match next {
+                Ok(Some(row)) => Ok(row),
+                Ok(None) => break,
+                Err(error) => Err(error),
+            };
+            if sender.send(item).await.is_err() || end {
+                break;
+            }
+        }
+    });
+    Box::pin(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
+    ))
+}
+
+/// Rows read ahead of the writer.
+const STREAM_BUFFER: usize = 256;
