@@ -19,6 +19,30 @@ text_enum! {
     pub enum PaymentMethod ("moyen de paiement") {
         Card => "card",
         SepaDebit => "sepa_debit",
+        /// Entered by the team (offline gifts).
+        Cheque => "cheque",
+        Transfer => "transfer",
+        Cash => "cash",
+    }
+}
+
+impl PaymentMethod {
+    /// Money that did not come through Stripe: entered, and refunded, by the team.
+    pub fn is_offline(self) -> bool {
+        matches!(
+            self,
+            PaymentMethod::Cheque | PaymentMethod::Transfer | PaymentMethod::Cash
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "Carte",
+            PaymentMethod::SepaDebit => "Prélèvement SEPA",
+            PaymentMethod::Cheque => "Chèque",
+            PaymentMethod::Transfer => "Virement",
+            PaymentMethod::Cash => "Espèces",
+        }
     }
 }
 

@@ -51,10 +51,10 @@ pub struct Row {
     pub campaign_title: String,
 }
 
-const SELECT: &str = "SELECT d.id, d.donated_at, d.amount_cents, d.refunded_cents, d.currency, \
+const COLUMNS: &str = "d.id, d.donated_at, d.amount_cents, d.refunded_cents, d.currency, \
      d.frequency, d.payment_method, d.status, d.supporter_id, s.email, s.first_name, \
-     s.last_name, c.title AS campaign_title \
-     FROM donations d JOIN supporters s ON s.id = d.supporter_id \
+     s.last_name, c.title AS campaign_title";
+const TABLES: &str = "FROM donations d JOIN supporters s ON s.id = d.supporter_id \
      JOIN campaigns c ON c.id = d.campaign_id";
 
 impl Filters {
@@ -154,7 +154,7 @@ pub async fn page(
     }
     values.push(Value::Int(limit));
     let sql = format!(
-        "{SELECT}{} ORDER BY d.donated_at DESC, d.id DESC LIMIT ${}",
+        "SELECT {COLUMNS} {TABLES}{} ORDER BY d.donated_at DESC, d.id DESC LIMIT ${}",
         where_clause(&conditions),
         values.len()
     );
@@ -177,7 +177,7 @@ pub fn stream(pool: AnyPool, filters: Filters) -> BoxStream<'static, sqlx::Resul
     tokio::spawn(async move {
         let (conditions, values) = filters.conditions();
         let sql = format!(
-            "{SELECT}{} ORDER BY d.donated_at DESC, d.id DESC",
+            "SELECT {COLUMNS} {TABLES}{} ORDER BY d.donated_at DESC, d.id DESC",
             where_clause(&conditions)
         );
         let mut rows = bound(sqlx::query_as(&sql), values).fetch(&pool);
@@ -202,3 +202,23 @@ pub fn stream(pool: AnyPool, filters: Filters) -> BoxStream<'static, sqlx::Resul
 
 /// Rows read ahead of the writer.
 const STREAM_BUFFER: usize = 256;
+
+/// One donation as its back-office page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Detail {
+    #[sqlx(flatten)]
+    pub row: Row,
+    pub stripe_payment_intent_id: Option<String>,
+    pub stripe_invoice_id: Option<String>,
+    pub reference: Option<String>,
+}
+
+pub async fn detail(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Detail>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, d.stripe_payment_intent_id, d.stripe_invoice_id, d.reference \
+         {TABLES} WHERE d.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}

@@ -139,6 +139,34 @@ pub enum StripeRef<'a> {
     PaymentIntent(&'a str),
 }
 
+/// Notes the reference of a gift entered by hand (a cheque's number, a transfer's label).
+pub async fn set_reference(conn: &mut AnyConnection, id: i64, reference: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE donations SET reference = $1 WHERE id = $2")
+        .bind(reference)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// A donation by its own id, locked like [`find_locked`] (a refund from the back-office).
+pub async fn find_by_id_locked(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+) -> sqlx::Result<Option<DonationRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {ROW_COLUMNS} FROM donations WHERE id = $1{}",
+        backend.lock_for_update()
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+const ROW_COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, refunded_cents, currency, \
+     status, stripe_payment_intent_id";
+
 pub async fn find(
     conn: &mut AnyConnection,
     by: StripeRef<'_>,
@@ -168,9 +196,7 @@ async fn select(
         StripeRef::PaymentIntent(id) => ("stripe_payment_intent_id", id),
     };
     sqlx::query_as(&format!(
-        "SELECT id, campaign_id, supporter_id, amount_cents, refunded_cents, currency, status, \
-             stripe_payment_intent_id \
-         FROM donations WHERE {column} = $1{lock}"
+        "SELECT {ROW_COLUMNS} FROM donations WHERE {column} = $1{lock}"
     ))
     .bind(id)
     .fetch_optional(conn)

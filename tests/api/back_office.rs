@@ -7,6 +7,9 @@ use obole::domain::dates::{self, DAY};
 use obole::domain::email::Email;
 use obole::domain::staff::Role;
 
+use obole::store::counters;
+
+use crate::emails::{SLUG, give_by_card};
 use crate::helpers::{Backend, Content, TestApp, fixtures, plain, spawn_app};
 use crate::supporter_space::{Browser, csrf, gift};
 
@@ -18,6 +21,8 @@ dual_backend_tests!(
     signing_out_everywhere_ends_every_session,
     the_dashboard_figures_are_the_hand_computed_ones,
     the_donations_list_filters_pages_and_exports,
+    editors_enter_offline_gifts_that_count_in_the_totals,
+    a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows,
 );
 
 const PASSWORD: &str = "une phrase de passe assez longue";
@@ -206,14 +211,28 @@ const CHANGES: &[(&str, Role, Fields)] = &[
         ],
     ),
     (
-        "/admin/equipe/{id}/role",
+        "/admin/equipe/{staff}/role",
         Role::Admin,
         &[("role", "editor")],
     ),
     (
-        "/admin/equipe/{id}/acces",
+        "/admin/equipe/{staff}/acces",
         Role::Admin,
         &[("access", "retirer")],
+    ),
+    (
+        "/admin/dons/hors-ligne",
+        Role::Editor,
+        &[
+            ("amount", "10"),
+            ("method", "cash"),
+            ("email", "x@example.org"),
+        ],
+    ),
+    (
+        "/admin/dons/{don}/remboursement",
+        Role::Editor,
+        &[("amount", "1")],
     ),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
@@ -229,26 +248,45 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
         .filter_map(|route| route.split('"').nth(1))
         .filter(|path| *path != "/admin/connexion")
         .collect();
+    fn shape(path: &str) -> Vec<&str> {
+        path.split('/')
+            .map(|part| if part.starts_with('{') { "{}" } else { part })
+            .collect()
+    }
+    let same_route = |listed: &str, path: &str| shape(listed) == shape(path);
     for path in &posted {
         assert!(
-            CHANGES.iter().any(|(listed, _, _)| listed == path),
+            CHANGES
+                .iter()
+                .any(|(listed, _, _)| same_route(listed, path)),
             "{path} changes something: add it to CHANGES"
         );
     }
 
     let app = spawn_app(backend, Content::Empty).await;
     let target = staff(&app, "cible@example.org", Role::Viewer).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let campaign =
+        fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let donation = fixtures::give(&app.db, gift(campaign, "marie@example.org", 1_000)).await;
+    let donations = || app.count("SELECT COUNT(*) FROM donations WHERE refunded_cents = 0");
     let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
     let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
     let admin = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
     let journal = || app.count("SELECT COUNT(*) FROM audit_log");
     for (path, needed, form) in CHANGES {
-        let path = path.replace("{id}", &target.to_string());
+        let path = path
+            .replace("{staff}", &target.to_string())
+            .replace("{don}", &donation.to_string());
         // Without a token: refused, whoever asks.
-        let before = journal().await;
+        let before = (journal().await, donations().await);
         let response = admin.post(&path, form).await;
         assert_eq!(response.status(), 403, "{path} without a token");
-        assert_eq!(journal().await, before, "{path}: nothing done");
+        assert_eq!(
+            (journal().await, donations().await),
+            before,
+            "{path}: nothing done"
+        );
         // Below the role it needs: refused.
         for (browser, role) in [(&viewer, Role::Viewer), (&editor, Role::Editor)] {
             if role.allows(*needed) {
@@ -256,7 +294,11 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
             }
             let response = post_from(browser, "/admin", &path, form).await;
             assert_eq!(response.status(), 403, "{path} as {role}");
-            assert_eq!(journal().await, before, "{path} as {role}: nothing done");
+            assert_eq!(
+                (journal().await, donations().await),
+                before,
+                "{path} as {role}: nothing done"
+            );
         }
     }
     assert_eq!(
@@ -694,4 +736,201 @@ async fn the_donations_list_filters_pages_and_exports(backend: Backend) {
             .unwrap();
         assert_eq!(response.status(), 303, "{path}");
     }
+}
+
+async fn campaign_raised(app: &TestApp, campaign: i64) -> i64 {
+    counters::campaign(app.db.pool(), campaign)
+        .await
+        .unwrap()
+        .raised_cents
+}
+
+async fn assert_counters_match_ledger(app: &TestApp) {
+    let report = counters::recount(&app.db).await.unwrap();
+    assert!(report.campaigns_repaired.is_empty() && !report.organisation_repaired);
+}
+
+async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let campaign =
+        fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    assert_eq!(viewer.get("/admin/dons/hors-ligne").await.0, 403);
+    let campaign_field = campaign.to_string();
+    let good = [
+        ("campaign", campaign_field.as_str()),
+        ("amount", "150"),
+        ("date", "2026-11-20"),
+        ("method", "cheque"),
+        ("reference", "Chèque n° 0012345"),
+        ("email", "jean@example.org"),
+        ("first_name", "Jean"),
+        ("last_name", "Valjean"),
+        ("address_line1", "3 rue Plumet"),
+        ("address_line2", ""),
+        ("postal_code", "75007"),
+        ("city", "Paris"),
+        ("country", "FR"),
+    ];
+    let refused = post_from(&viewer, "/admin", "/admin/dons/hors-ligne", &good).await;
+    assert_eq!(refused.status(), 403);
+
+    // Wrong fields: each explained, nothing recorded.
+    let mut wrong = good.to_vec();
+    wrong[1] = ("amount", "0");
+    wrong[2] = ("date", "2999-01-01");
+    wrong[3] = ("method", "card");
+    wrong[5] = ("email", "pas-une-adresse");
+    let response = post_from(
+        &editor,
+        "/admin/dons/hors-ligne",
+        "/admin/dons/hors-ligne",
+        &wrong,
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    let html = plain(&response.text().await.unwrap());
+    for says in [
+        "aujourd’hui au plus tard",
+        "chèque, virement ou espèces",
+        "ne semble pas valide",
+        "Valjean",
+    ] {
+        assert!(html.contains(says), "{says}: {html}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM donations").await, 0);
+
+    let recorded = post_from(
+        &editor,
+        "/admin/dons/hors-ligne",
+        "/admin/dons/hors-ligne",
+        &good,
+    )
+    .await;
+    assert_eq!(recorded.status(), 303);
+    let location = recorded.headers()["location"].to_str().unwrap().to_owned();
+    let (status, page) = editor.get(&location).await;
+    assert_eq!(status, 200);
+    let text = words(&page);
+    assert!(
+        text.contains("Chèque — référence Chèque n° 0012345"),
+        "{text}"
+    );
+    assert!(text.contains("20 novembre 2026"), "{text}");
+    assert_eq!(campaign_raised(&app, campaign).await, 15_000);
+    assert_counters_match_ledger(&app).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM supporters WHERE email = 'jean@example.org' AND last_name = 'Valjean'").await,
+        1
+    );
+
+    // Refunded in part, here and now (no Stripe for a cheque): the totals follow at once.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM donations")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let path = format!("/admin/dons/{id}");
+    let too_much = post_from(
+        &editor,
+        &path,
+        &format!("{path}/remboursement"),
+        &[("amount", "200")],
+    )
+    .await;
+    assert_eq!(too_much.status(), 422);
+    let refunded = post_from(
+        &editor,
+        &path,
+        &format!("{path}/remboursement"),
+        &[("amount", "50")],
+    )
+    .await;
+    assert_eq!(refunded.status(), 303);
+    assert_eq!(campaign_raised(&app, campaign).await, 10_000);
+    assert_counters_match_ledger(&app).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE payload LIKE '%refunded%'")
+            .await,
+        1,
+        "the donor is told"
+    );
+    for action in ["donation.offline", "donation.refund"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+            ))
+            .await,
+            1,
+            "{action}"
+        );
+    }
+    // A viewer can read the page, not refund.
+    let (status, page) = viewer.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("/remboursement"));
+    let refused = post_from(
+        &viewer,
+        &path,
+        &format!("{path}/remboursement"),
+        &[("amount", "10")],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+}
+
+async fn a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows(
+    backend: Backend,
+) {
+    let app = spawn_app(backend, Content::Demo).await;
+    give_by_card(&app, &[("amount", "6000"), ("email", "paul@example.org")]).await;
+    give_by_card(
+        &app,
+        &[
+            ("frequency", "monthly"),
+            ("amount", "2000"),
+            ("email", "lea@example.org"),
+        ],
+    )
+    .await;
+    let campaign = fixtures::campaign_id(&app.db, SLUG).await;
+    let before = campaign_raised(&app, campaign).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    for (email, amount, refunded) in [
+        ("paul@example.org", "20", 2_000),
+        ("lea@example.org", "20", 2_000),
+    ] {
+        let id: i64 = sqlx::query_scalar(
+            "SELECT d.id FROM donations d JOIN supporters s ON s.id = d.supporter_id WHERE s.email = $1",
+        )
+        .bind(email)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        let path = format!("/admin/dons/{id}");
+        let asked = post_from(
+            &editor,
+            &path,
+            &format!("{path}/remboursement"),
+            &[("amount", amount)],
+        )
+        .await;
+        assert_eq!(asked.status(), 303, "{email}");
+        // Nothing moves until Stripe says so.
+        app.settle_webhooks().await;
+        let kept: i64 = sqlx::query_scalar("SELECT refunded_cents FROM donations WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(kept, refunded, "{email}: the webhook came back");
+    }
+    assert_eq!(campaign_raised(&app, campaign).await, before - 4_000);
+    assert_counters_match_ledger(&app).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'donation.refund'")
+            .await,
+        2
+    );
 }

@@ -81,7 +81,7 @@ fn label(choices: &[(&str, &'static str)], value: &str) -> &'static str {
 }
 
 /// `2026-12-01` as the start of that day (UTC).
-fn day(raw: &str) -> Option<i64> {
+pub(super) fn day(raw: &str) -> Option<i64> {
     let mut parts = raw.splitn(3, '-').map(|p| p.parse::<i64>().ok());
     let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
         (parts.next(), parts.next(), parts.next())

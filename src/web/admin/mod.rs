@@ -4,11 +4,13 @@
 //! - `sign_in`: signing in and out (also everywhere at once);
 //! - `dashboard`: the money, the recurring gifts, the campaigns at a glance;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
+//! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
 
 mod dashboard;
 mod donations;
+mod gifts;
 mod journal;
 mod sign_in;
 mod team;
@@ -42,6 +44,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/journal", get(journal::show))
         .route("/admin/dons", get(donations::list))
         .route("/admin/dons.csv", get(donations::export))
+        .route(
+            "/admin/dons/hors-ligne",
+            get(gifts::offline_form).post(gifts::record_offline),
+        )
+        .route("/admin/dons/{id}", get(gifts::show))
+        .route("/admin/dons/{id}/remboursement", post(gifts::refund))
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 
