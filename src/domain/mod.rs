@@ -2,6 +2,7 @@
 
 pub mod amount;
 pub mod campaign;
+pub mod campaign_form;
 pub mod cancellation;
 pub mod consent;
 pub mod dates;

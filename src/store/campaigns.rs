@@ -93,7 +93,7 @@ const SELECT_CAMPAIGNS: &str = "\
 pub async fn open(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<Campaign>> {
     let sql = format!(
         "{SELECT_CAMPAIGNS} WHERE c.status = $2 AND (c.ends_at IS NULL OR c.ends_at > $1) \
-         ORDER BY c.starts_at DESC, c.id"
+         ORDER BY c.position, c.starts_at DESC, c.id"
     );
     sqlx::query_as(&sql)
         .bind(now)
@@ -104,7 +104,9 @@ pub async fn open(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<Campaign>> {
 
 /// Every campaign the public may see (published or closed), for the API.
 pub async fn public(pool: &AnyPool) -> sqlx::Result<Vec<Campaign>> {
-    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.status <> $1 ORDER BY c.starts_at DESC, c.id");
+    let sql = format!(
+        "{SELECT_CAMPAIGNS} WHERE c.status <> $1 ORDER BY c.position, c.starts_at DESC, c.id"
+    );
     sqlx::query_as(&sql)
         .bind(CampaignStatus::Draft.as_str())
         .fetch_all(pool)

@@ -2,6 +2,7 @@
 //! (portable subset: `$n` parameters, integers, text, 0/1 flags, `CAST(SUM(..) AS BIGINT)`).
 
 pub mod audit;
+pub mod campaign_admin;
 pub mod campaigns;
 pub mod counters;
 pub mod donation_list;

@@ -89,3 +89,11 @@ pub async fn find_by_slug(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Pr
         .fetch_optional(pool)
         .await
 }
+
+/// The project's cover image, which a new campaign of it starts with.
+pub async fn cover_image(pool: &AnyPool, project_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT cover_image FROM projects WHERE id = $1")
+        .bind(project_id)
+        .fetch_optional(pool)
+        .await
+}

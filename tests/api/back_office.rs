@@ -23,6 +23,7 @@ dual_backend_tests!(
     the_donations_list_filters_pages_and_exports,
     editors_enter_offline_gifts_that_count_in_the_totals,
     a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows,
+    editors_create_publish_edit_and_close_a_campaign,
 );
 
 const PASSWORD: &str = "une phrase de passe assez longue";
@@ -234,6 +235,21 @@ const CHANGES: &[(&str, Role, Fields)] = &[
         Role::Editor,
         &[("amount", "1")],
     ),
+    (
+        "/admin/campagnes/nouvelle",
+        Role::Editor,
+        &[("title", "Une campagne")],
+    ),
+    (
+        "/admin/campagnes/{campagne}",
+        Role::Editor,
+        &[("title", "Un autre titre")],
+    ),
+    (
+        "/admin/campagnes/{campagne}/statut",
+        Role::Editor,
+        &[("status", "closed")],
+    ),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
 ];
@@ -277,7 +293,8 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
     for (path, needed, form) in CHANGES {
         let path = path
             .replace("{staff}", &target.to_string())
-            .replace("{don}", &donation.to_string());
+            .replace("{don}", &donation.to_string())
+            .replace("{campagne}", &campaign.to_string());
         // Without a token: refused, whoever asks.
         let before = (journal().await, donations().await);
         let response = admin.post(&path, form).await;
@@ -933,4 +950,165 @@ async fn a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follow
             .await,
         2
     );
+}
+
+async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    fixtures::insert_campaign(&app.db, project, "deja-prise", "published", 100_000, 10).await;
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    assert_eq!(viewer.get("/admin/campagnes").await.0, 200);
+    assert_eq!(viewer.get("/admin/campagnes/nouvelle").await.0, 403);
+
+    let project_field = project.to_string();
+    let mut fields = vec![
+        ("project", project_field.as_str()),
+        ("title", "Été sportif 2027"),
+        ("slug", ""),
+        ("summary", "Un été de sport pour 40 enfants."),
+        ("story", "Premier paragraphe.\n\nSecond paragraphe."),
+        ("goal", "12 000"),
+        ("starts_on", "2026-06-01"),
+        ("ends_on", "2099-08-31"),
+        ("amounts_once", "30 ; 60 ; 150"),
+        ("amounts_monthly", "10 ; 25"),
+        ("amounts_yearly", ""),
+        (
+            "tiers",
+            "60 = un équipement sportif complet\n25 = un mois de sport",
+        ),
+        ("position", "-1"),
+    ];
+    // Wrong fields are named; nothing is created.
+    let mut wrong = fields.clone();
+    wrong[5] = ("goal", "beaucoup");
+    wrong[8] = ("amounts_once", "30 ; 30");
+    let refused = post_from(
+        &editor,
+        "/admin/campagnes/nouvelle",
+        "/admin/campagnes/nouvelle",
+        &wrong,
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let html = plain(&refused.text().await.unwrap());
+    assert!(html.contains("L’objectif en euros"), "{html}");
+    assert!(html.contains("Chaque montant une seule fois"), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM campaigns").await, 1);
+
+    let created = post_from(
+        &editor,
+        "/admin/campagnes/nouvelle",
+        "/admin/campagnes/nouvelle",
+        &fields,
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = location
+        .trim_start_matches("/admin/campagnes/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A draft: not public yet.
+    assert_eq!(app.get("/campagnes/ete-sportif-2027").await.status(), 404);
+    let publish = post_from(
+        &editor,
+        &location,
+        &format!("/admin/campagnes/{id}/statut"),
+        &[("status", "published")],
+    )
+    .await;
+    assert_eq!(publish.status(), 303);
+    let public = app.page("/campagnes/ete-sportif-2027").await;
+    assert!(
+        public.contains("Été sportif 2027") && public.contains("Second paragraphe."),
+        "{public}"
+    );
+    let home = app.page("/").await;
+    assert!(
+        home.find("Été sportif 2027").unwrap() < home.find("Campagne deja-prise").unwrap(),
+        "placed first on the home page (order -1)"
+    );
+    let form = plain(&app.page("/campagnes/ete-sportif-2027/don").await);
+    assert!(
+        form.contains("un équipement sportif complet"),
+        "the amount labelled with its tier"
+    );
+
+    // Edited: the public page shows it at once; another campaign's address is refused.
+    fields[1] = ("title", "Été sportif 2027, deuxième édition");
+    fields[2] = ("slug", "deja-prise");
+    let taken = post_from(
+        &editor,
+        &format!("/admin/campagnes/{id}"),
+        &format!("/admin/campagnes/{id}"),
+        &fields,
+    )
+    .await;
+    assert_eq!(taken.status(), 422);
+    assert!(plain(&taken.text().await.unwrap()).contains("déjà cette adresse"));
+    fields[2] = ("slug", "ete-sportif-2027");
+    let saved = post_from(
+        &editor,
+        &format!("/admin/campagnes/{id}"),
+        &format!("/admin/campagnes/{id}"),
+        &fields,
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    assert!(
+        app.page("/campagnes/ete-sportif-2027")
+            .await
+            .contains("deuxième édition")
+    );
+    // The edit form shows what is stored.
+    let (_, edit) = editor.get(&format!("/admin/campagnes/{id}")).await;
+    assert!(edit.contains("value=\"30 ; 60 ; 150\""), "{edit}");
+
+    // Closed: the form refuses gifts.
+    post_from(
+        &editor,
+        &format!("/admin/campagnes/{id}"),
+        &format!("/admin/campagnes/{id}/statut"),
+        &[("status", "closed")],
+    )
+    .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM campaigns WHERE id = {id} AND status = 'closed'"
+        ))
+        .await,
+        1
+    );
+    let bad = post_from(
+        &editor,
+        &format!("/admin/campagnes/{id}"),
+        &format!("/admin/campagnes/{id}/statut"),
+        &[("status", "supprimee")],
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    for action in ["campaign.create", "campaign.update", "campaign.status"] {
+        assert!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+            ))
+            .await
+                >= 1,
+            "{action}"
+        );
+    }
+    // A viewer cannot change anything.
+    let refused = post_from(
+        &viewer,
+        "/admin/campagnes",
+        &format!("/admin/campagnes/{id}/statut"),
+        &[("status", "published")],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{Staff, StaffBar, form_token, page};
 use crate::domain::amount::{AmountLimits, parse_amount};
+pub(super) use crate::domain::campaign_form::day;
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::money::{Currency, format_money};
 use crate::domain::staff::Role;
@@ -78,21 +79,6 @@ fn label(choices: &[(&str, &'static str)], value: &str) -> &'static str {
         .iter()
         .find(|(v, _)| *v == value)
         .map_or("", |(_, l)| l)
-}
-
-/// `2026-12-01` as the start of that day (UTC).
-pub(super) fn day(raw: &str) -> Option<i64> {
-    let mut parts = raw.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
-        (parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date =
-        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
-            .ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp())
 }
 
 impl ListQuery {

@@ -3,11 +3,13 @@
 //!
 //! - `sign_in`: signing in and out (also everywhere at once);
 //! - `dashboard`: the money, the recurring gifts, the campaigns at a glance;
+//! - `campaigns`: campaigns created, edited, published and closed;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
 
+mod campaigns;
 mod dashboard;
 mod donations;
 mod gifts;
@@ -42,6 +44,19 @@ pub fn router() -> Router<AppState> {
         .route("/admin/equipe/{id}/role", post(team::change_role))
         .route("/admin/equipe/{id}/acces", post(team::change_access))
         .route("/admin/journal", get(journal::show))
+        .route("/admin/campagnes", get(campaigns::list))
+        .route(
+            "/admin/campagnes/nouvelle",
+            get(campaigns::new).post(campaigns::create),
+        )
+        .route(
+            "/admin/campagnes/{id}",
+            get(campaigns::edit).post(campaigns::save),
+        )
+        .route(
+            "/admin/campagnes/{id}/statut",
+            post(campaigns::change_status),
+        )
         .route("/admin/dons", get(donations::list))
         .route("/admin/dons.csv", get(donations::export))
         .route(

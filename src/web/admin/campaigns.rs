@@ -1,0 +1,442 @@
+//! `/admin/campagnes`: the campaigns, drafts included; a new one (a draft), its texts, goal,
+//! dates, suggested amounts, impact tiers and place on the home page edited; published,
+//! closed or taken back to draft. Editors change, viewers read; each change is journaled,
+//! and the public pages show it at once (the page cache drops on any write).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Staff, StaffBar, form_token, page};
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::campaign_form::{CampaignDraft, CampaignForm};
+use crate::domain::dates::{self, DAY, french_date};
+use crate::domain::frequency::Frequency;
+use crate::domain::gift::FieldErrors;
+use crate::domain::money::{Currency, euros_as_typed, format_money};
+use crate::domain::progress::Progress;
+use crate::domain::staff::Role;
+use crate::error::{AppError, Result};
+use crate::store::campaign_admin::{self, Editable};
+use crate::store::{audit, projects};
+use crate::web::AppState;
+use crate::web::extract::{AppForm, AppPath, AppQuery};
+use crate::web::layout::Layout;
+
+#[derive(Template)]
+#[template(path = "admin/campaigns.html")]
+struct ListTemplate {
+    layout: Layout,
+    staff: Option<StaffBar>,
+    csrf_token: String,
+    rows: Vec<Row>,
+    can_edit: bool,
+}
+
+struct Row {
+    id: i64,
+    slug: String,
+    title: String,
+    project: String,
+    status: &'static str,
+    raised: String,
+    goal: String,
+    percent: i64,
+    dates: String,
+    position: i64,
+}
+
+fn status_label(status: CampaignStatus) -> &'static str {
+    match status {
+        CampaignStatus::Draft => "Brouillon",
+        CampaignStatus::Published => "En ligne",
+        CampaignStatus::Closed => "Terminée",
+    }
+}
+
+/// `GET /admin/campagnes`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+) -> Result<Response> {
+    me.require(Role::Viewer)?;
+    let campaigns = campaign_admin::all(state.db.pool()).await?;
+    let (csrf_token, cookie) = form_token(&state, &headers);
+    let html = ListTemplate {
+        layout: Layout::new(&state, "Campagnes"),
+        staff: Some(me.bar()),
+        csrf_token,
+        rows: campaigns
+            .iter()
+            .map(|c| Row {
+                id: c.id,
+                slug: c.slug.clone(),
+                title: c.title.clone(),
+                project: c.project_name.clone(),
+                status: status_label(c.status),
+                raised: format_money(c.raised_cents, Currency::EUR),
+                goal: format_money(c.goal_cents, Currency::EUR),
+                percent: Progress {
+                    raised_cents: c.raised_cents,
+                    goal_cents: c.goal_cents,
+                }
+                .percent(),
+                dates: match c.ends_at {
+                    Some(end) => format!(
+                        "du {} au {}",
+                        french_date(c.starts_at),
+                        french_date(end - DAY)
+                    ),
+                    None => format!("depuis le {}", french_date(c.starts_at)),
+                },
+                position: c.position,
+            })
+            .collect(),
+        can_edit: me.role.allows(Role::Editor),
+    }
+    .render()?;
+    Ok(page(StatusCode::OK, html, cookie))
+}
+
+#[derive(Template)]
+#[template(path = "admin/campaign_form.html")]
+struct FormTemplate {
+    layout: Layout,
+    staff: Option<StaffBar>,
+    csrf_token: String,
+    /// `None` for a new campaign.
+    campaign: Option<(i64, String, &'static str, CampaignStatus)>,
+    form: CampaignForm,
+    errors: FieldErrors,
+    projects: Vec<(String, String)>,
+    done: Option<&'static str>,
+}
+
+impl FormTemplate {
+    fn value<'a>(&self, field: &'a Option<String>) -> &'a str {
+        field.as_deref().unwrap_or("")
+    }
+}
+
+/// `YYYY-MM-DD` of a time (UTC).
+fn iso_day(at: i64) -> String {
+    dates::rfc3339(at)
+        .and_then(|t| t.get(..10).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The form filled with what is stored.
+async fn stored_form(state: &AppState, c: &Editable) -> Result<CampaignForm> {
+    let (amounts, tiers) = campaign_admin::offers(state.db.pool(), c.id).await?;
+    let list = |frequency: Frequency| {
+        amounts
+            .iter()
+            .filter(|(f, _)| *f == frequency)
+            .map(|(_, cents)| euros_as_typed(*cents))
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    };
+    Ok(CampaignForm {
+        project: Some(c.project_id.to_string()),
+        title: Some(c.title.clone()),
+        slug: Some(c.slug.clone()),
+        summary: Some(c.summary.clone()),
+        story: Some(c.story.clone()),
+        goal: Some(euros_as_typed(c.goal_cents)),
+        starts_on: Some(iso_day(c.starts_at)),
+        ends_on: c.ends_at.map(|end| iso_day(end - DAY)),
+        amounts_once: Some(list(Frequency::Once)),
+        amounts_monthly: Some(list(Frequency::Monthly)),
+        amounts_yearly: Some(list(Frequency::Yearly)),
+        tiers: Some(
+            tiers
+                .iter()
+                .map(|(cents, label)| format!("{} = {label}", euros_as_typed(*cents)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        position: Some(c.position.to_string()),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    me: &Staff,
+    campaign: Option<&Editable>,
+    form: CampaignForm,
+    errors: FieldErrors,
+    done: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response> {
+    let projects = campaign_admin::projects(state.db.pool()).await?;
+    let (csrf_token, cookie) = form_token(state, headers);
+    let title = match campaign {
+        Some(c) => format!("Campagne « {} »", c.title),
+        None => "Nouvelle campagne".to_owned(),
+    };
+    let html = FormTemplate {
+        layout: Layout::new(state, title),
+        staff: Some(me.bar()),
+        csrf_token,
+        campaign: campaign.map(|c| (c.id, c.slug.clone(), status_label(c.status), c.status)),
+        form,
+        errors,
+        projects: projects
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        done,
+    }
+    .render()?;
+    Ok(page(status, html, cookie))
+}
+
+/// `GET /admin/campagnes/nouvelle` (editors).
+pub async fn new(State(state): State<AppState>, headers: HeaderMap, me: Staff) -> Result<Response> {
+    me.require(Role::Editor)?;
+    let form = CampaignForm {
+        starts_on: Some(iso_day(dates::now())),
+        ..CampaignForm::default()
+    };
+    form_page(
+        &state,
+        &headers,
+        &me,
+        None,
+        form,
+        FieldErrors::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Submitted {
+    csrf_token: Option<String>,
+    #[serde(flatten)]
+    form: CampaignForm,
+}
+
+/// The form checked, the slug free.
+async fn checked(
+    state: &AppState,
+    form: &CampaignForm,
+    id: Option<i64>,
+) -> Result<std::result::Result<CampaignDraft, FieldErrors>> {
+    let pool = state.db.pool();
+    let project_ids: Vec<i64> = campaign_admin::projects(pool)
+        .await?
+        .iter()
+        .map(|(id, _)| *id)
+        .collect();
+    let draft = match form.validate(&project_ids) {
+        Ok(draft) => draft,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if campaign_admin::slug_taken(pool, draft.slug.as_str(), id).await? {
+        let mut errors = FieldErrors::new();
+        errors.insert(
+            "slug",
+            "Une autre campagne a déjà cette adresse.".to_owned(),
+        );
+        return Ok(Err(errors));
+    }
+    Ok(Ok(draft))
+}
+
+fn journaled(draft: &CampaignDraft) -> serde_json::Value {
+    json!({
+        "title": draft.title,
+        "slug": draft.slug.as_str(),
+        "goal_cents": draft.goal_cents,
+        "starts_at": draft.starts_at,
+        "ends_at": draft.ends_at,
+        "position": draft.position,
+    })
+}
+
+/// `POST /admin/campagnes/nouvelle`: a draft, to publish when ready.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppForm(submitted): AppForm<Submitted>,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, submitted.csrf_token.as_deref(), now)?;
+    me.require(Role::Editor)?;
+    let draft = match checked(&state, &submitted.form, None).await? {
+        Ok(draft) => draft,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &headers,
+                &me,
+                None,
+                submitted.form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let cover = projects::cover_image(state.db.pool(), draft.project_id)
+        .await?
+        .unwrap_or_default();
+    let mut tx = state.db.begin_write().await?;
+    let id = campaign_admin::create(&mut tx, &draft, &cover, now).await?;
+    let entry = audit::Entry {
+        staff_id: Some(me.id),
+        action: "campaign.create",
+        subject: format!("campaign:{id}"),
+        before: None,
+        after: Some(journaled(&draft)),
+    };
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/campagnes/{id}?fait=creation")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    fait: Option<String>,
+}
+
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "creation" => "La campagne est créée en brouillon : relisez-la, puis mettez-la en ligne.",
+        "enregistre" => "C’est enregistré ; les pages publiques le montrent déjà.",
+        "statut" => "Le statut est changé.",
+        _ => return None,
+    })
+}
+
+async fn own(state: &AppState, id: i64) -> Result<Editable> {
+    campaign_admin::editable(state.db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/campagnes/{id}`.
+pub async fn edit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppPath(id): AppPath<i64>,
+    AppQuery(query): AppQuery<DoneQuery>,
+) -> Result<Response> {
+    me.require(Role::Editor)?;
+    let campaign = own(&state, id).await?;
+    let form = stored_form(&state, &campaign).await?;
+    let done = done_message(query.fait.as_deref());
+    form_page(
+        &state,
+        &headers,
+        &me,
+        Some(&campaign),
+        form,
+        FieldErrors::new(),
+        done,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /admin/campagnes/{id}`.
+pub async fn save(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppPath(id): AppPath<i64>,
+    AppForm(submitted): AppForm<Submitted>,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, submitted.csrf_token.as_deref(), now)?;
+    me.require(Role::Editor)?;
+    let campaign = own(&state, id).await?;
+    let draft = match checked(&state, &submitted.form, Some(id)).await? {
+        Ok(draft) => draft,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &headers,
+                &me,
+                Some(&campaign),
+                submitted.form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut tx = state.db.begin_write().await?;
+    campaign_admin::update(&mut tx, id, &draft, now).await?;
+    let entry = audit::Entry {
+        staff_id: Some(me.id),
+        action: "campaign.update",
+        subject: format!("campaign:{id}"),
+        before: Some(json!({
+            "title": campaign.title,
+            "slug": campaign.slug,
+            "goal_cents": campaign.goal_cents,
+            "starts_at": campaign.starts_at,
+            "ends_at": campaign.ends_at,
+            "position": campaign.position,
+        })),
+        after: Some(journaled(&draft)),
+    };
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/campagnes/{id}?fait=enregistre")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST /admin/campagnes/{id}/statut`: publish, close, or back to draft.
+pub async fn change_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppPath(id): AppPath<i64>,
+    AppForm(form): AppForm<StatusForm>,
+) -> Result<Response> {
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, form.csrf_token.as_deref(), now)?;
+    me.require(Role::Editor)?;
+    let status: CampaignStatus = form.status.parse().map_err(|_| {
+        AppError::BadRequest("Choisissez un statut : brouillon, en ligne ou terminée.".to_owned())
+    })?;
+    let campaign = own(&state, id).await?;
+    let mut tx = state.db.begin_write().await?;
+    campaign_admin::set_status(&mut tx, id, status, now).await?;
+    let entry = audit::Entry {
+        staff_id: Some(me.id),
+        action: "campaign.status",
+        subject: format!("campaign:{id}"),
+        before: Some(json!({ "status": campaign.status.as_str() })),
+        after: Some(json!({ "status": status.as_str() })),
+    };
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/campagnes/{id}?fait=statut")).into_response())
+}
