@@ -16,6 +16,7 @@ use crate::domain::amount::{AmountLimits, parse_amount};
 pub(super) use crate::domain::campaign_form::day;
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::money::{Currency, format_money};
+use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::domain::staff::Role;
 use crate::error::{AppError, Result};
 use crate::store::donation_list::{self, After, Filters, Row};
@@ -73,6 +74,11 @@ const METHODS: &[(&str, &str)] = &[
     ("transfer", "Virement"),
     ("cash", "Espèces"),
 ];
+
+/// A donation's status in French.
+pub(super) fn status_label(status: &str) -> &'static str {
+    label(STATUSES, status)
+}
 
 fn label(choices: &[(&str, &'static str)], value: &str) -> &'static str {
     choices
@@ -389,7 +395,17 @@ fn gift_view(gift: &GiftLine) -> GiftView {
             gift.frequency.per()
         ),
         campaign: gift.campaign_title.clone(),
-        status: gift.status.as_str().to_owned(),
+        status: match gift.status {
+            RecurringGiftStatus::Active if gift.cancel_at_period_end == 1 => {
+                "arrêt demandé à l’échéance"
+            }
+            RecurringGiftStatus::Active => "actif",
+            RecurringGiftStatus::PastDue => "paiement en échec",
+            RecurringGiftStatus::Paused => "en pause",
+            RecurringGiftStatus::Canceled => "arrêté",
+            RecurringGiftStatus::Incomplete => "en attente du premier paiement",
+        }
+        .to_owned(),
         since: french_date(gift.created_at),
     }
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::donations::day;
+use super::donations::{day, status_label};
 use super::{Staff, StaffBar, form_token, page};
 use crate::domain::amount::{AmountLimits, parse_amount};
 use crate::domain::dates::{self, DAY, french_date};
@@ -46,6 +46,7 @@ struct DonationTemplate {
     refunded: String,
     refundable: Option<String>,
     method: &'static str,
+    status: &'static str,
     can_refund: bool,
     done: Option<&'static str>,
     error: Option<String>,
@@ -96,6 +97,7 @@ async fn donation_page(
         refunded: format_money(d.row.refunded_cents, currency),
         refundable: (left > 0 && d.row.status == "paid").then(|| euros_input(left)),
         method,
+        status: status_label(&d.row.status),
         can_refund: me.role.allows(Role::Editor),
         d,
         done,
