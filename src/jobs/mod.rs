@@ -6,6 +6,7 @@
 //! copies), its arms below, and a call to [`enqueue`] in the transaction of its cause.
 
 pub mod email;
+pub mod news;
 pub mod worker;
 
 use std::sync::Arc;
@@ -21,6 +22,12 @@ use crate::store::jobs::{self, NewJob};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     Email(email::Message),
+    /// A news post told to the consenting supporters of its project, a batch at a time
+    /// ([`news`]): those with an id above `after`.
+    NewsFanOut {
+        post_id: i64,
+        after: i64,
+    },
 }
 
 impl Job {
@@ -28,6 +35,7 @@ impl Job {
     fn kind(&self) -> &'static str {
         match self {
             Job::Email(_) => "email",
+            Job::NewsFanOut { .. } => "news_fan_out",
         }
     }
 
@@ -35,6 +43,9 @@ impl Job {
     fn payload(&self) -> serde_json::Result<String> {
         match self {
             Job::Email(email) => serde_json::to_string(email),
+            Job::NewsFanOut { post_id, after } => {
+                serde_json::to_string(&serde_json::json!({ "post_id": post_id, "after": after }))
+            }
         }
     }
 
@@ -47,6 +58,12 @@ impl Job {
             "email" => serde_json::from_str(payload)
                 .map(Job::Email)
                 .map_err(unreadable),
+            "news_fan_out" => serde_json::from_str::<news::FanOut>(payload)
+                .map(|f| Job::NewsFanOut {
+                    post_id: f.post_id,
+                    after: f.after,
+                })
+                .map_err(unreadable),
             other => Err(JobError::Permanent(format!(
                 "type de tâche inconnu : « {other} »"
             ))),
@@ -57,6 +74,7 @@ impl Job {
     fn dedupe_key(&self) -> Option<String> {
         match self {
             Job::Email(email) => Some(email.dedupe_key()),
+            Job::NewsFanOut { post_id, after } => Some(format!("news:{post_id}:{after}")),
         }
     }
 
@@ -80,13 +98,13 @@ impl Job {
                 .payload()
                 .ok()
             }
-            Job::Email(_) => None,
+            Job::Email(_) | Job::NewsFanOut { .. } => None,
         }
     }
 
     fn max_attempts(&self) -> i64 {
         match self {
-            Job::Email(_) => email::MAX_ATTEMPTS,
+            Job::Email(_) | Job::NewsFanOut { .. } => email::MAX_ATTEMPTS,
         }
     }
 
@@ -98,6 +116,9 @@ impl Job {
     ) -> Result<Option<email::Sent>, JobError> {
         match self {
             Job::Email(email) => email::send(ctx, email, job).await,
+            Job::NewsFanOut { post_id, after } => {
+                news::fan_out(ctx, *post_id, *after).await.map(|()| None)
+            }
         }
     }
 }
@@ -105,6 +126,16 @@ impl Job {
 /// Writes `job` in the caller's transaction, due now; `false` when the same job (same
 /// dedupe key) was written before.
 pub async fn enqueue(conn: &mut AnyConnection, job: &Job, now: i64) -> sqlx::Result<bool> {
+    enqueue_at(conn, job, now, now).await
+}
+
+/// Like [`enqueue`], due at `run_at` (a news post scheduled for later).
+pub async fn enqueue_at(
+    conn: &mut AnyConnection,
+    job: &Job,
+    run_at: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
     let payload = job
         .payload()
         .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
@@ -113,7 +144,7 @@ pub async fn enqueue(conn: &mut AnyConnection, job: &Job, now: i64) -> sqlx::Res
         kind: job.kind(),
         payload: &payload,
         dedupe_key: dedupe_key.as_deref(),
-        run_at: now,
+        run_at,
         max_attempts: job.max_attempts(),
     };
     jobs::enqueue(conn, &new, now).await

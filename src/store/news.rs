@@ -119,3 +119,90 @@ pub async fn for_projects(
     }
     query.fetch_all(pool).await
 }
+
+/// The project a post belongs to; `None` if there is no such post.
+pub async fn project_of(conn: &mut AnyConnection, post_id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT project_id FROM news_posts WHERE id = $1")
+        .bind(post_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Who is told of a project's news: supporters who asked for news and whose money went to
+/// one of its campaigns, not erased; those with an id above `after`, `limit` at most, by id.
+pub async fn recipients(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT s.id FROM supporters s \
+         WHERE s.id > $1 AND s.news_consent = 1 AND s.erased_at IS NULL AND EXISTS ( \
+             SELECT 1 FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
+             WHERE d.supporter_id = s.id AND c.project_id = $2 AND d.status = 'paid') \
+         ORDER BY s.id LIMIT $3",
+    )
+    .bind(after)
+    .bind(project_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A post as its email and the back-office show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Post {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub published_at: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub campaign_title: Option<String>,
+}
+
+const POSTS: &str = "SELECT n.id, n.title, n.body, n.published_at, p.slug AS project_slug, \
+     p.name AS project_name, c.title AS campaign_title \
+     FROM news_posts n JOIN projects p ON p.id = n.project_id \
+     LEFT JOIN campaigns c ON c.id = n.campaign_id";
+
+pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Post>> {
+    sqlx::query_as(&format!("{POSTS} WHERE n.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The newest posts first, scheduled ones included, `limit` at most.
+pub async fn latest(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<Post>> {
+    sqlx::query_as(&format!(
+        "{POSTS} ORDER BY n.published_at DESC, n.id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A slug for a new post of the project: `base`, or `base-2`, `base-3`… if taken.
+pub async fn free_slug(
+    conn: &mut AnyConnection,
+    project_id: i64,
+    base: &str,
+) -> sqlx::Result<String> {
+    let taken: Vec<String> = sqlx::query_scalar(
+        "SELECT slug FROM news_posts WHERE project_id = $1 AND (slug = $2 OR slug LIKE $3)",
+    )
+    .bind(project_id)
+    .bind(base)
+    .bind(format!("{base}-%"))
+    .fetch_all(conn)
+    .await?;
+    let mut candidate = base.to_owned();
+    let mut n = 1;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{base}-{n}");
+    }
+    Ok(candidate)
+}

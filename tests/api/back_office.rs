@@ -10,7 +10,14 @@ use obole::domain::staff::Role;
 use obole::store::counters;
 
 use crate::emails::{SLUG, give_by_card};
-use crate::helpers::{Backend, Content, TestApp, fixtures, plain, spawn_app};
+use obole::config::Config;
+use secrecy::SecretString;
+
+use crate::emails::read;
+use crate::helpers::{
+    Backend, Content, TestApp, TestDatabase, fixtures, plain, spawn_app, spawn_with, test_config,
+};
+use crate::smtp_sink::SmtpSink;
 use crate::supporter_space::{Browser, csrf, gift};
 
 dual_backend_tests!(
@@ -24,6 +31,7 @@ dual_backend_tests!(
     editors_enter_offline_gifts_that_count_in_the_totals,
     a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows,
     editors_create_publish_edit_and_close_a_campaign,
+    news_reach_the_project_s_supporters_who_asked_and_no_one_else,
 );
 
 const PASSWORD: &str = "une phrase de passe assez longue";
@@ -249,6 +257,11 @@ const CHANGES: &[(&str, Role, Fields)] = &[
         "/admin/campagnes/{campagne}/statut",
         Role::Editor,
         &[("status", "closed")],
+    ),
+    (
+        "/admin/nouvelles",
+        Role::Editor,
+        &[("title", "Une nouvelle"), ("body", "Un texte.")],
     ),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
@@ -1111,4 +1124,123 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
     )
     .await;
     assert_eq!(refused.status(), 403);
+}
+
+async fn news_reach_the_project_s_supporters_who_asked_and_no_one_else(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let database = TestDatabase::create(backend).await;
+    let config = Config {
+        smtp_url: Some(SecretString::from(format!("{}?tls=none", sink.url()))),
+        ..test_config(database.url(), Content::Empty)
+    };
+    let app = spawn_with(database, config).await;
+    let sport = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let togo = fixtures::insert_project(&app.db, "arpej", "ARPEJ").await;
+    let summer = fixtures::insert_campaign(&app.db, sport, "ete", "published", 100_000, 10).await;
+    let kara = fixtures::insert_campaign(&app.db, togo, "kara", "published", 100_000, 10).await;
+    for (email, campaign, wants_news, erased) in [
+        ("alice@example.org", summer, 1, false),
+        ("bob@example.org", summer, 0, false),
+        ("carla@example.org", kara, 1, false),
+        ("dan@example.org", summer, 1, true),
+    ] {
+        fixtures::give(&app.db, gift(campaign, email, 2_000)).await;
+        sqlx::query("UPDATE supporters SET news_consent = $1, erased_at = $2 WHERE email = $3")
+            .bind(wants_news)
+            .bind(erased.then_some(1_i64))
+            .bind(email)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let sport_field = sport.to_string();
+    let kara_field = kara.to_string();
+
+    // A campaign of another project is refused; nothing is posted.
+    let wrong = post_from(
+        &editor,
+        "/admin/nouvelles",
+        "/admin/nouvelles",
+        &[
+            ("project", &sport_field),
+            ("campaign", &kara_field),
+            ("title", "Premier tournoi"),
+            ("body", "Un texte."),
+            ("notify", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM news_posts").await, 0);
+
+    // Posted now and emailed: alice only (bob did not ask, carla gave to the other project,
+    // dan is erased).
+    let posted = post_from(
+        &editor,
+        "/admin/nouvelles",
+        "/admin/nouvelles",
+        &[
+            ("project", &sport_field),
+            ("campaign", ""),
+            ("title", "Premier tournoi"),
+            (
+                "body",
+                "Douze enfants ont joué leur premier tournoi.\n\nIls ont gagné deux matchs.",
+            ),
+            ("date", ""),
+            ("notify", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(posted.status(), 303);
+    let received = sink.wait_for(1).await;
+    assert_eq!(received[0].recipients, ["alice@example.org"]);
+    let (subject, text, _) = read(&received[0]);
+    assert_eq!(subject, "Premier tournoi");
+    let text = plain(&text);
+    assert!(
+        text.contains("Des nouvelles de PEPS, que vous soutenez"),
+        "{text}"
+    );
+    assert!(text.contains("Ils ont gagné deux matchs."), "{text}");
+    assert!(text.contains("/projets/peps"), "{text}");
+    assert!(
+        received[0].header("list-unsubscribe").is_some(),
+        "one-click unsubscribe"
+    );
+    assert!(app.page("/projets/peps").await.contains("Premier tournoi"));
+
+    // Scheduled for later: on the project's page and in the mailboxes only then; without
+    // « envoyer », never by email.
+    for (title, date, notify) in [
+        ("Le stage d’été", "2099-07-01", "1"),
+        ("Sans email", "", ""),
+    ] {
+        let mut fields = vec![
+            ("project", sport_field.as_str()),
+            ("title", title),
+            ("body", "Un texte."),
+            ("date", date),
+        ];
+        if !notify.is_empty() {
+            fields.push(("notify", notify));
+        }
+        let posted = post_from(&editor, "/admin/nouvelles", "/admin/nouvelles", &fields).await;
+        assert_eq!(posted.status(), 303, "{title}");
+    }
+    assert!(!app.page("/projets/peps").await.contains("Le stage d’été"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'news_fan_out' AND run_at > 4000000000")
+            .await,
+        1,
+        "the scheduled post is told on its day"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(sink.received().len(), 1, "nothing more sent");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'news.create'")
+            .await,
+        3
+    );
 }

@@ -15,8 +15,10 @@ use crate::domain::sign_in;
 use crate::jobs::{JobContext, JobError};
 use crate::links::{NO_EXPIRY, Purpose};
 use crate::store::campaigns::{self, ImpactTier};
+use crate::store::news;
 use crate::store::notices::{self, GiftNotice};
 use crate::store::sign_in_tokens::{self, LinkKind, LinkState};
+use crate::store::supporters;
 
 /// How long the link of a failed-payment email opens the Billing Portal: as long as Stripe's
 /// retries last, and some.
@@ -127,6 +129,9 @@ struct NoticeText<'a> {
     notice: &'a Notice,
     footer: &'a Footer,
 }
+
+/// How much of a news post its email carries (the rest is on the site).
+const NEWS_PARAGRAPHS: usize = 3;
 
 /// The message, or `None` when it is no longer called for.
 pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Composed>, JobError> {
@@ -422,6 +427,67 @@ async fn notice(
                 action: Some(Action {
                     label: "Ouvrir mon espace",
                     url: format!("{base}/mon-espace/connexion/{token}"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: person.email.as_str().to_owned(),
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(*supporter_id),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
+        Message::News {
+            post_id,
+            supporter_id,
+        } => {
+            let Some(person) = notices::recipient(pool, *supporter_id).await? else {
+                return Ok(None);
+            };
+            let mut conn = pool.acquire().await?;
+            if !supporters::wants(&mut conn, *supporter_id, Topic::News).await? {
+                return Ok(None);
+            }
+            drop(conn);
+            let Some(post) = news::find(pool, *post_id).await? else {
+                return Ok(None);
+            };
+            let mut paragraphs: Vec<String> = post
+                .body
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .take(NEWS_PARAGRAPHS)
+                .map(str::to_owned)
+                .collect();
+            paragraphs.insert(
+                0,
+                format!(
+                    "Des nouvelles de {}, que vous soutenez{} :",
+                    post.project_name,
+                    post.campaign_title
+                        .as_deref()
+                        .map(|t| format!(" avec « {t} »"))
+                        .unwrap_or_default()
+                ),
+            );
+            let notice = Notice {
+                title: post.title.clone(),
+                first_name: person.first_name.clone(),
+                paragraphs,
+                action: Some(Action {
+                    label: "Lire sur le site",
+                    url: format!("{base}/projets/{}", post.project_slug),
+                }),
+                unsubscribe: Some(Unsubscribe {
+                    what: "les nouvelles des projets que vous soutenez",
+                    url: ctx.links.url(
+                        base,
+                        Purpose::Unsubscribe(Topic::News),
+                        *supporter_id,
+                        NO_EXPIRY,
+                    ),
                 }),
                 ..Notice::default()
             };

@@ -58,6 +58,9 @@ pub enum Message {
     /// The link that confirms a new email address, sent to that address (which the link's
     /// row holds). A secret, like [`Message::SignIn`]'s.
     ConfirmEmail { supporter_id: i64, token: String },
+    /// News of a project the supporter gave to, for those who asked (`news` consent, checked
+    /// again when it leaves). Carries a one-click unsubscribe.
+    News { post_id: i64, supporter_id: i64 },
 }
 
 /// What happened to a recurring gift.
@@ -106,6 +109,10 @@ impl Message {
             Message::ConfirmEmail { token, .. } => {
                 format!("email:new-address:{}", sign_in::hash(token))
             }
+            Message::News {
+                post_id,
+                supporter_id,
+            } => format!("email:news:{post_id}:{supporter_id}"),
         }
     }
 }

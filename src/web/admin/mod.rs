@@ -4,6 +4,7 @@
 //! - `sign_in`: signing in and out (also everywhere at once);
 //! - `dashboard`: the money, the recurring gifts, the campaigns at a glance;
 //! - `campaigns`: campaigns created, edited, published and closed;
+//! - `news`: news posted to a project, and emailed to its supporters who want it;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `team`: staff accounts (admins);
@@ -14,6 +15,7 @@ mod dashboard;
 mod donations;
 mod gifts;
 mod journal;
+mod news;
 mod sign_in;
 mod team;
 
@@ -57,6 +59,7 @@ pub fn router() -> Router<AppState> {
             "/admin/campagnes/{id}/statut",
             post(campaigns::change_status),
         )
+        .route("/admin/nouvelles", get(news::show).post(news::create))
         .route("/admin/dons", get(donations::list))
         .route("/admin/dons.csv", get(donations::export))
         .route(
