@@ -20,6 +20,7 @@ pub mod pledge;
 pub mod profile;
 pub mod progress;
 pub mod recurring_gift;
+pub mod recurring_history;
 pub mod sign_in;
 pub mod slug;
 pub mod staff;

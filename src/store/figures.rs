@@ -122,3 +122,29 @@ pub async fn past_due(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<PastDue>> 
     .fetch_all(pool)
     .await
 }
+
+/// Every recurring gift that ever started (not those still waiting for a first payment):
+/// (created, cancelled, frequency, amount).
+pub async fn gift_spans(pool: &AnyPool) -> sqlx::Result<Vec<(i64, Option<i64>, String, i64)>> {
+    sqlx::query_as(
+        "SELECT created_at, canceled_at, frequency, amount_cents FROM recurring_gifts \
+         WHERE status <> $1",
+    )
+    .bind(RecurringGiftStatus::Incomplete.as_str())
+    .fetch_all(pool)
+    .await
+}
+
+/// Money kept per day (UTC) since `since`: (day number since the epoch, cents).
+pub async fn daily(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT CAST(donated_at / 86400 AS BIGINT) AS day, \
+             CAST(SUM(amount_cents - refunded_cents) AS BIGINT) \
+         FROM donations WHERE status = $1 AND donated_at >= $2 \
+         GROUP BY CAST(donated_at / 86400 AS BIGINT) ORDER BY day",
+    )
+    .bind(DonationStatus::Paid.as_str())
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod counters;
 pub mod donation_list;
 pub mod donations;
+pub mod donor_stats;
 pub mod figures;
 pub mod giving;
 pub mod jobs;

@@ -31,6 +31,7 @@ dual_backend_tests!(
     editors_enter_offline_gifts_that_count_in_the_totals,
     a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows,
     editors_create_publish_edit_and_close_a_campaign,
+    the_donors_page_finds_new_returning_and_lapsed_donors,
     news_reach_the_project_s_supporters_who_asked_and_no_one_else,
 );
 
@@ -539,8 +540,9 @@ async fn the_dashboard_figures_are_the_hand_computed_ones(backend: Backend) {
     ] {
         sqlx::query(
             "INSERT INTO recurring_gifts (supporter_id, campaign_id, amount_cents, currency, \
-                 frequency, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'EUR', $4, $5, $6, $6)",
+                 frequency, status, created_at, updated_at, canceled_at) \
+             VALUES ($1, $2, $3, 'EUR', $4, $5, $6, $6, \
+                 CASE WHEN $5 = 'canceled' THEN $6 ELSE NULL END)",
         )
         .bind(supporter)
         .bind(campaign)
@@ -581,7 +583,26 @@ async fn the_dashboard_figures_are_the_hand_computed_ones(backend: Backend) {
     }
     // 15 € a month + 120 € a year (10 € a month); the past-due and the cancelled do not count.
     assert!(text.contains("dons réguliers actifs 2"), "{text}");
-    assert!(text.contains("revenu mensuel récurrent 25 €"), "{text}");
+    assert!(
+        text.contains("revenu mensuel récurrent des dons actifs 25 €"),
+        "{text}"
+    );
+    // This month: four gifts started, one stopped; three still running (the failing one
+    // too), bringing 15 + 10 + 30 € a month; none ran at the month's start (no churn).
+    let month = dates::french_date(now)
+        .split_once(' ')
+        .map(|(_, month)| month.to_owned())
+        .unwrap();
+    assert!(
+        text.contains(&format!("{month} 4 1 3 55 € —")),
+        "{month}: {text}"
+    );
+    assert_eq!(
+        page.matches("<svg class=\"chart\"").count(),
+        2,
+        "two charts"
+    );
+    assert!(page.contains("role=\"img\""));
     assert!(text.contains("en échec de paiement 1"), "{text}");
     assert!(
         text.contains("30 € par mois"),
@@ -1242,5 +1263,63 @@ async fn news_reach_the_project_s_supporters_who_asked_and_no_one_else(backend: 
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'news.create'")
             .await,
         3
+    );
+}
+
+async fn the_donors_page_finds_new_returning_and_lapsed_donors(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let campaign =
+        fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let now = dates::now();
+    let year = time::Date::from_ordinal_date(dates::year_of(now), 1)
+        .unwrap()
+        .midnight()
+        .assume_utc()
+        .unix_timestamp();
+    let this_year = year + 1;
+    let last_year = year - 100 * DAY;
+    let long_ago = year - 1000 * DAY;
+    for (email, last_name, cents, at) in [
+        ("ann@example.org", "Aubert", 1_000, last_year),
+        ("ann@example.org", "Aubert", 2_000, this_year),
+        ("bob@example.org", "Bonnet", 5_000, last_year),
+        ("cid@example.org", "Carpentier", 7_000, long_ago),
+        ("dee@example.org", "Dupuis", 4_000, this_year),
+    ] {
+        let mut given = gift(campaign, email, cents);
+        given.last_name = last_name;
+        let id = fixtures::give(&app.db, given).await;
+        sqlx::query("UPDATE donations SET donated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    let (status, page) = viewer.get("/admin/donateurs").await;
+    assert_eq!(status, 200);
+    let text = words(&page);
+    let y = dates::year_of(now);
+    for expected in [
+        format!("nouveaux donateurs en {y} 1"),
+        format!("donateurs revenus en {y} 1"),
+        format!("don moyen en {y} 30 €"),
+        format!("fidélité (donateurs de {} revenus) 50,0 %", y - 1),
+        format!("Ont donné en {}, pas encore en {y} (1)", y - 1),
+        format!("Ont donné avant {}, ni en {} ni en {y} (1)", y - 1, y - 1),
+    ] {
+        assert!(text.contains(&expected), "{expected}: {text}");
+    }
+    let lybunt = &page[page.find("LYBUNT").unwrap()..page.find("SYBUNT").unwrap()];
+    assert!(
+        lybunt.contains("Bonnet") && !lybunt.contains("Aubert"),
+        "{lybunt}"
+    );
+    let sybunt = &page[page.find("SYBUNT").unwrap()..];
+    assert!(
+        sybunt.contains("Carpentier") && !sybunt.contains("Bonnet"),
+        "{sybunt}"
     );
 }

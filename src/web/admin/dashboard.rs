@@ -8,10 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use time::OffsetDateTime;
 
+use super::charts::{self, Point};
 use super::{Staff, StaffBar, form_token, page};
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::money::{Currency, format_count, format_money};
 use crate::domain::progress::{Progress, TimeLeft};
+use crate::domain::recurring_history::{self, GiftSpan, month_starts};
 use crate::domain::staff::Role;
 use crate::error::Result;
 use crate::store::campaigns;
@@ -32,6 +34,19 @@ struct DashboardTemplate {
     paused: i64,
     past_due: Vec<PastDueRow>,
     campaigns: Vec<CampaignRow>,
+    daily_chart: String,
+    daily: Vec<(String, String)>,
+    revenue_chart: String,
+    months: Vec<MonthRow>,
+}
+
+struct MonthRow {
+    month: String,
+    started: i64,
+    stopped: i64,
+    running: i64,
+    revenue: String,
+    churn: String,
 }
 
 struct PeriodRow {
@@ -62,6 +77,17 @@ struct CampaignRow {
 
 /// Failed gifts shown on the dashboard (the oldest first).
 const PAST_DUE_SHOWN: i64 = 20;
+/// Days in the chart of daily amounts.
+const CHART_DAYS: i64 = 30;
+
+/// `décembre 2026`.
+fn month_label(start: i64) -> String {
+    // « 1er décembre 2026 » without its day.
+    french_date(start)
+        .split_once(' ')
+        .map(|(_, month_year)| month_year.to_owned())
+        .unwrap_or_default()
+}
 
 /// Midnight (UTC) of `now`'s day, and the first of January of its year.
 fn day_and_year_start(now: i64) -> (i64, i64) {
@@ -86,12 +112,56 @@ pub async fn show(
         year,
     };
     let pool = state.db.pool();
-    let ((one_off, recurring), gifts, past_due, open) = tokio::try_join!(
+    let chart_since = today - (CHART_DAYS - 1) * DAY;
+    let ((one_off, recurring), gifts, past_due, open, spans, days) = tokio::try_join!(
         figures::raised(pool, periods),
         figures::recurring(pool),
         figures::past_due(pool, PAST_DUE_SHOWN),
         campaigns::open(pool, now),
+        figures::gift_spans(pool),
+        figures::daily(pool, chart_since),
     )?;
+    let daily_points: Vec<Point> = (0..CHART_DAYS)
+        .map(|i| {
+            let day_start = chart_since + i * DAY;
+            let cents = days
+                .iter()
+                .find(|(day, _)| *day == day_start / DAY)
+                .map_or(0, |(_, cents)| *cents);
+            Point {
+                label: format!(
+                    "{} : {}",
+                    french_date(day_start),
+                    format_money(cents, Currency::EUR)
+                ),
+                cents,
+            }
+        })
+        .collect();
+    let spans: Vec<GiftSpan> = spans
+        .into_iter()
+        .map(|(created_at, canceled_at, frequency, amount)| GiftSpan {
+            created_at,
+            canceled_at,
+            monthly_cents: if frequency == "yearly" {
+                amount / 12
+            } else {
+                amount
+            },
+        })
+        .collect();
+    let months = recurring_history::by_month(&spans, &month_starts(now, 12), now);
+    let revenue_points: Vec<Point> = months
+        .iter()
+        .map(|m| Point {
+            label: format!(
+                "{} : {}",
+                month_label(m.start),
+                format_money(m.monthly_revenue_at_end, Currency::EUR)
+            ),
+            cents: m.monthly_revenue_at_end,
+        })
+        .collect();
     let euros = |cents| format_money(cents, Currency::EUR);
     let row = |label, pick: fn(&Raised) -> i64| PeriodRow {
         label,
@@ -152,6 +222,41 @@ pub async fn show(
                         .pace_per_day(time_left)
                         .map(|cents| format_money(cents, c.currency)),
                 }
+            })
+            .collect(),
+        daily_chart: charts::bars(
+            "jours",
+            "Dons reçus par jour",
+            &format!("Les {CHART_DAYS} derniers jours, remboursements déduits ; les montants sont dans le tableau qui suit."),
+            &daily_points,
+        ),
+        daily: daily_points
+            .iter()
+            .filter(|p| p.cents != 0)
+            .map(|p| {
+                let (day, amount) = p.label.split_once(" : ").unwrap_or((&p.label, ""));
+                (day.to_owned(), amount.to_owned())
+            })
+            .collect(),
+        revenue_chart: charts::line(
+            "revenu",
+            "Revenu mensuel récurrent sur 12 mois",
+            "À la fin de chaque mois ; les montants sont dans le tableau qui suit.",
+            &revenue_points,
+        ),
+        months: months
+            .iter()
+            .rev()
+            .map(|m| MonthRow {
+                month: month_label(m.start),
+                started: m.started,
+                stopped: m.stopped,
+                running: m.running_at_end,
+                revenue: format_money(m.monthly_revenue_at_end, Currency::EUR),
+                churn: m
+                    .churn_permille
+                    .map(|p| format!("{},{} %", p / 10, p % 10))
+                    .unwrap_or_else(|| "—".to_owned()),
             })
             .collect(),
     }

@@ -6,13 +6,16 @@
 //! - `campaigns`: campaigns created, edited, published and closed;
 //! - `news`: news posted to a project, and emailed to its supporters who want it;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
+//! - `donors`: new and returning donors, retention, LYBUNT and SYBUNT;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
 
 mod campaigns;
+mod charts;
 mod dashboard;
 mod donations;
+mod donors;
 mod gifts;
 mod journal;
 mod news;
@@ -68,6 +71,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/dons/{id}", get(gifts::show))
         .route("/admin/dons/{id}/remboursement", post(gifts::refund))
+        .route("/admin/donateurs", get(donors::show))
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 
