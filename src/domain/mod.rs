@@ -7,6 +7,7 @@ pub mod cancellation;
 pub mod consent;
 pub mod dates;
 pub mod dedication;
+pub mod dispute;
 pub mod donation;
 pub mod email;
 pub mod frequency;

@@ -33,6 +33,9 @@ pub enum Fact {
     Subscription(SubscriptionFacts),
     /// `charge.refunded`.
     Refund(ChargeFacts),
+    /// `charge.dispute.created` / `.updated` / `.closed` / `.funds_withdrawn` /
+    /// `.funds_reinstated`: each carries the whole dispute as it stands.
+    Dispute(DisputeFacts),
     /// Anything else: acknowledged and ignored.
     Ignored,
 }
@@ -94,6 +97,25 @@ pub struct ChargeFacts {
     pub currency: ReportedCurrency,
     /// The invoice the payment paid, when Stripe was asked ([`super::refunds`]); charges do
     /// not say.
+    pub invoice_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeFacts {
+    pub dispute_id: String,
+    pub charge_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    /// The amount disputed (usually the charge's, possibly less).
+    pub amount: i64,
+    pub currency: ReportedCurrency,
+    pub reason: String,
+    /// Stripe's `status`, as it spells it (read by [`crate::domain::dispute::DisputeStage`]).
+    pub status: String,
+    /// When the dispute was opened.
+    pub opened_at: i64,
+    /// When evidence is due; `None` when the bank allows no response (Stripe says 0).
+    pub due_by: Option<i64>,
+    /// The invoice the payment paid, when Stripe was asked ([`super::refunds`]).
     pub invoice_id: Option<String>,
 }
 
@@ -213,6 +235,22 @@ pub fn from_typed(event: Event) -> StripeEvent {
             payment_intent_id: charge.payment_intent.as_ref().map(expandable_id),
             amount_refunded: charge.amount_refunded,
             currency: currency_of(Some(&charge.currency)),
+            invoice_id: None,
+        }),
+        EventObject::ChargeDisputeCreated(dispute)
+        | EventObject::ChargeDisputeUpdated(dispute)
+        | EventObject::ChargeDisputeClosed(dispute)
+        | EventObject::ChargeDisputeFundsWithdrawn(dispute)
+        | EventObject::ChargeDisputeFundsReinstated(dispute) => Fact::Dispute(DisputeFacts {
+            dispute_id: dispute.id.to_string(),
+            charge_id: Some(expandable_id(&dispute.charge)),
+            payment_intent_id: dispute.payment_intent.as_ref().map(expandable_id),
+            amount: dispute.amount,
+            currency: currency_of(Some(&dispute.currency)),
+            reason: dispute.reason.clone(),
+            status: dispute.status.as_str().to_owned(),
+            opened_at: dispute.created,
+            due_by: dispute.evidence_details.due_by.filter(|due| *due > 0),
             invoice_id: None,
         }),
         _ => Fact::Ignored,
@@ -337,6 +375,24 @@ pub fn from_json(payload: &Value) -> Option<StripeEvent> {
             payment_intent_id: id_at(object, "payment_intent"),
             amount_refunded: int_at(object, &["amount_refunded"])?,
             currency: currency_at(object),
+            invoice_id: None,
+        }),
+        EventType::ChargeDisputeCreated
+        | EventType::ChargeDisputeUpdated
+        | EventType::ChargeDisputeClosed
+        | EventType::ChargeDisputeFundsWithdrawn
+        | EventType::ChargeDisputeFundsReinstated => Fact::Dispute(DisputeFacts {
+            dispute_id: str_at(object, &["id"])?,
+            charge_id: id_at(object, "charge"),
+            payment_intent_id: id_at(object, "payment_intent"),
+            amount: int_at(object, &["amount"])?,
+            currency: currency_at(object),
+            reason: str_at(object, &["reason"]).unwrap_or_default(),
+            status: str_at(object, &["status"])?,
+            opened_at: int_at(object, &["created"])
+                .or_else(|| int_at(payload, &["created"]))
+                .unwrap_or(0),
+            due_by: int_at(object, &["evidence_details", "due_by"]).filter(|due| *due > 0),
             invoice_id: None,
         }),
         _ => Fact::Ignored,
@@ -528,6 +584,39 @@ mod tests {
         assert!(
             from_json(&incomplete).is_none(),
             "a refund without amounts cannot be applied"
+        );
+    }
+
+    #[test]
+    fn reads_a_dispute_whatever_shape_its_charge_and_due_date_take() {
+        let dispute = |object: Value| {
+            let payload = json!({ "id": "evt_8", "type": "charge.dispute.closed", "created": 50,
+                "data": { "object": object } });
+            match from_json(&payload).unwrap().fact {
+                Fact::Dispute(dispute) => dispute,
+                other => panic!("a dispute, not {other:?}"),
+            }
+        };
+        let closed = dispute(json!({ "id": "dp_1", "object": "dispute", "amount": 3000,
+            "currency": "eur", "charge": { "id": "ch_1" }, "payment_intent": "pi_1",
+            "reason": "fraudulent", "status": "lost", "created": 40,
+            "evidence_details": { "due_by": 0 } }));
+        assert_eq!(closed.dispute_id, "dp_1");
+        assert_eq!(closed.charge_id.as_deref(), Some("ch_1"));
+        assert_eq!(closed.payment_intent_id.as_deref(), Some("pi_1"));
+        assert_eq!((closed.amount, closed.status.as_str()), (3000, "lost"));
+        assert_eq!(closed.currency, ReportedCurrency::Named(Currency::EUR));
+        assert_eq!(closed.opened_at, 40);
+        assert_eq!(closed.due_by, None, "0: no response allowed");
+        let older = dispute(json!({ "id": "dp_2", "amount": 100, "charge": "ch_2",
+            "status": "needs_response", "evidence_details": { "due_by": 90 } }));
+        assert_eq!(older.payment_intent_id, None);
+        assert_eq!((older.opened_at, older.due_by), (50, Some(90)));
+        let incomplete = json!({ "id": "evt_9", "type": "charge.dispute.created",
+            "data": { "object": { "id": "dp_3", "status": "needs_response" } } });
+        assert!(
+            from_json(&incomplete).is_none(),
+            "no amount, nothing to hold"
         );
     }
 }

@@ -1,10 +1,10 @@
 //! Refunds: given from the back-office ([`issue`]), and told back by `charge.refunded`.
 //!
-//! Which donation a refund is about. A refund names the PaymentIntent it gave back; one-off
-//! gifts are recorded with theirs, but instalments come from `invoice.paid`, whose payload does
-//! not name its PaymentIntent at this API version (`invoice.payments` is only sent when
-//! expanded). For a PaymentIntent the ledger does not know yet, Stripe is asked which invoice
-//! it paid, before the event is applied.
+//! Which donation a refund or a dispute is about. Both name the PaymentIntent of the payment;
+//! one-off gifts are recorded with theirs, but instalments come from `invoice.paid`, whose
+//! payload does not name its PaymentIntent at this API version (`invoice.payments` is only
+//! sent when expanded). For a PaymentIntent the ledger does not know yet, Stripe is asked
+//! which invoice it paid, before the event is applied.
 
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::invoice_payment::{
@@ -17,15 +17,22 @@ use super::{PaymentError, Payments};
 use crate::db::Db;
 use crate::store::donations::{self, StripeRef};
 
-/// Fills in the invoice of a refunded payment the ledger does not know by its PaymentIntent.
-/// When Stripe cannot be asked, the event goes on without it (and is retried if it cannot
-/// apply).
+/// Where a refund's or a dispute's facts name the payment, and where its invoice goes.
+fn payment_of(fact: &mut Fact) -> Option<(String, &mut Option<String>)> {
+    let (payment_intent, invoice) = match fact {
+        Fact::Refund(facts) => (&facts.payment_intent_id, &mut facts.invoice_id),
+        Fact::Dispute(facts) => (&facts.payment_intent_id, &mut facts.invoice_id),
+        _ => return None,
+    };
+    Some((payment_intent.clone()?, invoice))
+}
+
+/// Fills in the invoice of a refunded or disputed payment the ledger does not know by its
+/// PaymentIntent. When Stripe cannot be asked, the event goes on without it (and is retried
+/// if it cannot apply).
 #[tracing::instrument(skip_all, fields(event_id = %event.id))]
 pub async fn find_invoice(payments: &Payments, db: &Db, event: &mut StripeEvent) {
-    let Fact::Refund(facts) = &mut event.fact else {
-        return;
-    };
-    let Some(payment_intent) = facts.payment_intent_id.clone() else {
+    let Some((payment_intent, invoice)) = payment_of(&mut event.fact) else {
         return;
     };
     let known = match db.pool().acquire().await {
@@ -46,14 +53,14 @@ pub async fn find_invoice(payments: &Payments, db: &Db, event: &mut StripeEvent)
         .await
     {
         Ok(list) => {
-            facts.invoice_id = list
+            *invoice = list
                 .data
                 .first()
                 .and_then(|payment| payment.invoice.id().as_ref().map(ToString::to_string));
         }
         Err(error) => {
             let error = super::PaymentError::from(error);
-            tracing::warn!(event_id = %event.id, %error, "invoice of a refunded payment unavailable");
+            tracing::warn!(event_id = %event.id, %error, "invoice of a refunded or disputed payment unavailable");
         }
     }
 }

@@ -1,8 +1,13 @@
 //! Campaign and organisation totals, moved in the same transaction as the donations they
 //! count, and rebuilt from the ledger by [`recount`].
 //!
-//! What counts: a donation whose status is `paid`, for its amount less what was refunded;
-//! a donor is a supporter with at least one such donation.
+//! What counts: a donation whose status is `paid`, for its amount less what was refunded and
+//! what disputes hold (open or lost: `disputed_cents`); a donor is a supporter with at least
+//! one such donation. A dispute moves money only, not the number of gifts or donors: the gift
+//! was given, its money is held by the bank. `disputed_cents` is kept on the donation rather
+//! than summed from `disputes` so that every total, here and on other pages, reads one row
+//! per donation; it is capped by what was not refunded (`domain::donation::Refundable`), so
+//! `amount_cents - refunded_cents - disputed_cents` is never below zero.
 //!
 //! Each total is split into a few shards (rows), and a donation always moves the shard its
 //! id picks: concurrent webhooks then rarely wait on the same row lock, and a total is still
@@ -200,7 +205,7 @@ pub async fn campaign_from_ledger(
     campaign_id: i64,
 ) -> sqlx::Result<Totals> {
     sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) AS raised_cents, \
+        "SELECT CAST(COALESCE(SUM(amount_cents - refunded_cents - disputed_cents), 0) AS BIGINT) AS raised_cents, \
                 COUNT(DISTINCT supporter_id) AS donors, COUNT(*) AS donations \
          FROM donations WHERE campaign_id = $1 AND status = $2",
     )
@@ -213,7 +218,7 @@ pub async fn campaign_from_ledger(
 /// Organisation totals recomputed from the ledger.
 pub async fn organisation_from_ledger(conn: &mut AnyConnection) -> sqlx::Result<Totals> {
     sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) AS raised_cents, \
+        "SELECT CAST(COALESCE(SUM(amount_cents - refunded_cents - disputed_cents), 0) AS BIGINT) AS raised_cents, \
                 COUNT(DISTINCT supporter_id) AS donors, COUNT(*) AS donations \
          FROM donations WHERE status = $1",
     )

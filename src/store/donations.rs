@@ -102,6 +102,8 @@ pub struct DonationRow {
     pub supporter_id: i64,
     pub amount_cents: i64,
     pub refunded_cents: i64,
+    /// What disputes hold ([`Refundable::dispute`]).
+    pub disputed_cents: i64,
     #[sqlx(try_from = "String")]
     pub currency: Currency,
     #[sqlx(try_from = "String")]
@@ -115,6 +117,7 @@ impl DonationRow {
             status: self.status,
             amount_cents: self.amount_cents,
             refunded_cents: self.refunded_cents,
+            disputed_cents: self.disputed_cents,
         }
     }
 
@@ -164,8 +167,8 @@ pub async fn find_by_id_locked(
     .await
 }
 
-const ROW_COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, refunded_cents, currency, \
-     status, stripe_payment_intent_id";
+const ROW_COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, refunded_cents, \
+     disputed_cents, currency, status, stripe_payment_intent_id";
 
 pub async fn find(
     conn: &mut AnyConnection,
@@ -293,15 +296,47 @@ pub async fn record_refund(
     let Some(after) = donation.refundable().refund(total_refunded) else {
         return Ok(None);
     };
+    write_money(conn, backend, donation, after, now).await?;
+    Ok(Some(after.refunded_cents))
+}
+
+/// Sets what the donation's disputes hold in all ([`Refundable::dispute`]), and the counters
+/// with it; returns the new amount held when it moved. The donation was read locked, as for
+/// [`settle`].
+pub async fn record_dispute(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    donation: &DonationRow,
+    held_cents: i64,
+    now: i64,
+) -> Result<Option<i64>, WriteError> {
+    let Some(after) = donation.refundable().dispute(held_cents) else {
+        return Ok(None);
+    };
+    write_money(conn, backend, donation, after, now).await?;
+    Ok(Some(after.disputed_cents))
+}
+
+/// Writes what refunds and disputes left of the donation, guarded by what was read, and
+/// moves the counters by the difference.
+async fn write_money(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    donation: &DonationRow,
+    after: Refundable,
+    now: i64,
+) -> Result<(), WriteError> {
     let updated = sqlx::query(
-        "UPDATE donations SET refunded_cents = $1, status = $2, updated_at = $3 \
-         WHERE id = $4 AND refunded_cents = $5 AND status = $6",
+        "UPDATE donations SET refunded_cents = $1, disputed_cents = $2, status = $3, updated_at = $4 \
+         WHERE id = $5 AND refunded_cents = $6 AND disputed_cents = $7 AND status = $8",
     )
     .bind(after.refunded_cents)
+    .bind(after.disputed_cents)
     .bind(after.status.as_str())
     .bind(now)
     .bind(donation.id)
     .bind(donation.refunded_cents)
+    .bind(donation.disputed_cents)
     .bind(donation.status.as_str())
     .execute(&mut *conn)
     .await?;
@@ -310,5 +345,5 @@ pub async fn record_refund(
     if (change.raised_delta, change.paid_delta) != (0, 0) {
         counters::apply(conn, backend, change).await?;
     }
-    Ok(Some(after.refunded_cents))
+    Ok(())
 }

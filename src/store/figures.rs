@@ -7,7 +7,7 @@ use sqlx::AnyPool;
 use crate::domain::donation::DonationStatus;
 use crate::domain::recurring_gift::RecurringGiftStatus;
 
-/// Money kept (refunds deducted) since each start, split one-off / recurring.
+/// Money kept (less refunds and what disputes hold) since each start, one-off / recurring.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Raised {
     pub today: i64,
@@ -30,10 +30,10 @@ pub async fn raised(pool: &AnyPool, since: Periods) -> sqlx::Result<(Raised, Rai
     let earliest = since.year.min(since.month);
     let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT CASE WHEN frequency = 'once' THEN 0 ELSE 1 END AS recurring, \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $2 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $3 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $4 THEN amount_cents - refunded_cents ELSE 0 END), 0) AS BIGINT) \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $2 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $3 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN donated_at >= $4 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT) \
          FROM donations WHERE status = $5 AND donated_at >= $6 \
          GROUP BY CASE WHEN frequency = 'once' THEN 0 ELSE 1 END",
     )

@@ -13,7 +13,7 @@ use crate::domain::recurring_gift::RecurringGiftStatus;
 /// Every gift that brought money: what the figures are made of.
 pub async fn received(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<Received>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT donated_at, amount_cents - refunded_cents FROM donations \
+        "SELECT donated_at, amount_cents - refunded_cents - disputed_cents FROM donations \
          WHERE supporter_id = $1 AND status = $2",
     )
     .bind(supporter_id)
@@ -157,7 +157,7 @@ pub struct ProjectGiving {
 pub async fn by_project(pool: &AnyPool, supporter_id: i64) -> sqlx::Result<Vec<ProjectGiving>> {
     sqlx::query_as(
         "SELECT p.id AS project_id, p.slug AS project_slug, p.name AS project_name, \
-             CAST(SUM(d.amount_cents - d.refunded_cents) AS BIGINT) AS given_cents, \
+             CAST(SUM(d.amount_cents - d.refunded_cents - d.disputed_cents) AS BIGINT) AS given_cents, \
              p.impact_unit_cents, p.impact_unit_label \
          FROM donations d JOIN campaigns c ON c.id = d.campaign_id \
              JOIN projects p ON p.id = c.project_id \

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod campaign_admin;
 pub mod campaigns;
 pub mod counters;
+pub mod disputes;
 pub mod donation_list;
 pub mod donations;
 pub mod donor_stats;

@@ -29,7 +29,7 @@ dual_backend_tests!(
 const SLUG: &str = "le-sport-pour-grandir";
 
 /// Counters equal a full recount, for every campaign and the organisation.
-async fn assert_counters_match_ledger(app: &TestApp) {
+pub(crate) async fn assert_counters_match_ledger(app: &TestApp) {
     let report = counters::recount(&app.db).await.unwrap();
     assert!(
         report.campaigns_repaired.is_empty(),

@@ -10,6 +10,7 @@ mod back_office;
 mod counters;
 mod currency;
 mod demo_restart;
+mod disputes;
 mod donation_input;
 mod donations;
 mod donor_pages;

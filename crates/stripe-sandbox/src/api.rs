@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::Value;
 
+use super::disputes::{self, DisputeOutcome};
 use super::error::{ApiError, json_response};
 use super::form::Form;
 use super::payments::RefundRequest;
@@ -34,6 +35,8 @@ pub fn router() -> Router<Sandbox> {
         .route("/invoices/{id}", get(retrieve_invoice))
         .route("/invoice_payments", get(list_invoice_payments))
         .route("/refunds", post(create_refund))
+        .route("/disputes/{id}", get(retrieve_dispute))
+        .route("/disputes/{id}/close", post(close_dispute))
         .route("/billing_portal/sessions", post(create_portal_session))
         // A catch-all route rather than only a fallback: a nested router's fallback is not
         // reached once the sandbox is itself nested in Obole's router.
@@ -292,6 +295,23 @@ async fn create_refund(
 ) -> Response {
     sandbox.write(&headers, "POST /refunds".into(), &body, |state, form| {
         payments::refund(state, RefundRequest::parse(form)?)
+    })
+}
+
+async fn retrieve_dispute(State(sandbox): State<Sandbox>, Path(id): Path<String>) -> Response {
+    sandbox.read(|state| disputes::retrieve(state, &id))
+}
+
+/// `POST /v1/disputes/{id}/close`: the merchant accepts the dispute, which is then lost.
+async fn close_dispute(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let request = format!("POST /disputes/{id}/close");
+    sandbox.write(&headers, request, &body, |state, _| {
+        disputes::close(state, &id, DisputeOutcome::Lost)
     })
 }
 

@@ -5,7 +5,8 @@
 //! objects shaped like Stripe's out, Stripe's error JSON, `Idempotency-Key`), so Obole talks
 //! to it through the real async-stripe client. It serves a hosted checkout page, a billing
 //! portal and a small dashboard of its own, and delivers webhook events signed exactly like
-//! Stripe's. A test clock (`advance_clock`) renews subscriptions and settles SEPA debits.
+//! Stripe's. A test clock (`advance_clock`) renews subscriptions and settles SEPA debits;
+//! `open_dispute` and `close_dispute` play a payer's bank questioning a payment.
 //!
 //! State lives in memory behind one mutex (never held across `.await`) and, when a state
 //! file is configured, is saved to it after every change and read back at start-up, so a
@@ -22,6 +23,7 @@ mod billing;
 mod checkout;
 mod clock;
 mod delivery;
+mod disputes;
 mod error;
 mod form;
 mod french;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::sync::watch;
 
+pub use self::disputes::{DisputeOutcome, DisputeRefused};
 pub use self::persist::StateFileError;
 use self::persist::{Guard, Shared};
 use self::state::State;
@@ -145,6 +148,42 @@ impl Sandbox {
         billing::renew_due(&mut state);
     }
 
+    /// Opens a dispute on a payment's successful charge (`payment` is its PaymentIntent or
+    /// Charge id), as the payer's bank would: for `amount` cents (`None`: the whole charge)
+    /// and one of Stripe's reasons (`None`: `fraudulent`). Emits `charge.dispute.created` and
+    /// `charge.dispute.funds_withdrawn`; the charge cannot be refunded any more. Returns the
+    /// dispute's id (`dp_…`).
+    pub fn open_dispute(
+        &self,
+        payment: &str,
+        amount: Option<i64>,
+        reason: Option<&str>,
+    ) -> Result<String, DisputeRefused> {
+        let target = if payment.starts_with("ch_") {
+            payments::RefundTarget::Charge(payment.to_owned())
+        } else {
+            payments::RefundTarget::PaymentIntent(payment.to_owned())
+        };
+        let request = disputes::DisputeRequest {
+            target,
+            amount,
+            reason: reason.map(str::to_owned),
+        };
+        let dispute = disputes::open(&mut self.lock(), request)?;
+        Ok(dispute["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Decides an open dispute: won (`charge.dispute.updated` under review, `…closed`,
+    /// `…funds_reinstated`) or lost (`charge.dispute.closed`).
+    pub fn close_dispute(
+        &self,
+        dispute: &str,
+        outcome: DisputeOutcome,
+    ) -> Result<(), DisputeRefused> {
+        disputes::close(&mut self.lock(), dispute, outcome)?;
+        Ok(())
+    }
+
     /// Every event generated so far, oldest first (the exact JSON payload delivered).
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.lock()
@@ -194,7 +233,7 @@ impl Sandbox {
 pub(crate) mod testing {
     use super::checkout::{self, Choice};
     use super::form::Form;
-    use super::{Sandbox, SandboxConfig, billing, payments, subscription_changes};
+    use super::{DisputeOutcome, Sandbox, SandboxConfig, billing, payments, subscription_changes};
 
     pub const SECRET: &str = "whsec_test_secret";
 
@@ -222,11 +261,8 @@ pub(crate) mod testing {
         id
     }
 
-    /// One of each: payments by card and SEPA (settled and rejected), an expired session,
-    /// subscriptions whose renewal succeeds or fails, a SEPA subscription that bounces,
-    /// changes (amount, a pause that resumes by itself, cancellation details, a new interval
-    /// billed at once), a cancellation, a partial refund and a portal session.
-    pub async fn scenario() -> Sandbox {
+    /// A sandbox in memory whose events are kept, not delivered.
+    pub fn scenario_sandbox() -> Sandbox {
         let sandbox = Sandbox::new(SandboxConfig {
             public_url: "http://127.0.0.1:9/sandbox".into(),
             webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
@@ -236,7 +272,31 @@ pub(crate) mod testing {
         })
         .expect("no state file to read");
         sandbox.set_auto_deliver(false);
+        sandbox
+    }
+
+    /// The PaymentIntent of a paid checkout session.
+    fn payment_of(sandbox: &Sandbox, session: &str) -> String {
+        super::state::find(&sandbox.lock().sessions, session)
+            .and_then(|s| s.payment_intent.clone())
+            .expect("payment intent")
+    }
+
+    /// One of each: payments by card and SEPA (settled and rejected), an expired session,
+    /// subscriptions whose renewal succeeds or fails, a SEPA subscription that bounces,
+    /// changes (amount, a pause that resumes by itself, cancellation details, a new interval
+    /// billed at once), a cancellation, a partial refund, disputes won and lost, and a
+    /// portal session.
+    pub async fn scenario() -> Sandbox {
+        let sandbox = scenario_sandbox();
         let card = paid_session(&sandbox, "payment", Choice::Card);
+        for outcome in [DisputeOutcome::Won, DisputeOutcome::Lost] {
+            let disputed = paid_session(&sandbox, "payment", Choice::Card);
+            let dispute = sandbox
+                .open_dispute(&payment_of(&sandbox, &disputed), None, None)
+                .expect("opened");
+            sandbox.close_dispute(&dispute, outcome).expect("closed");
+        }
         paid_session(&sandbox, "payment", Choice::Sepa);
         paid_session(&sandbox, "payment", Choice::SepaFails);
         paid_session(&sandbox, "subscription", Choice::Card);
@@ -332,12 +392,22 @@ mod tests {
                 EventObject::InvoicePaymentFailed(_) => "invoice.payment_failed",
                 EventObject::ChargeRefunded(_) => "charge.refunded",
                 EventObject::RefundCreated(_) => "refund.created",
+                EventObject::ChargeDisputeCreated(_) => "charge.dispute.created",
+                EventObject::ChargeDisputeFundsWithdrawn(_) => "charge.dispute.funds_withdrawn",
+                EventObject::ChargeDisputeUpdated(_) => "charge.dispute.updated",
+                EventObject::ChargeDisputeClosed(_) => "charge.dispute.closed",
+                EventObject::ChargeDisputeFundsReinstated(_) => "charge.dispute.funds_reinstated",
                 _ => "unexpected variant",
             };
             assert_eq!(typed, kind);
             kinds.insert(kind);
         }
         let expected = [
+            "charge.dispute.closed",
+            "charge.dispute.created",
+            "charge.dispute.funds_reinstated",
+            "charge.dispute.funds_withdrawn",
+            "charge.dispute.updated",
             "charge.refunded",
             "checkout.session.async_payment_failed",
             "checkout.session.async_payment_succeeded",

@@ -7,7 +7,8 @@
 use serde_json::{Map, Value, json};
 
 use super::state::{
-    Charge, CheckoutSession, Customer, Invoice, Mode, PortalSession, Price, Refund, Subscription,
+    Charge, CheckoutSession, Customer, Dispute, Invoice, Mode, PortalSession, Price, Refund,
+    Subscription,
 };
 
 pub fn checkout_session(s: &CheckoutSession) -> Value {
@@ -483,7 +484,7 @@ pub fn charge(c: &Charge, refunds: &[Refund]) -> Value {
                 "currency": c.currency,
                 "customer": c.customer,
                 "description": null,
-                "disputed": false,
+                "disputed": c.disputed,
         }),
         json!({
             "failure_balance_transaction": null,
@@ -537,6 +538,83 @@ pub fn refund(r: &Refund) -> Value {
         "source_transfer_reversal": null,
         "status": "succeeded",
         "transfer_reversal": null,
+    })
+}
+
+/// The evidence a dispute's answer may carry: none here (the sandbox decides by itself).
+const EVIDENCE_FIELDS: [&str; 27] = [
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
+];
+
+pub fn dispute(d: &Dispute) -> Value {
+    let mut evidence: Map<String, Value> = EVIDENCE_FIELDS
+        .iter()
+        .map(|field| ((*field).to_owned(), Value::Null))
+        .collect();
+    evidence.insert("enhanced_evidence".to_owned(), json!({}));
+    let payment_method_details = match d.method.payment_method_type() {
+        "card" => json!({
+            "type": "card",
+            "card": {
+                "brand": "visa",
+                "case_type": "chargeback",
+                "network": "visa",
+                "network_reason_code": null,
+            },
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "id": d.id,
+        "object": "dispute",
+        "amount": d.amount,
+        "balance_transactions": [],
+        "charge": d.charge,
+        "created": d.created,
+        "currency": d.currency,
+        "enhanced_eligibility_types": [],
+        "evidence": evidence,
+        "evidence_details": {
+            "due_by": d.due_by,
+            "enhanced_eligibility": {},
+            "has_evidence": d.submission_count > 0,
+            "past_due": false,
+            "submission_count": d.submission_count,
+        },
+        "is_charge_refundable": false,
+        "livemode": false,
+        "metadata": {},
+        "network_reason_code": null,
+        "payment_intent": d.payment_intent,
+        "payment_method_details": payment_method_details,
+        "reason": d.reason,
+        "status": d.status,
     })
 }
 
@@ -599,6 +677,9 @@ mod tests {
         for r in &state.refunds {
             parses::<stripe_core::Refund>("refund", &refund(r));
         }
+        for d in &state.disputes {
+            parses::<stripe_core::Dispute>("dispute", &dispute(d));
+        }
         for p in &state.portal_sessions {
             parses::<stripe_billing::BillingPortalSession>("portal", &portal_session(p));
         }
@@ -610,6 +691,7 @@ mod tests {
             parses::<stripe_core::Event>("event", &json);
         }
         assert!(!state.refunds.is_empty() && !state.portal_sessions.is_empty());
+        assert!(state.disputes.len() >= 2, "a dispute won and one lost");
         assert!(state.invoices.iter().any(|i| i.status == "open"));
     }
 

@@ -1,5 +1,5 @@
 //! The sandbox's own pages (French): hosted checkout, billing portal, dashboard, and the
-//! control endpoint that moves the clock. No script; every action is a plain form post.
+//! control endpoints that move the clock, refund, and open and decide disputes. No script; every action is a plain form post.
 //! There is no CSRF token: these pages move no real money and exist only in demo mode (the
 //! dashboard's refund button included: it refunds only the sandbox's simulated payments).
 //!
@@ -17,9 +17,10 @@ use serde_json::json;
 use super::Sandbox;
 use super::billing;
 use super::checkout::{self, Choice, PayError};
+use super::disputes::{self, DisputeOutcome, DisputeRequest};
 use super::error::ApiError;
 use super::form::Form;
-use super::payments::{self, ALREADY_REFUNDED, RefundRequest, RefundTarget};
+use super::payments::{self, ALREADY_REFUNDED, CHARGE_DISPUTED, RefundRequest, RefundTarget};
 use super::state::{
     Delivery, Metadata, Method, Mode, PaymentIntent, State as Records, Subscription, find,
 };
@@ -39,6 +40,8 @@ pub fn router() -> Router<Sandbox> {
         .route("/assets/sandbox.css", get(stylesheet))
         .route("/control/advance", post(advance))
         .route("/control/payments/{id}/refund", post(refund_payment))
+        .route("/control/payments/{id}/dispute", post(dispute_payment))
+        .route("/control/disputes/{id}/close", post(close_dispute))
         .route("/checkout/{id}", get(checkout_page).post(pay))
         .route("/portal/{id}", get(portal_page))
         .route(
@@ -365,6 +368,19 @@ struct PaymentView {
     refundable: Option<String>,
     /// The same, as the refund field takes it (`12,50`).
     refundable_input: String,
+    /// Its charge's dispute, if the payer's bank opened one.
+    dispute: Option<DisputeView>,
+}
+
+/// A payment's dispute as the dashboard shows it.
+struct DisputeView {
+    id: String,
+    /// `Litige ouvert : 30,00 € (réponse attendue avant le …)`, `Litige gagné : …`.
+    summary: String,
+    /// Whether the bank has yet to decide (the won / lost buttons).
+    open: bool,
+    /// Whether it holds the money (open or lost): no refund then.
+    holds_money: bool,
 }
 
 impl PaymentView {
@@ -406,7 +422,31 @@ impl PaymentView {
             ),
             (None, None) => ("Paiement".to_owned(), String::new(), intent.id.clone()),
         };
-        let refundable = charge.refundable();
+        let dispute = records
+            .disputes
+            .iter()
+            .find(|d| d.charge == charge.id)
+            .map(|d| {
+                let amount = format_money(d.amount, &d.currency);
+                DisputeView {
+                    id: d.id.clone(),
+                    summary: match d.status.as_str() {
+                        "won" => format!("Litige gagné : {amount}"),
+                        "lost" => format!("Litige perdu : {amount}"),
+                        _ => format!(
+                            "Litige ouvert : {amount} (réponse attendue avant le {})",
+                            french_date(d.due_by)
+                        ),
+                    },
+                    open: d.is_open(),
+                    holds_money: d.status != "won",
+                }
+            });
+        let refundable = if dispute.as_ref().is_some_and(|d| d.holds_money) {
+            0
+        } else {
+            charge.refundable()
+        };
         Some(PaymentView {
             id: intent.id.clone(),
             created: charge.created,
@@ -425,6 +465,7 @@ impl PaymentView {
                 .then(|| format_money(charge.amount_refunded, &charge.currency)),
             refundable: (refundable > 0).then(|| format_money(refundable, &charge.currency)),
             refundable_input: euros_as_typed(refundable),
+            dispute,
         })
     }
 }
@@ -438,7 +479,7 @@ struct DashboardPage {
     subscriptions: Vec<SubscriptionView>,
     payments: Vec<PaymentView>,
     /// Why the last refund asked for was not made.
-    refund_error: Option<String>,
+    payment_error: Option<String>,
     events: Vec<EventView>,
 }
 
@@ -454,7 +495,7 @@ fn french_date_time(unix: i64) -> String {
 }
 
 impl DashboardPage {
-    fn new(mount: String, records: &Records, refund_error: Option<String>) -> DashboardPage {
+    fn new(mount: String, records: &Records, payment_error: Option<String>) -> DashboardPage {
         let mut payments: Vec<PaymentView> = records
             .payment_intents
             .iter()
@@ -473,7 +514,7 @@ impl DashboardPage {
                 .map(SubscriptionView::new)
                 .collect(),
             payments,
-            refund_error,
+            payment_error,
             events: records
                 .events
                 .iter()
@@ -560,6 +601,11 @@ fn refund_refused(records: &Records, pi: &str, amount: Option<i64>, error: &ApiE
     let charge = find(&records.payment_intents, pi)
         .and_then(|intent| intent.latest_charge.as_deref())
         .and_then(|id| find(&records.charges, id));
+    if error.code == Some(CHARGE_DISPUTED) {
+        return "Ce paiement est contesté par la banque du donateur : il ne peut plus être \
+                remboursé."
+            .to_owned();
+    }
     if error.code == Some(ALREADY_REFUNDED) {
         return "Ce paiement a déjà été entièrement remboursé : rien n'a été remboursé de plus."
             .to_owned();
@@ -577,6 +623,90 @@ fn refund_refused(records: &Records, pi: &str, amount: Option<i64>, error: &ApiE
     }
     "Ce paiement ne peut pas être remboursé (il n'a pas abouti) : rien n'a été remboursé."
         .to_owned()
+}
+
+/// `POST /control/payments/{id}/dispute`, `id` a PaymentIntent: the payer's bank disputes
+/// its charge, for an optional `amount` in euros (empty: all of it) and an optional `reason`
+/// (Stripe's; empty: `fraudulent`). Same events as Stripe's; a refused one shows the
+/// dashboard again with the reason, nothing changed.
+async fn dispute_payment(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let form = Form::parse(&body);
+    let filled = |key: &str| {
+        form.get(&[key])
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let amount = match filled("amount").map(|text| parse_euros(&text)) {
+        None => Ok(None),
+        Some(Some(cents)) => Ok(Some(cents)),
+        Some(None) => Err(
+            "Indiquez un montant en euros, par exemple 15 ou 12,50, ou laissez le \
+                           champ vide pour contester tout le paiement."
+                .to_owned(),
+        ),
+    };
+    let error = {
+        let mut records = sandbox.lock();
+        if find(&records.payment_intents, &id).is_none() {
+            return not_found();
+        }
+        let opened = amount.and_then(|amount| {
+            let request = DisputeRequest {
+                target: RefundTarget::PaymentIntent(id.clone()),
+                amount,
+                reason: filled("reason"),
+            };
+            disputes::open(&mut records, request).map_err(|error| {
+                format!(
+                    "Aucun litige n'a été ouvert : {}",
+                    match error.param.as_deref() {
+                        Some("amount") => "le montant dépasse celui du paiement.",
+                        Some("reason") => "ce motif n'est pas un motif de Stripe.",
+                        _ => "ce paiement n'a pas abouti ou est déjà contesté.",
+                    }
+                )
+            })
+        });
+        match opened {
+            Ok(_) => return back_to_dashboard(&sandbox),
+            Err(error) => error,
+        }
+    };
+    let page = DashboardPage::new(sandbox.mount_path(), &sandbox.lock(), Some(error));
+    render(StatusCode::BAD_REQUEST, &page)
+}
+
+/// `POST /control/disputes/{id}/close` with `outcome` `won` or `lost`: the bank decides.
+async fn close_dispute(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let outcome = Form::parse(&body)
+        .get(&["outcome"])
+        .and_then(DisputeOutcome::parse);
+    let error = {
+        let mut records = sandbox.lock();
+        if find(&records.disputes, &id).is_none() {
+            return not_found();
+        }
+        let closed = match outcome {
+            Some(outcome) => disputes::close(&mut records, &id, outcome)
+                .map_err(|_| "Ce litige est déjà tranché : rien n'a changé.".to_owned()),
+            None => Err("Choisissez l'issue du litige : gagné ou perdu.".to_owned()),
+        };
+        match closed {
+            Ok(_) => return back_to_dashboard(&sandbox),
+            Err(error) => error,
+        }
+    };
+    let page = DashboardPage::new(sandbox.mount_path(), &sandbox.lock(), Some(error));
+    render(StatusCode::BAD_REQUEST, &page)
 }
 
 /// `POST /control/advance` with `days` as a form (redirects to the dashboard) or as JSON

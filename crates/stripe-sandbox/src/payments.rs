@@ -21,6 +21,8 @@ pub enum Outcome {
 
 /// Stripe's error code for a refund of a charge that has nothing left to refund.
 pub const ALREADY_REFUNDED: &str = "charge_already_refunded";
+/// Stripe's error code for a refund of a charge whose dispute holds its money.
+pub const CHARGE_DISPUTED: &str = "charge_disputed";
 
 const DECLINED: (&str, &str) = ("card_declined", "Your card was declined.");
 const SEPA_REJECTED: (&str, &str) = (
@@ -64,6 +66,7 @@ pub fn create(state: &mut State, payment: NewPayment<'_>, outcome: Outcome) -> S
         status: charge_status(outcome).into(),
         method: payment.method,
         failure: failure(outcome, payment.method),
+        disputed: false,
     });
     pi
 }
@@ -109,6 +112,7 @@ pub fn retry_with_new_card(state: &mut State, pi: &str) {
         status: "succeeded".into(),
         method: Method::Card,
         failure: None,
+        disputed: false,
     };
     intent.status = "succeeded".into();
     intent.method = Method::Card;
@@ -189,6 +193,19 @@ pub fn refund(state: &mut State, request: RefundRequest) -> Result<Value, ApiErr
         return Err(ApiError::state(format!(
             "Charge {charge_id} has not succeeded, so it cannot be refunded."
         )));
+    }
+    // The bank took the money back (or holds it until it decides): nothing left to give.
+    let charged_back = state
+        .disputes
+        .iter()
+        .any(|d| d.charge == charge_id && d.status != "won");
+    if charged_back {
+        return Err(ApiError {
+            code: Some(CHARGE_DISPUTED),
+            ..ApiError::state(format!(
+                "Charge {charge_id} has been charged back; cannot issue a refund."
+            ))
+        });
     }
     let remaining = charge.refundable();
     if remaining == 0 {

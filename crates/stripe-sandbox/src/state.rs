@@ -263,6 +263,9 @@ pub struct Charge {
     pub status: String,
     pub method: Method,
     pub failure: Option<(String, String)>,
+    /// A dispute was opened on it (Stripe's `disputed`); absent from older files.
+    #[serde(default)]
+    pub disputed: bool,
 }
 
 impl Charge {
@@ -286,6 +289,33 @@ pub struct Refund {
     pub payment_intent: String,
     pub reason: Option<String>,
     pub metadata: Metadata,
+}
+
+/// A payer's bank questioning a successful charge (a chargeback): at most one per charge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dispute {
+    pub id: String,
+    pub created: i64,
+    pub charge: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub currency: String,
+    /// One of Stripe's reasons (`fraudulent`, `general`, …).
+    pub reason: String,
+    /// `needs_response`, `under_review`, `won` or `lost`.
+    pub status: String,
+    /// `evidence_details.due_by`.
+    pub due_by: i64,
+    /// How many times evidence was submitted (once, when it is won).
+    pub submission_count: u64,
+    pub method: Method,
+}
+
+impl Dispute {
+    /// Whether the bank has not decided yet.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "needs_response" | "under_review")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -359,6 +389,9 @@ pub struct State {
     pub payment_intents: Vec<PaymentIntent>,
     pub charges: Vec<Charge>,
     pub refunds: Vec<Refund>,
+    /// Absent from files saved before disputes existed.
+    #[serde(default)]
+    pub disputes: Vec<Dispute>,
     pub portal_sessions: Vec<PortalSession>,
     pub settlements: Vec<Settlement>,
     pub events: Vec<EventRecord>,
@@ -383,6 +416,7 @@ record!(
     PaymentIntent,
     Charge,
     Refund,
+    Dispute,
     PortalSession
 );
 
@@ -408,6 +442,7 @@ impl State {
             payment_intents: Vec::new(),
             charges: Vec::new(),
             refunds: Vec::new(),
+            disputes: Vec::new(),
             portal_sessions: Vec::new(),
             settlements: Vec::new(),
             events: Vec::new(),

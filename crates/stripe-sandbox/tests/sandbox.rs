@@ -1873,3 +1873,172 @@ async fn the_portal_shows_when_a_pause_ends_and_its_cancellations_are_requested(
         "cancellation_requested"
     );
 }
+
+impl TestSandbox {
+    /// A form post to one of the dashboard's control endpoints.
+    async fn control(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/sandbox/control/{path}", self.origin))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw call to the sandbox's Stripe API, with a form body.
+    async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(method, format!("{}/sandbox/stripe/v1/{path}", self.origin))
+            .bearer_auth("sk_test_sandbox")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_dispute_opened_on_the_dashboard_withdraws_the_money_until_it_is_won() {
+    let t = spawn().await;
+    let pi = paid_gift(&t, 3000).await;
+    let before = t.received().await.len();
+
+    let opened = t
+        .control(
+            &format!("payments/{pi}/dispute"),
+            &[("amount", "12,50"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    let events = t.received_after(before).await;
+    assert_eq!(
+        types(&events),
+        ["charge.dispute.created", "charge.dispute.funds_withdrawn"]
+    );
+    let dispute = &events[0]["data"]["object"];
+    let id = dispute["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("dp_"), "{id}");
+    assert_eq!(dispute["object"], "dispute");
+    assert_eq!(dispute["amount"], 1250);
+    assert_eq!(dispute["currency"], "eur");
+    assert_eq!(dispute["payment_intent"], pi.as_str());
+    assert!(dispute["charge"].as_str().unwrap().starts_with("ch_"));
+    assert_eq!(dispute["reason"], "fraudulent");
+    assert_eq!(dispute["status"], "needs_response");
+    let due_by = dispute["evidence_details"]["due_by"].as_i64().unwrap();
+    assert_eq!(due_by - dispute["created"].as_i64().unwrap(), 7 * DAY);
+    assert_eq!(
+        t.receiver.rejected.load(Ordering::SeqCst),
+        0,
+        "signed, and read by the typed parser"
+    );
+
+    let html = t.dashboard().await;
+    assert!(html.contains("Litige ouvert : 12,50\u{a0}€"), "{html}");
+    assert!(html.contains("Contesté : plus de remboursement"));
+    assert!(html.contains(&format!("action=\"/sandbox/control/disputes/{id}/close\"")));
+    let (status, error) = t
+        .api(reqwest::Method::POST, "refunds", &[("payment_intent", &pi)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["code"], "charge_disputed");
+    let refused = t.refund_on_dashboard(&pi, "").await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(page_text(refused).await.contains("contesté par la banque"));
+    let again = t.control(&format!("payments/{pi}/dispute"), &[]).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "one per charge");
+
+    let won = t
+        .control(&format!("disputes/{id}/close"), &[("outcome", "won")])
+        .await;
+    assert_eq!(won.status(), StatusCode::SEE_OTHER);
+    let events = t.received_after(before + 2).await;
+    assert_eq!(
+        types(&events),
+        [
+            "charge.dispute.updated",
+            "charge.dispute.closed",
+            "charge.dispute.funds_reinstated"
+        ]
+    );
+    assert_eq!(events[0]["data"]["object"]["status"], "under_review");
+    assert_eq!(
+        events[0]["data"]["previous_attributes"]["status"],
+        "needs_response"
+    );
+    assert_eq!(events[1]["data"]["object"]["status"], "won");
+    assert_eq!(
+        events[1]["data"]["object"]["evidence_details"]["submission_count"],
+        1
+    );
+    assert!(t.dashboard().await.contains("Litige gagné : 12,50\u{a0}€"));
+    let decided = t
+        .control(&format!("disputes/{id}/close"), &[("outcome", "lost")])
+        .await;
+    assert_eq!(decided.status(), StatusCode::BAD_REQUEST, "decided once");
+    let refund = CreateRefund::new()
+        .payment_intent(pi.as_str())
+        .send(&t.stripe)
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, 3000, "won: the money can be given back");
+    assert_eq!(t.receiver.rejected.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_dispute_accepted_through_the_api_is_lost() {
+    let t = spawn().await;
+    let pi = paid_gift(&t, 4000).await;
+    let before = t.received().await.len();
+    let id = t
+        .sandbox
+        .open_dispute(&pi, None, Some("subscription_canceled"))
+        .unwrap();
+    assert!(t.sandbox.open_dispute(&pi, None, None).is_err());
+
+    let (status, closed) = t
+        .api(reqwest::Method::POST, &format!("disputes/{id}/close"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(closed["status"], "lost");
+    let (_, read) = t
+        .api(reqwest::Method::GET, &format!("disputes/{id}"), &[])
+        .await;
+    assert_eq!(read, closed);
+    assert_eq!(read["amount"], 4000, "the whole charge by default");
+    assert_eq!(read["reason"], "subscription_canceled");
+    let events = t.received_after(before).await;
+    assert_eq!(
+        types(&events),
+        [
+            "charge.dispute.created",
+            "charge.dispute.funds_withdrawn",
+            "charge.dispute.closed"
+        ]
+    );
+    assert_eq!(
+        events[2]["data"]["previous_attributes"]["status"],
+        "needs_response"
+    );
+    let (status, _) = t
+        .api(reqwest::Method::POST, &format!("disputes/{id}/close"), &[])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "already closed");
+    let (status, _) = t
+        .api(reqwest::Method::GET, "disputes/dp_unknown", &[])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        t.sandbox
+            .close_dispute(&id, stripe_sandbox::DisputeOutcome::Won)
+            .is_err()
+    );
+    assert!(t.dashboard().await.contains("Litige perdu : 40\u{a0}€"));
+}

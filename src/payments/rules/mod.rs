@@ -3,6 +3,7 @@
 //! converges to the same ledger. One module per event family; what they share is here.
 
 mod checkout;
+mod dispute;
 mod invoice;
 mod refund;
 mod subscription;
@@ -21,7 +22,7 @@ use crate::domain::money::{Currency, Money, ReportedCurrency};
 use crate::domain::pledge::PledgeStatus;
 use crate::jobs::email::Message;
 use crate::jobs::{self, Job};
-use crate::store::donations::{self, NewDonation, StripeRef};
+use crate::store::donations::{self, DonationRow, NewDonation, StripeRef};
 use crate::store::pledges::{self, Pledge};
 use crate::store::recurring_gifts::{self, NewRecurringGift, RecurringGift};
 use crate::store::supporters;
@@ -47,6 +48,7 @@ pub(super) async fn apply(
         Fact::Invoice(facts) => ctx.invoice(conn, facts).await,
         Fact::Subscription(facts) => ctx.subscription(conn, facts).await,
         Fact::Refund(facts) => ctx.refund(conn, facts).await,
+        Fact::Dispute(facts) => ctx.dispute(conn, facts).await,
         Fact::Ignored => Ok(()),
     }
 }
@@ -104,6 +106,46 @@ impl Context<'_> {
             donations::set_payment_intent(conn, existing.id, payment_intent).await?;
         }
         Ok((settled == Some(DonationStatus::Paid)).then_some(existing.id))
+    }
+
+    /// The donation a payment made (a refund's, a dispute's), read locked: by its
+    /// PaymentIntent, or for an instalment recorded before its PaymentIntent was known, by
+    /// the invoice Stripe said it paid ([`crate::payments::refunds`]). The PaymentIntent is
+    /// then filled in, but only for an event in the donation's currency: one in another
+    /// currency teaches the ledger nothing.
+    async fn payment_of(
+        &self,
+        conn: &mut AnyConnection,
+        payment_intent: &str,
+        invoice: Option<&str>,
+        currency: ReportedCurrency,
+    ) -> Result<PaymentOf, ApplyError> {
+        let by = StripeRef::PaymentIntent(payment_intent);
+        let (mut donation, by_invoice) =
+            match donations::find_locked(conn, self.backend, by).await? {
+                Some(donation) => (donation, false),
+                None => {
+                    let found = match invoice {
+                        Some(invoice) => {
+                            let by = StripeRef::Invoice(invoice);
+                            donations::find_locked(conn, self.backend, by).await?
+                        }
+                        None => None,
+                    };
+                    match found {
+                        Some(donation) => (donation, true),
+                        None => return Ok(PaymentOf::Unknown),
+                    }
+                }
+            };
+        if !self.in_currency(currency, donation.currency) {
+            return Ok(PaymentOf::OtherCurrency);
+        }
+        if by_invoice {
+            donations::set_payment_intent(conn, donation.id, payment_intent).await?;
+            donation.stripe_payment_intent_id = Some(payment_intent.to_owned());
+        }
+        Ok(PaymentOf::Donation(donation))
     }
 
     /// Queues an email in this event's transaction: it is owed exactly when the event's
@@ -200,6 +242,16 @@ impl Context<'_> {
         };
         Ok(recurring_gifts::ensure(conn, self.backend, &new, self.now).await?)
     }
+}
+
+/// The donation a refund or a dispute is about, as its event finds it.
+enum PaymentOf {
+    /// Ours and in the event's currency, read locked.
+    Donation(DonationRow),
+    /// Ours, but the event's money is in another currency: nothing to record (logged).
+    OtherCurrency,
+    /// Not (yet) in the ledger.
+    Unknown,
 }
 
 /// A subscription of ours, as its event finds it: both rows locked, nothing written yet.

@@ -2,11 +2,11 @@
 
 use sqlx::AnyConnection;
 
-use super::{Context, RETRY_WINDOW};
+use super::{Context, PaymentOf, RETRY_WINDOW};
 use crate::jobs::email::Message;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::ChargeFacts;
-use crate::store::donations::{self, StripeRef};
+use crate::store::donations;
 
 impl Context<'_> {
     pub(super) async fn refund(
@@ -17,23 +17,17 @@ impl Context<'_> {
         let Some(payment_intent) = &facts.payment_intent_id else {
             return Ok(());
         };
-        let mut by_invoice = false;
-        let mut donation =
-            donations::find_locked(conn, self.backend, StripeRef::PaymentIntent(payment_intent))
-                .await?;
-        if let (None, Some(invoice)) = (&donation, &facts.invoice_id) {
-            // An instalment, recorded before its PaymentIntent was known.
-            donation =
-                donations::find_locked(conn, self.backend, StripeRef::Invoice(invoice)).await?;
-            by_invoice = true;
-        }
-        match donation {
-            Some(donation) if !self.in_currency(facts.currency, donation.currency) => Ok(()),
-            Some(mut donation) => {
-                if by_invoice {
-                    donations::set_payment_intent(conn, donation.id, payment_intent).await?;
-                    donation.stripe_payment_intent_id = Some(payment_intent.clone());
-                }
+        let found = self
+            .payment_of(
+                conn,
+                payment_intent,
+                facts.invoice_id.as_deref(),
+                facts.currency,
+            )
+            .await?;
+        match found {
+            PaymentOf::OtherCurrency => Ok(()),
+            PaymentOf::Donation(donation) => {
                 let refunded = donations::record_refund(
                     conn,
                     self.backend,
@@ -52,10 +46,10 @@ impl Context<'_> {
                 }
                 Ok(())
             }
-            None if self.now - self.event.created < RETRY_WINDOW => {
+            PaymentOf::Unknown if self.now - self.event.created < RETRY_WINDOW => {
                 Err(ApplyError::NotYet("refund of a payment not recorded yet"))
             }
-            None => {
+            PaymentOf::Unknown => {
                 tracing::warn!(event_id = %self.event.id, "refund of an unknown payment: ignored");
                 Ok(())
             }
