@@ -211,11 +211,14 @@ pub struct Detail {
     pub stripe_payment_intent_id: Option<String>,
     pub stripe_invoice_id: Option<String>,
     pub reference: Option<String>,
+    /// What a bank dispute holds of it.
+    pub disputed_cents: i64,
 }
 
 pub async fn detail(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Detail>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, d.stripe_payment_intent_id, d.stripe_invoice_id, d.reference \
+        "SELECT {COLUMNS}, d.stripe_payment_intent_id, d.stripe_invoice_id, d.reference, \
+             d.disputed_cents \
          {TABLES} WHERE d.id = $1"
     ))
     .bind(id)

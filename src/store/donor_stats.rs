@@ -8,9 +8,9 @@ use sqlx::AnyPool;
 /// Each donor's money kept (refunds deducted), this year, last year, before, by paid gifts.
 const PER_DONOR: &str = "WITH per AS ( \
      SELECT supporter_id, MIN(donated_at) AS first_at, MAX(donated_at) AS last_at, \
-         SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents ELSE 0 END) AS this_year, \
-         SUM(CASE WHEN donated_at >= $2 AND donated_at < $1 THEN amount_cents - refunded_cents ELSE 0 END) AS last_year, \
-         SUM(amount_cents - refunded_cents) AS total \
+         SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END) AS this_year, \
+         SUM(CASE WHEN donated_at >= $2 AND donated_at < $1 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END) AS last_year, \
+         SUM(amount_cents - refunded_cents - disputed_cents) AS total \
      FROM donations WHERE status = 'paid' GROUP BY supporter_id)";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -44,7 +44,7 @@ pub async fn counts(pool: &AnyPool, year: i64, last_year: i64) -> sqlx::Result<C
 /// (count, money kept) of paid gifts since `since`: the average gift's terms.
 pub async fn gifts_since(pool: &AnyPool, since: i64) -> sqlx::Result<(i64, i64)> {
     sqlx::query_as(
-        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount_cents - refunded_cents), 0) AS BIGINT) \
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount_cents - refunded_cents - disputed_cents), 0) AS BIGINT) \
          FROM donations WHERE status = 'paid' AND donated_at >= $1",
     )
     .bind(since)

@@ -139,7 +139,7 @@ pub async fn gift_spans(pool: &AnyPool) -> sqlx::Result<Vec<(i64, Option<i64>, S
 pub async fn daily(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(i64, i64)>> {
     sqlx::query_as(
         "SELECT CAST(donated_at / 86400 AS BIGINT) AS day, \
-             CAST(SUM(amount_cents - refunded_cents) AS BIGINT) \
+             CAST(SUM(amount_cents - refunded_cents - disputed_cents) AS BIGINT) \
          FROM donations WHERE status = $1 AND donated_at >= $2 \
          GROUP BY CAST(donated_at / 86400 AS BIGINT) ORDER BY day",
     )

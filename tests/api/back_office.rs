@@ -32,6 +32,7 @@ dual_backend_tests!(
     a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follows,
     editors_create_publish_edit_and_close_a_campaign,
     the_donors_page_finds_new_returning_and_lapsed_donors,
+    disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded,
     news_reach_the_project_s_supporters_who_asked_and_no_one_else,
 );
 
@@ -1322,4 +1323,45 @@ async fn the_donors_page_finds_new_returning_and_lapsed_donors(backend: Backend)
         sybunt.contains("Carpentier") && !sybunt.contains("Bonnet"),
         "{sybunt}"
     );
+}
+
+async fn disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    give_by_card(
+        &app,
+        &[("amount", "6000"), ("email", "conteste@example.org")],
+    )
+    .await;
+    let (id, payment_intent): (i64, String) = sqlx::query_as(
+        "SELECT d.id, d.stripe_payment_intent_id FROM donations d \
+         JOIN supporters s ON s.id = d.supporter_id WHERE s.email = 'conteste@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    app.sandbox()
+        .open_dispute(&payment_intent, None, Some("fraudulent"))
+        .unwrap();
+    app.settle_webhooks().await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let (status, page) = editor.get("/admin/litiges").await;
+    assert_eq!(status, 200);
+    let text = words(&page);
+    assert!(text.contains("1 litige en cours"), "{text}");
+    assert!(text.contains("60 € sur 60 €"), "{text}");
+    assert!(text.contains("En cours"), "{text}");
+    let (_, donation) = editor.get(&format!("/admin/dons/{id}")).await;
+    assert!(words(&donation).contains("Contesté 60 €"), "{donation}");
+    assert!(
+        !donation.contains("/remboursement"),
+        "nothing left to refund"
+    );
+    let refused = post_from(
+        &editor,
+        &format!("/admin/dons/{id}"),
+        &format!("/admin/dons/{id}/remboursement"),
+        &[("amount", "10")],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
 }

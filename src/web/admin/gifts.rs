@@ -44,6 +44,7 @@ struct DonationTemplate {
     date: String,
     amount: String,
     refunded: String,
+    disputed: Option<String>,
     refundable: Option<String>,
     method: &'static str,
     status: &'static str,
@@ -81,7 +82,8 @@ async fn donation_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let currency = Currency::parse(&d.row.currency).unwrap_or(Currency::EUR);
-    let left = d.row.amount_cents - d.row.refunded_cents;
+    // What a bank dispute holds cannot be refunded (Stripe refuses).
+    let left = d.row.amount_cents - d.row.refunded_cents - d.disputed_cents;
     let method = d
         .row
         .payment_method
@@ -95,6 +97,7 @@ async fn donation_page(
         date: french_date(d.row.donated_at),
         amount: format_money(d.row.amount_cents, currency),
         refunded: format_money(d.row.refunded_cents, currency),
+        disputed: (d.disputed_cents > 0).then(|| format_money(d.disputed_cents, currency)),
         refundable: (left > 0 && d.row.status == "paid").then(|| euros_input(left)),
         method,
         status: status_label(&d.row.status),
@@ -148,7 +151,7 @@ pub async fn refund(
     let d = donation_list::detail(state.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let left = d.row.amount_cents - d.row.refunded_cents;
+    let left = d.row.amount_cents - d.row.refunded_cents - d.disputed_cents;
     let refuse = |message: String| async {
         donation_page(
             &state,

@@ -7,6 +7,7 @@
 //! - `news`: news posted to a project, and emailed to its supporters who want it;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `donors`: new and returning donors, retention, LYBUNT and SYBUNT;
+//! - `disputes`: bank disputes to follow up;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
@@ -14,6 +15,7 @@
 mod campaigns;
 mod charts;
 mod dashboard;
+mod disputes;
 mod donations;
 mod donors;
 mod gifts;
@@ -72,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/dons/{id}", get(gifts::show))
         .route("/admin/dons/{id}/remboursement", post(gifts::refund))
         .route("/admin/donateurs", get(donors::show))
+        .route("/admin/litiges", get(disputes::show))
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 
