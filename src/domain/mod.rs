@@ -16,6 +16,7 @@ pub mod giving;
 pub mod identity;
 pub mod impact;
 pub mod money;
+pub mod organisation;
 pub mod password;
 pub mod pledge;
 pub mod profile;

@@ -20,6 +20,7 @@ pub mod pledges;
 pub mod projects;
 pub mod recurring_gifts;
 pub mod server_keys;
+pub mod settings;
 pub mod sign_in_tokens;
 pub mod staff;
 pub mod stripe_events;

@@ -33,6 +33,7 @@ dual_backend_tests!(
     editors_create_publish_edit_and_close_a_campaign,
     the_donors_page_finds_new_returning_and_lapsed_donors,
     disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded,
+    admins_describe_the_organisation_and_see_what_receipts_still_need,
     news_reach_the_project_s_supporters_who_asked_and_no_one_else,
 );
 
@@ -265,6 +266,7 @@ const CHANGES: &[(&str, Role, Fields)] = &[
         Role::Editor,
         &[("title", "Une nouvelle"), ("body", "Un texte.")],
     ),
+    ("/admin/organisation", Role::Admin, &[("name", "Autre nom")]),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
 ];
@@ -1364,4 +1366,71 @@ async fn disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded(bac
     )
     .await;
     assert_eq!(refused.status(), 422);
+}
+
+async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    assert_eq!(editor.get("/admin/organisation").await.0, 403);
+    let (status, page) = admin.get("/admin/organisation").await;
+    assert_eq!(status, 200);
+    assert!(words(&page).contains("Aucun reçu fiscal ne peut être établi tant que manquent"));
+
+    let mut fields = vec![
+        ("name", "Villages d’Enfants"),
+        ("address_line1", "12 rue de l’Espérance"),
+        ("postal_code", "75011"),
+        ("city", "Paris"),
+        ("object", "Protection de l’enfance"),
+        ("category", "rup"),
+        ("siren", "12345"),
+        ("rna", ""),
+        ("cgi_200", "1"),
+        ("cgi_238_bis", "1"),
+        ("utility", "1"),
+        ("signatory_name", "Claire Martin"),
+        ("signatory_role", "Présidente"),
+        ("publication_director", "Claire Martin"),
+        ("contact_email", "contact@example.org"),
+        ("host", "Hébergeur, 1 rue du Serveur, Paris"),
+    ];
+    let refused = post_from(
+        &admin,
+        "/admin/organisation",
+        "/admin/organisation",
+        &fields,
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    assert!(words(&refused.text().await.unwrap()).contains("Le SIREN compte 9 chiffres"));
+    fields[6] = ("siren", "123 456 789");
+    let saved = post_from(
+        &admin,
+        "/admin/organisation",
+        "/admin/organisation",
+        &fields,
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let (_, page) = admin.get("/admin/organisation").await;
+    let text = words(&page);
+    assert!(
+        text.contains("Tout ce qu’un reçu fiscal doit mentionner est renseigné"),
+        "{text}"
+    );
+    let stored: (String, String, i64) =
+        sqlx::query_as("SELECT siren, cgi_articles, public_utility FROM organisation_settings")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        ("123456789".to_owned(), "200,238 bis".to_owned(), 1)
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.update'")
+            .await,
+        1
+    );
 }

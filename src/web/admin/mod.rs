@@ -9,6 +9,7 @@
 //! - `donors`: new and returning donors, retention, LYBUNT and SYBUNT;
 //! - `disputes`: bank disputes to follow up;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
+//! - `organisation`: what receipts and legal pages say of the organisation (admins);
 //! - `team`: staff accounts (admins);
 //! - `journal`: the audit log of every staff action (admins).
 
@@ -21,6 +22,7 @@ mod donors;
 mod gifts;
 mod journal;
 mod news;
+mod organisation;
 mod sign_in;
 mod team;
 
@@ -75,6 +77,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/dons/{id}/remboursement", post(gifts::refund))
         .route("/admin/donateurs", get(donors::show))
         .route("/admin/litiges", get(disputes::show))
+        .route(
+            "/admin/organisation",
+            get(organisation::show).post(organisation::save),
+        )
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 
