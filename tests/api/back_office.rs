@@ -106,20 +106,6 @@ async fn signed_in_staff(app: &TestApp, email: &str, role: Role) -> Browser {
     browser
 }
 
-/// Posts a form of `page_path` to `action` with the page's CSRF token.
-async fn post_from(
-    browser: &Browser,
-    page_path: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let (_, page) = browser.get(page_path).await;
-    let token = csrf(&page);
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    browser.post(action, &form).await
-}
-
 async fn staff_sign_in_refuses_alike_and_locks_after_repeated_failures(backend: Backend) {
     let app = spawn_app(backend, Content::Empty).await;
     staff(&app, "admin@example.org", Role::Admin).await;
@@ -326,7 +312,7 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
             if role.allows(*needed) {
                 continue;
             }
-            let response = post_from(browser, "/admin", &path, form).await;
+            let response = browser.submit("/admin", &path, form).await;
             assert_eq!(response.status(), 403, "{path} as {role}");
             assert_eq!(
                 (journal().await, donations().await),
@@ -381,22 +367,24 @@ async fn admins_manage_the_team_and_every_change_is_journaled(backend: Backend) 
             "rôle dans la liste",
         ),
     ] {
-        let response = post_from(&admin, "/admin/equipe", "/admin/equipe", &fields).await;
+        let response = admin
+            .submit("/admin/equipe", "/admin/equipe", &fields)
+            .await;
         assert_eq!(response.status(), status, "{fields:?}");
         assert!(plain(&response.text().await.unwrap()).contains(says));
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
-    let created = post_from(
-        &admin,
-        "/admin/equipe",
-        "/admin/equipe",
-        &[
-            ("email", "nouveau@example.org"),
-            ("role", "viewer"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let created = admin
+        .submit(
+            "/admin/equipe",
+            "/admin/equipe",
+            &[
+                ("email", "nouveau@example.org"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(created.status(), 303);
     let new_id: i64 =
         sqlx::query_scalar("SELECT id FROM staff WHERE email = 'nouveau@example.org'")
@@ -413,22 +401,22 @@ async fn admins_manage_the_team_and_every_change_is_journaled(backend: Backend) 
         303
     );
     assert_eq!(member.get("/admin/equipe").await.0, 403);
-    let promoted = post_from(
-        &admin,
-        "/admin/equipe",
-        &format!("/admin/equipe/{new_id}/role"),
-        &[("role", "admin")],
-    )
-    .await;
+    let promoted = admin
+        .submit(
+            "/admin/equipe",
+            &format!("/admin/equipe/{new_id}/role"),
+            &[("role", "admin")],
+        )
+        .await;
     assert_eq!(promoted.status(), 303);
     assert_eq!(member.get("/admin/equipe").await.0, 200);
-    let disabled = post_from(
-        &admin,
-        "/admin/equipe",
-        &format!("/admin/equipe/{new_id}/acces"),
-        &[("access", "retirer")],
-    )
-    .await;
+    let disabled = admin
+        .submit(
+            "/admin/equipe",
+            &format!("/admin/equipe/{new_id}/acces"),
+            &[("access", "retirer")],
+        )
+        .await;
     assert_eq!(disabled.status(), 303);
     assert_eq!(member.get("/admin").await.0, 303, "signed out at once");
     assert_eq!(
@@ -444,13 +432,13 @@ async fn admins_manage_the_team_and_every_change_is_journaled(backend: Backend) 
         ("role", ("role", "viewer")),
         ("acces", ("access", "retirer")),
     ] {
-        let refused = post_from(
-            &admin,
-            "/admin/equipe",
-            &format!("/admin/equipe/{admin_id}/{action}"),
-            &[field],
-        )
-        .await;
+        let refused = admin
+            .submit(
+                "/admin/equipe",
+                &format!("/admin/equipe/{admin_id}/{action}"),
+                &[field],
+            )
+            .await;
         assert_eq!(refused.status(), 409, "{action}");
     }
 
@@ -491,7 +479,9 @@ async fn signing_out_everywhere_ends_every_session(backend: Backend) {
             .status(),
         303
     );
-    let out = post_from(&laptop, "/admin", "/admin/deconnexion-partout", &[]).await;
+    let out = laptop
+        .submit("/admin", "/admin/deconnexion-partout", &[])
+        .await;
     assert_eq!(out.status(), 200);
     assert_eq!(laptop.get("/admin").await.0, 303);
     assert_eq!(phone.get("/admin").await.0, 303, "the other device too");
@@ -828,7 +818,9 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
         ("city", "Paris"),
         ("country", "FR"),
     ];
-    let refused = post_from(&viewer, "/admin", "/admin/dons/hors-ligne", &good).await;
+    let refused = viewer
+        .submit("/admin", "/admin/dons/hors-ligne", &good)
+        .await;
     assert_eq!(refused.status(), 403);
 
     // Wrong fields: each explained, nothing recorded.
@@ -837,13 +829,9 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
     wrong[2] = ("date", "2999-01-01");
     wrong[3] = ("method", "card");
     wrong[5] = ("email", "pas-une-adresse");
-    let response = post_from(
-        &editor,
-        "/admin/dons/hors-ligne",
-        "/admin/dons/hors-ligne",
-        &wrong,
-    )
-    .await;
+    let response = editor
+        .submit("/admin/dons/hors-ligne", "/admin/dons/hors-ligne", &wrong)
+        .await;
     assert_eq!(response.status(), 422);
     let html = plain(&response.text().await.unwrap());
     for says in [
@@ -856,13 +844,9 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM donations").await, 0);
 
-    let recorded = post_from(
-        &editor,
-        "/admin/dons/hors-ligne",
-        "/admin/dons/hors-ligne",
-        &good,
-    )
-    .await;
+    let recorded = editor
+        .submit("/admin/dons/hors-ligne", "/admin/dons/hors-ligne", &good)
+        .await;
     assert_eq!(recorded.status(), 303);
     let location = recorded.headers()["location"].to_str().unwrap().to_owned();
     let (status, page) = editor.get(&location).await;
@@ -886,21 +870,17 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
         .await
         .unwrap();
     let path = format!("/admin/dons/{id}");
-    let too_much = post_from(
-        &editor,
-        &path,
-        &format!("{path}/remboursement"),
-        &[("amount", "200")],
-    )
-    .await;
+    let too_much = editor
+        .submit(
+            &path,
+            &format!("{path}/remboursement"),
+            &[("amount", "200")],
+        )
+        .await;
     assert_eq!(too_much.status(), 422);
-    let refunded = post_from(
-        &editor,
-        &path,
-        &format!("{path}/remboursement"),
-        &[("amount", "50")],
-    )
-    .await;
+    let refunded = editor
+        .submit(&path, &format!("{path}/remboursement"), &[("amount", "50")])
+        .await;
     assert_eq!(refunded.status(), 303);
     assert_eq!(campaign_raised(&app, campaign).await, 10_000);
     assert_counters_match_ledger(&app).await;
@@ -924,13 +904,9 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
     let (status, page) = viewer.get(&path).await;
     assert_eq!(status, 200);
     assert!(!page.contains("/remboursement"));
-    let refused = post_from(
-        &viewer,
-        &path,
-        &format!("{path}/remboursement"),
-        &[("amount", "10")],
-    )
-    .await;
+    let refused = viewer
+        .submit(&path, &format!("{path}/remboursement"), &[("amount", "10")])
+        .await;
     assert_eq!(refused.status(), 403);
 }
 
@@ -963,13 +939,13 @@ async fn a_refund_from_the_back_office_goes_through_stripe_and_the_ledger_follow
         .await
         .unwrap();
         let path = format!("/admin/dons/{id}");
-        let asked = post_from(
-            &editor,
-            &path,
-            &format!("{path}/remboursement"),
-            &[("amount", amount)],
-        )
-        .await;
+        let asked = editor
+            .submit(
+                &path,
+                &format!("{path}/remboursement"),
+                &[("amount", amount)],
+            )
+            .await;
         assert_eq!(asked.status(), 303, "{email}");
         // Nothing moves until Stripe says so.
         app.settle_webhooks().await;
@@ -1021,26 +997,26 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
     let mut wrong = fields.clone();
     wrong[5] = ("goal", "beaucoup");
     wrong[8] = ("amounts_once", "30 ; 30");
-    let refused = post_from(
-        &editor,
-        "/admin/campagnes/nouvelle",
-        "/admin/campagnes/nouvelle",
-        &wrong,
-    )
-    .await;
+    let refused = editor
+        .submit(
+            "/admin/campagnes/nouvelle",
+            "/admin/campagnes/nouvelle",
+            &wrong,
+        )
+        .await;
     assert_eq!(refused.status(), 422);
     let html = plain(&refused.text().await.unwrap());
     assert!(html.contains("L’objectif en euros"), "{html}");
     assert!(html.contains("Chaque montant une seule fois"), "{html}");
     assert_eq!(app.count("SELECT COUNT(*) FROM campaigns").await, 1);
 
-    let created = post_from(
-        &editor,
-        "/admin/campagnes/nouvelle",
-        "/admin/campagnes/nouvelle",
-        &fields,
-    )
-    .await;
+    let created = editor
+        .submit(
+            "/admin/campagnes/nouvelle",
+            "/admin/campagnes/nouvelle",
+            &fields,
+        )
+        .await;
     assert_eq!(created.status(), 303);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let id: i64 = location
@@ -1052,13 +1028,13 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
         .unwrap();
     // A draft: not public yet.
     assert_eq!(app.get("/campagnes/ete-sportif-2027").await.status(), 404);
-    let publish = post_from(
-        &editor,
-        &location,
-        &format!("/admin/campagnes/{id}/statut"),
-        &[("status", "published")],
-    )
-    .await;
+    let publish = editor
+        .submit(
+            &location,
+            &format!("/admin/campagnes/{id}/statut"),
+            &[("status", "published")],
+        )
+        .await;
     assert_eq!(publish.status(), 303);
     let public = app.page("/campagnes/ete-sportif-2027").await;
     assert!(
@@ -1079,23 +1055,23 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
     // Edited: the public page shows it at once; another campaign's address is refused.
     fields[1] = ("title", "Été sportif 2027, deuxième édition");
     fields[2] = ("slug", "deja-prise");
-    let taken = post_from(
-        &editor,
-        &format!("/admin/campagnes/{id}"),
-        &format!("/admin/campagnes/{id}"),
-        &fields,
-    )
-    .await;
+    let taken = editor
+        .submit(
+            &format!("/admin/campagnes/{id}"),
+            &format!("/admin/campagnes/{id}"),
+            &fields,
+        )
+        .await;
     assert_eq!(taken.status(), 422);
     assert!(plain(&taken.text().await.unwrap()).contains("déjà cette adresse"));
     fields[2] = ("slug", "ete-sportif-2027");
-    let saved = post_from(
-        &editor,
-        &format!("/admin/campagnes/{id}"),
-        &format!("/admin/campagnes/{id}"),
-        &fields,
-    )
-    .await;
+    let saved = editor
+        .submit(
+            &format!("/admin/campagnes/{id}"),
+            &format!("/admin/campagnes/{id}"),
+            &fields,
+        )
+        .await;
     assert_eq!(saved.status(), 303);
     assert!(
         app.page("/campagnes/ete-sportif-2027")
@@ -1107,13 +1083,13 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
     assert!(edit.contains("value=\"30 ; 60 ; 150\""), "{edit}");
 
     // Closed: the form refuses gifts.
-    post_from(
-        &editor,
-        &format!("/admin/campagnes/{id}"),
-        &format!("/admin/campagnes/{id}/statut"),
-        &[("status", "closed")],
-    )
-    .await;
+    editor
+        .submit(
+            &format!("/admin/campagnes/{id}"),
+            &format!("/admin/campagnes/{id}/statut"),
+            &[("status", "closed")],
+        )
+        .await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM campaigns WHERE id = {id} AND status = 'closed'"
@@ -1121,13 +1097,13 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
         .await,
         1
     );
-    let bad = post_from(
-        &editor,
-        &format!("/admin/campagnes/{id}"),
-        &format!("/admin/campagnes/{id}/statut"),
-        &[("status", "supprimee")],
-    )
-    .await;
+    let bad = editor
+        .submit(
+            &format!("/admin/campagnes/{id}"),
+            &format!("/admin/campagnes/{id}/statut"),
+            &[("status", "supprimee")],
+        )
+        .await;
     assert_eq!(bad.status(), 400);
     for action in ["campaign.create", "campaign.update", "campaign.status"] {
         assert!(
@@ -1140,13 +1116,13 @@ async fn editors_create_publish_edit_and_close_a_campaign(backend: Backend) {
         );
     }
     // A viewer cannot change anything.
-    let refused = post_from(
-        &viewer,
-        "/admin/campagnes",
-        &format!("/admin/campagnes/{id}/statut"),
-        &[("status", "published")],
-    )
-    .await;
+    let refused = viewer
+        .submit(
+            "/admin/campagnes",
+            &format!("/admin/campagnes/{id}/statut"),
+            &[("status", "published")],
+        )
+        .await;
     assert_eq!(refused.status(), 403);
 }
 
@@ -1182,41 +1158,41 @@ async fn news_reach_the_project_s_supporters_who_asked_and_no_one_else(backend: 
     let kara_field = kara.to_string();
 
     // A campaign of another project is refused; nothing is posted.
-    let wrong = post_from(
-        &editor,
-        "/admin/nouvelles",
-        "/admin/nouvelles",
-        &[
-            ("project", &sport_field),
-            ("campaign", &kara_field),
-            ("title", "Premier tournoi"),
-            ("body", "Un texte."),
-            ("notify", "1"),
-        ],
-    )
-    .await;
+    let wrong = editor
+        .submit(
+            "/admin/nouvelles",
+            "/admin/nouvelles",
+            &[
+                ("project", &sport_field),
+                ("campaign", &kara_field),
+                ("title", "Premier tournoi"),
+                ("body", "Un texte."),
+                ("notify", "1"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status(), 422);
     assert_eq!(app.count("SELECT COUNT(*) FROM news_posts").await, 0);
 
     // Posted now and emailed: alice only (bob did not ask, carla gave to the other project,
     // dan is erased).
-    let posted = post_from(
-        &editor,
-        "/admin/nouvelles",
-        "/admin/nouvelles",
-        &[
-            ("project", &sport_field),
-            ("campaign", ""),
-            ("title", "Premier tournoi"),
-            (
-                "body",
-                "Douze enfants ont joué leur premier tournoi.\n\nIls ont gagné deux matchs.",
-            ),
-            ("date", ""),
-            ("notify", "1"),
-        ],
-    )
-    .await;
+    let posted = editor
+        .submit(
+            "/admin/nouvelles",
+            "/admin/nouvelles",
+            &[
+                ("project", &sport_field),
+                ("campaign", ""),
+                ("title", "Premier tournoi"),
+                (
+                    "body",
+                    "Douze enfants ont joué leur premier tournoi.\n\nIls ont gagné deux matchs.",
+                ),
+                ("date", ""),
+                ("notify", "1"),
+            ],
+        )
+        .await;
     assert_eq!(posted.status(), 303);
     let received = sink.wait_for(1).await;
     assert_eq!(received[0].recipients, ["alice@example.org"]);
@@ -1250,7 +1226,9 @@ async fn news_reach_the_project_s_supporters_who_asked_and_no_one_else(backend: 
         if !notify.is_empty() {
             fields.push(("notify", notify));
         }
-        let posted = post_from(&editor, "/admin/nouvelles", "/admin/nouvelles", &fields).await;
+        let posted = editor
+            .submit("/admin/nouvelles", "/admin/nouvelles", &fields)
+            .await;
         assert_eq!(posted.status(), 303, "{title}");
     }
     assert!(!app.page("/projets/peps").await.contains("Le stage d’été"));
@@ -1358,13 +1336,13 @@ async fn disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded(bac
         !donation.contains("/remboursement"),
         "nothing left to refund"
     );
-    let refused = post_from(
-        &editor,
-        &format!("/admin/dons/{id}"),
-        &format!("/admin/dons/{id}/remboursement"),
-        &[("amount", "10")],
-    )
-    .await;
+    let refused = editor
+        .submit(
+            &format!("/admin/dons/{id}"),
+            &format!("/admin/dons/{id}/remboursement"),
+            &[("amount", "10")],
+        )
+        .await;
     assert_eq!(refused.status(), 422);
 }
 
@@ -1395,23 +1373,15 @@ async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backe
         ("contact_email", "contact@example.org"),
         ("host", "Hébergeur, 1 rue du Serveur, Paris"),
     ];
-    let refused = post_from(
-        &admin,
-        "/admin/organisation",
-        "/admin/organisation",
-        &fields,
-    )
-    .await;
+    let refused = admin
+        .submit("/admin/organisation", "/admin/organisation", &fields)
+        .await;
     assert_eq!(refused.status(), 422);
     assert!(words(&refused.text().await.unwrap()).contains("Le SIREN compte 9 chiffres"));
     fields[6] = ("siren", "123 456 789");
-    let saved = post_from(
-        &admin,
-        "/admin/organisation",
-        "/admin/organisation",
-        &fields,
-    )
-    .await;
+    let saved = admin
+        .submit("/admin/organisation", "/admin/organisation", &fields)
+        .await;
     assert_eq!(saved.status(), 303);
     let (_, page) = admin.get("/admin/organisation").await;
     let text = words(&page);

@@ -24,21 +24,6 @@ dual_backend_tests!(
     the_dashboard_tells_what_the_gifts_made_possible,
 );
 
-/// Posts a form of `page_path` to `action`, with the page's CSRF token.
-async fn post_from(
-    browser: &Browser,
-    page_path: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let (status, page) = browser.get(page_path).await;
-    assert_eq!(status, 200, "{page}");
-    let token = csrf(&page);
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    browser.post(action, &form).await
-}
-
 /// The path of the first link to `prefix` in an email's text.
 fn link_in(text: &str, prefix: &str) -> String {
     let start = text.find(prefix).expect("the link");
@@ -81,7 +66,9 @@ async fn a_supporter_edits_their_name_and_address_and_earlier_gifts_keep_theirs(
     let mut wrong = ADDRESS.to_vec();
     wrong[4] = ("postal_code", "6900");
     wrong[0] = ("first_name", " ");
-    let refused = post_from(&browser, "/mon-espace/profil", "/mon-espace/profil", &wrong).await;
+    let refused = browser
+        .submit("/mon-espace/profil", "/mon-espace/profil", &wrong)
+        .await;
     assert_eq!(refused.status(), 422);
     let html = plain(&refused.text().await.unwrap());
     assert!(html.contains("Indiquez votre prénom"), "{html}");
@@ -91,13 +78,9 @@ async fn a_supporter_edits_their_name_and_address_and_earlier_gifts_keep_theirs(
     );
     assert_eq!(supporter_row(&app, DONOR).await, before);
 
-    let saved = post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/profil",
-        &ADDRESS,
-    )
-    .await;
+    let saved = browser
+        .submit("/mon-espace/profil", "/mon-espace/profil", &ADDRESS)
+        .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(
         supporter_row(&app, DONOR).await,
@@ -134,13 +117,9 @@ async fn email_preferences_are_saved_with_their_history(backend: Backend) {
     give_by_card(&app, &[("amount", "6000")]).await;
     let browser = signed_in(&app, DONOR).await;
     let both = [("news", "1"), ("instalments", "1")];
-    let saved = post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/preferences",
-        &both,
-    )
-    .await;
+    let saved = browser
+        .submit("/mon-espace/profil", "/mon-espace/preferences", &both)
+        .await;
     assert_eq!(saved.status(), 303);
     let flags: (i64, i64) =
         sqlx::query_as("SELECT news_consent, instalment_emails FROM supporters WHERE email = $1")
@@ -150,20 +129,12 @@ async fn email_preferences_are_saved_with_their_history(backend: Backend) {
             .unwrap();
     assert_eq!(flags, (1, 1));
     // The same choice again records nothing; unticking both records two withdrawals.
-    post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/preferences",
-        &both,
-    )
-    .await;
-    post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/preferences",
-        &[],
-    )
-    .await;
+    browser
+        .submit("/mon-espace/profil", "/mon-espace/preferences", &both)
+        .await;
+    browser
+        .submit("/mon-espace/profil", "/mon-espace/preferences", &[])
+        .await;
     let space = |topic: &str, granted| (topic.to_owned(), granted, "space".to_owned());
     assert_eq!(
         consents(&app).await,
@@ -198,13 +169,13 @@ async fn a_new_email_is_confirmed_by_a_link_sent_to_it(backend: Backend) {
         ("pas-une-adresse", 422, "ne semble pas valide"),
         (DONOR, 422, "déjà votre adresse"),
     ] {
-        let response = post_from(
-            &browser,
-            "/mon-espace/profil",
-            "/mon-espace/adresse",
-            &[("email", typed)],
-        )
-        .await;
+        let response = browser
+            .submit(
+                "/mon-espace/profil",
+                "/mon-espace/adresse",
+                &[("email", typed)],
+            )
+            .await;
         assert_eq!(response.status(), status, "{typed}");
         assert!(response.text().await.unwrap().contains(says), "{typed}");
     }
@@ -215,13 +186,13 @@ async fn a_new_email_is_confirmed_by_a_link_sent_to_it(backend: Backend) {
     );
 
     let new = "marie.nouvelle@example.org";
-    let asked = post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/adresse",
-        &[("email", new)],
-    )
-    .await;
+    let asked = browser
+        .submit(
+            "/mon-espace/profil",
+            "/mon-espace/adresse",
+            &[("email", new)],
+        )
+        .await;
     assert_eq!(asked.status(), 200);
     assert!(
         asked
@@ -272,13 +243,13 @@ async fn a_new_email_is_confirmed_by_a_link_sent_to_it(backend: Backend) {
     assert_eq!(again.status(), 410);
 
     // Another supporter's address: refused when the link is opened, nothing changes.
-    post_from(
-        &browser,
-        "/mon-espace/profil",
-        "/mon-espace/adresse",
-        &[("email", "deja@example.org")],
-    )
-    .await;
+    browser
+        .submit(
+            "/mon-espace/profil",
+            "/mon-espace/adresse",
+            &[("email", "deja@example.org")],
+        )
+        .await;
     let received = sink.wait_for(3).await;
     let (_, text, _) = read(received.last().unwrap());
     let link = link_in(&text, "/mon-espace/adresse/");
@@ -410,13 +381,9 @@ async fn erasing_an_account_stops_its_gifts_and_keeps_the_ledger(backend: Backen
         "the gift to stop: {page}"
     );
     // Not confirmed: nothing happens.
-    let refused = post_from(
-        &browser,
-        "/mon-espace/suppression",
-        "/mon-espace/suppression",
-        &[],
-    )
-    .await;
+    let refused = browser
+        .submit("/mon-espace/suppression", "/mon-espace/suppression", &[])
+        .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM supporters WHERE erased_at IS NOT NULL")
@@ -424,13 +391,13 @@ async fn erasing_an_account_stops_its_gifts_and_keeps_the_ledger(backend: Backen
         0
     );
 
-    let erased = post_from(
-        &browser,
-        "/mon-espace/suppression",
-        "/mon-espace/suppression",
-        &[("confirm", "oui")],
-    )
-    .await;
+    let erased = browser
+        .submit(
+            "/mon-espace/suppression",
+            "/mon-espace/suppression",
+            &[("confirm", "oui")],
+        )
+        .await;
     assert_eq!(erased.status(), 200);
     assert!(plain(&erased.text().await.unwrap()).contains("Votre compte est supprimé"));
     app.settle_webhooks().await;
@@ -507,7 +474,9 @@ async fn a_cancelled_gift_is_taken_up_again_as_a_new_one_linked_to_it(backend: B
     let browser = signed_in(&app, DONOR).await;
     let path = format!("/mon-espace/dons-reguliers/{old}");
     // Running: nothing to take up again.
-    let running = post_from(&browser, &path, &format!("{path}/recommencer"), &[]).await;
+    let running = browser
+        .submit(&path, &format!("{path}/recommencer"), &[])
+        .await;
     assert_eq!(running.status(), 410);
     gift_action(&browser, &path, "arret", &[("when", "maintenant")]).await;
     app.settle_webhooks().await;
@@ -527,7 +496,9 @@ async fn a_cancelled_gift_is_taken_up_again_as_a_new_one_linked_to_it(backend: B
         .await;
     assert_eq!(refused.status(), 404);
 
-    let restarted = post_from(&browser, &path, &format!("{path}/recommencer"), &[]).await;
+    let restarted = browser
+        .submit(&path, &format!("{path}/recommencer"), &[])
+        .await;
     assert_eq!(restarted.status(), 303);
     let checkout = restarted.headers()["location"].to_str().unwrap().to_owned();
     let paid = browser

@@ -69,6 +69,21 @@ impl Browser {
             .unwrap()
     }
 
+    /// Sends a form of the page at `page_path` to `action`, with that page's CSRF token, as
+    /// a browser does when someone fills it in.
+    pub(crate) async fn submit(
+        &self,
+        page_path: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, page) = self.get(page_path).await;
+        let token = csrf(&page);
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
     /// The session cookie's value, if the browser has one.
     pub(crate) fn session(&self) -> Option<String> {
         let url = self.base.parse().unwrap();
