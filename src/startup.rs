@@ -150,6 +150,7 @@ impl Application {
             form_readings: Arc::new(FormReadings::new(Duration::from_secs(
                 config.page_cache_seconds,
             ))),
+            funnel: Arc::default(),
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,
@@ -159,6 +160,7 @@ impl Application {
         let router = web::router(state.clone())
             .await
             .map_err(StartError::Sessions)?;
+        state.funnel.clone().keep_flushing(state.db.clone());
         let jobs = state.config.jobs_worker.then(|| JobContext {
             db: state.db.clone(),
             config: state.config.clone(),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::amount::AmountLimits;
+use super::attribution::{self, Attribution};
 pub use super::dedication::DedicationKind;
 use super::frequency::Frequency;
 use super::identity::DonorIdentity;
@@ -48,6 +49,10 @@ pub struct GiftForm {
     pub dedication_name: Option<String>,
     pub show_publicly: Option<String>,
     pub news_consent: Option<String>,
+    /// Where the donor came from ([`Attribution`]), carried by the form's hidden fields.
+    pub utm_source: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub referrer: Option<String>,
 }
 
 /// A checked gift, ready to become a pledge.
@@ -59,6 +64,7 @@ pub struct Gift {
     pub dedication: Option<(DedicationKind, String)>,
     pub show_publicly: bool,
     pub news_consent: bool,
+    pub attribution: Attribution,
 }
 
 /// French messages by field name.
@@ -218,6 +224,11 @@ impl GiftForm {
             dedication,
             show_publicly: checked(&self.show_publicly),
             news_consent: checked(&self.news_consent),
+            attribution: Attribution {
+                source: attribution::tag(self.utm_source.as_deref()),
+                campaign: attribution::tag(self.utm_campaign.as_deref()),
+                referrer: attribution::tag(self.referrer.as_deref()),
+            },
         })
     }
 }

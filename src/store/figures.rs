@@ -148,3 +148,42 @@ pub async fn daily(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(i64, i64)>> 
     .fetch_all(pool)
     .await
 }
+
+/// Gifts by where they came from since `since`: (origin, checkouts started, completed,
+/// amount of the completed), the origin being the link's `utm_source`, else the referring
+/// site, else `direct`; the biggest first.
+pub async fn sources(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(String, i64, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT COALESCE(utm_source, referrer, 'direct') AS origin, CAST(COUNT(*) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS raised \
+         FROM pledges WHERE created_at >= $1 AND stripe_checkout_session_id IS NOT NULL \
+         GROUP BY COALESCE(utm_source, referrer, 'direct') \
+         ORDER BY raised DESC, origin LIMIT 20",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}
+
+/// Each public campaign's way to a gift since `since`: (title, page views, form views,
+/// checkouts started, completed).
+pub async fn funnel(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(String, i64, i64, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT c.title, CAST(COALESCE(f.page_views, 0) AS BIGINT), \
+             CAST(COALESCE(f.form_views, 0) AS BIGINT), CAST(COALESCE(p.started, 0) AS BIGINT), \
+             CAST(COALESCE(p.completed, 0) AS BIGINT) \
+         FROM campaigns c \
+         LEFT JOIN (SELECT campaign_id, SUM(page_views) AS page_views, SUM(form_views) AS form_views \
+             FROM campaign_funnel WHERE day >= $1 GROUP BY campaign_id) f ON f.campaign_id = c.id \
+         LEFT JOIN (SELECT campaign_id, COUNT(*) AS started, \
+                 SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed \
+             FROM pledges WHERE created_at >= $2 AND stripe_checkout_session_id IS NOT NULL \
+             GROUP BY campaign_id) p ON p.campaign_id = c.id \
+         WHERE c.status <> 'draft' ORDER BY c.position, c.starts_at DESC, c.id",
+    )
+    .bind(since / 86_400)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

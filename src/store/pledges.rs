@@ -58,8 +58,10 @@ pub async fn insert(
     sqlx::query_scalar(
         "INSERT INTO pledges (campaign_id, amount_cents, currency, frequency, email, first_name, last_name, \
              address_line1, address_line2, postal_code, city, country, dedication_kind, dedication_name, \
-             show_publicly, news_consent, status, created_at, updated_at, restarts_gift_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19) \
+             show_publicly, news_consent, status, created_at, updated_at, restarts_gift_id, \
+             utm_source, utm_campaign, referrer) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $17, $17, $19, \
+             $20, $21, $22) \
          RETURNING id",
     )
     .bind(campaign_id)
@@ -81,6 +83,9 @@ pub async fn insert(
     .bind(now)
     .bind(PledgeStatus::Open.as_str())
     .bind(restarts_gift_id)
+    .bind(&gift.attribution.source)
+    .bind(&gift.attribution.campaign)
+    .bind(&gift.attribution.referrer)
     .fetch_one(pool)
     .await
 }

@@ -9,6 +9,7 @@ pub mod email_links;
 pub mod encoded;
 pub mod errors;
 pub mod extract;
+pub mod funnel;
 pub mod health;
 pub mod layout;
 pub mod outbox;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub page_cache: Arc<page_cache::PageCache>,
     /// What the donation form shows of its campaign, kept under the page cache's rule.
     pub form_readings: Arc<donate::readings::FormReadings>,
+    /// Views of campaign pages and forms, on their way to `campaign_funnel`.
+    pub funnel: Arc<funnel::Funnel>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.

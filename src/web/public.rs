@@ -8,10 +8,11 @@ use axum::response::Html;
 use axum::routing::get;
 
 use super::AppState;
-use super::extract::AppPath;
+use super::extract::{AppPath, AppQuery};
 use super::layout::Layout;
-use super::page_cache;
 use super::views::{CampaignView, ImpactTierView, NewsView, ProjectView, ReachView, SupporterView};
+use super::{funnel, page_cache};
+use crate::domain::attribution;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::money::{Currency, format_count, format_money};
@@ -31,6 +32,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             page_cache::serve,
+        ))
+        // Outside the cache: a page it serves counts too.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            funnel::count_page_views,
         ))
 }
 
@@ -87,11 +93,22 @@ struct CampaignTemplate {
     tax_rule: String,
     /// « un don de 50 € ne vous coûte que 17 € », computed with the same rule.
     tax_example: String,
+    /// The link's tags, passed on to the donation form.
+    utm_source: Option<String>,
+    utm_campaign: Option<String>,
+}
+
+/// The tags of the link that brought the visitor, passed on to the donation form.
+#[derive(Debug, serde::Deserialize)]
+struct Tags {
+    utm_source: Option<String>,
+    utm_campaign: Option<String>,
 }
 
 async fn campaign_page(
     State(state): State<AppState>,
     AppPath(slug): AppPath<Slug>,
+    AppQuery(tags): AppQuery<Tags>,
 ) -> Result<Html<String>> {
     let pool = state.db.pool();
     let now = dates::now();
@@ -113,6 +130,8 @@ async fn campaign_page(
         supporters: supporters.iter().map(SupporterView::new).collect(),
         news: news.iter().map(NewsView::new).collect(),
         campaign: CampaignView::new(&campaign, now),
+        utm_source: attribution::tag(tags.utm_source.as_deref()),
+        utm_campaign: attribution::tag(tags.utm_campaign.as_deref()),
         tax_rule: state.config.tax_reduction.describe(),
         tax_example: format!(
             "un don de {} ne vous coûte que {}",

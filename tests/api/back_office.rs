@@ -34,6 +34,7 @@ dual_backend_tests!(
     the_donors_page_finds_new_returning_and_lapsed_donors,
     disputes_are_listed_to_follow_up_and_their_money_cannot_be_refunded,
     admins_describe_the_organisation_and_see_what_receipts_still_need,
+    gifts_keep_where_they_came_from_and_the_way_to_them_is_counted,
     news_reach_the_project_s_supporters_who_asked_and_no_one_else,
 );
 
@@ -1403,4 +1404,108 @@ async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backe
             .await,
         1
     );
+}
+
+async fn gifts_keep_where_they_came_from_and_the_way_to_them_is_counted(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    // A link from the newsletter: its tags reach the form through the campaign page.
+    let landing = format!("/campagnes/{SLUG}?utm_source=Newsletter&utm_campaign=noel-2026");
+    for _ in 0..2 {
+        let page = app.page(&landing).await;
+        assert!(
+            page.contains("name=\"utm_source\" value=\"newsletter\""),
+            "{page}"
+        );
+    }
+    let form = app
+        .page(&format!(
+            "/campagnes/{SLUG}/don?utm_source=newsletter&utm_campaign=noel-2026"
+        ))
+        .await;
+    assert!(form.contains("name=\"utm_campaign\" value=\"noel-2026\""));
+    // Landing on the form from another site: that site is kept (ours is not).
+    let from_elsewhere = app
+        .client
+        .get(app.url(&format!("/campagnes/{SLUG}/don")))
+        .header("referer", "https://www.facebook.com/une/publication")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(from_elsewhere.contains("name=\"referrer\" value=\"www.facebook.com\""));
+
+    for (fields, email) in [
+        (
+            vec![("utm_source", "newsletter"), ("utm_campaign", "noel-2026")],
+            "a@example.org",
+        ),
+        (vec![("referrer", "www.facebook.com")], "b@example.org"),
+        (vec![("utm_source", "<script>")], "c@example.org"),
+    ] {
+        let mut fields = fields;
+        fields.push(("email", email));
+        fields.push(("amount", "6000"));
+        give_by_card(&app, &fields).await;
+    }
+    type Origin = (String, Option<String>, Option<String>, Option<String>);
+    let kept: Vec<Origin> = sqlx::query_as(
+        "SELECT email, utm_source, utm_campaign, referrer FROM pledges \
+         WHERE email IN ('a@example.org', 'b@example.org', 'c@example.org') ORDER BY email",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        [
+            (
+                "a@example.org".into(),
+                Some("newsletter".into()),
+                Some("noel-2026".into()),
+                None
+            ),
+            (
+                "b@example.org".into(),
+                None,
+                None,
+                Some("www.facebook.com".into())
+            ),
+            ("c@example.org".into(), None, None, None),
+        ],
+        "a tag that is not one is dropped, and the gift goes through"
+    );
+
+    // The views are written within a few seconds, without emptying the page cache.
+    let mut views = (0, 0);
+    for _ in 0..50 {
+        views = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(page_views), 0) AS BIGINT), CAST(COALESCE(SUM(form_views), 0) AS BIGINT) \
+             FROM campaign_funnel f JOIN campaigns c ON c.id = f.campaign_id WHERE c.slug = $1",
+        )
+        .bind(SLUG)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        if views.0 >= 2 && views.1 >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        views.0 >= 2 && views.1 >= 5,
+        "{views:?}: 2 page views, 2 forms + 3 gifts' forms"
+    );
+
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    let (_, dashboard) = viewer.get("/admin").await;
+    let text = words(&dashboard);
+    for expected in [
+        "newsletter 1 1 100 % 60 €",
+        "www.facebook.com 1 1 100 % 60 €",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(text.contains("Le chemin vers le don"), "{text}");
 }

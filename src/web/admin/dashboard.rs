@@ -38,6 +38,33 @@ struct DashboardTemplate {
     daily: Vec<(String, String)>,
     revenue_chart: String,
     months: Vec<MonthRow>,
+    sources: Vec<SourceRow>,
+    funnel: Vec<FunnelRow>,
+}
+
+struct SourceRow {
+    origin: String,
+    started: i64,
+    completed: i64,
+    conversion: String,
+    raised: String,
+}
+
+struct FunnelRow {
+    campaign: String,
+    page_views: i64,
+    form_views: i64,
+    started: i64,
+    completed: i64,
+}
+
+/// `completed` over `started`, as « 42 % »; a dash for none started.
+fn rate(completed: i64, started: i64) -> String {
+    if started > 0 {
+        format!("{} %", completed * 100 / started)
+    } else {
+        "—".to_owned()
+    }
 }
 
 struct MonthRow {
@@ -120,6 +147,10 @@ pub async fn show(
         campaigns::open(pool, now),
         figures::gift_spans(pool),
         figures::daily(pool, chart_since),
+    )?;
+    let (sources, funnel) = tokio::try_join!(
+        figures::sources(pool, periods.month),
+        figures::funnel(pool, chart_since),
     )?;
     let daily_points: Vec<Point> = (0..CHART_DAYS)
         .map(|i| {
@@ -244,6 +275,26 @@ pub async fn show(
             "À la fin de chaque mois ; les montants sont dans le tableau qui suit.",
             &revenue_points,
         ),
+        sources: sources
+            .into_iter()
+            .map(|(origin, started, completed, raised)| SourceRow {
+                origin,
+                started,
+                completed,
+                conversion: rate(completed, started),
+                raised: format_money(raised, Currency::EUR),
+            })
+            .collect(),
+        funnel: funnel
+            .into_iter()
+            .map(|(campaign, page_views, form_views, started, completed)| FunnelRow {
+                campaign,
+                page_views,
+                form_views,
+                started,
+                completed,
+            })
+            .collect(),
         months: months
             .iter()
             .rev()

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::no_store;
 use super::readings::CampaignReadings;
 use super::views::{DonateTemplate, Feedback};
+use crate::domain::attribution;
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
@@ -25,6 +26,7 @@ use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
 use crate::store::campaigns::{Campaign, SuggestedAmount};
 use crate::store::pledges;
 use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
+use crate::web::funnel::Step;
 use crate::web::session::Visitor;
 use crate::web::{AppState, csrf};
 
@@ -35,6 +37,9 @@ pub struct FormQuery {
     /// Back to the form: `1` from a cancelled checkout (the draft this browser saved), or a
     /// Checkout Session id from the thank-you page (that gift's draft, else its amount).
     reprendre: Option<String>,
+    /// Where the donor comes from: carried into the form, and from it to the pledge.
+    utm_source: Option<String>,
+    utm_campaign: Option<String>,
 }
 
 pub async fn show(
@@ -57,9 +62,18 @@ pub async fn show(
         Some(session_id) => resumed_gift(&state, &visitor, campaign, session_id).await?,
     };
     let form = form.unwrap_or_else(|| {
-        GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
+        let referer = headers
+            .get(header::REFERER)
+            .and_then(|value| value.to_str().ok());
+        GiftForm {
+            utm_source: attribution::tag(query.utm_source.as_deref()),
+            utm_campaign: attribution::tag(query.utm_campaign.as_deref()),
+            referrer: attribution::referrer_host(referer, &state.base_url),
+            ..GiftForm::initial(query.frequence.unwrap_or(Frequency::Once), query.montant)
+        }
     });
     let page = FormPage::new(&state, &headers, campaign, &readings.suggested);
+    state.funnel.count(&campaign.slug, Step::FormView);
     page.render(&form, Feedback::default(), StatusCode::OK)
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 
 use crate::domain::amount::AmountLimits;
+use crate::domain::attribution;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{COUNTRIES, DedicationKind, FieldErrors, GiftForm};
@@ -260,6 +261,10 @@ pub struct FormValues {
     pub dedication_name: String,
     pub show_publicly: bool,
     pub news_consent: bool,
+    /// Where the donor came from, passed on as typed by the link (tidy tags only).
+    pub utm_source: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub referrer: Option<String>,
 }
 
 impl FormValues {
@@ -286,6 +291,9 @@ impl From<&GiftForm> for FormValues {
                 .as_deref()
                 .and_then(|kind| kind.trim().parse().ok()),
             dedication_name: text(&f.dedication_name),
+            utm_source: attribution::tag(f.utm_source.as_deref()),
+            utm_campaign: attribution::tag(f.utm_campaign.as_deref()),
+            referrer: attribution::tag(f.referrer.as_deref()),
             show_publicly: f.show_publicly.is_some(),
             news_consent: f.news_consent.is_some(),
         }

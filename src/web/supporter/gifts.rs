@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{SignedIn, fix_payment_url, form_token, personal};
 use crate::domain::amount::parse_amount;
+use crate::domain::attribution::Attribution;
 use crate::domain::cancellation::CancelReason;
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::frequency::Frequency;
@@ -473,6 +474,10 @@ pub async fn restart(
         dedication: None,
         show_publicly: false,
         news_consent: false,
+        attribution: Attribution {
+            source: Some("mon-espace".to_owned()),
+            ..Attribution::default()
+        },
     };
     let back = format!("{}/mon-espace/dons-reguliers/{gift_id}", state.base_url);
     let Some(created) = start_checkout(&state, campaign, &again, Some(gift_id), back).await? else {
