@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod links;
+pub mod markdown;
+pub mod media;
 pub mod seed;
 pub mod startup;
 pub mod store;

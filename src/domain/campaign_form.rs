@@ -52,7 +52,7 @@ const MAX_LABEL: usize = 200;
 /// Amounts offered per frequency at most (the form shows them as buttons).
 const MAX_AMOUNTS: usize = 6;
 
-fn text(field: &Option<String>) -> String {
+pub(super) fn text(field: &Option<String>) -> String {
     field.as_deref().unwrap_or("").trim().to_owned()
 }
 
@@ -133,7 +133,7 @@ fn amounts(raw: &Option<String>) -> Result<Vec<i64>, String> {
     Ok(amounts)
 }
 
-fn tiers(raw: &Option<String>) -> Result<Vec<(i64, String)>, String> {
+pub(super) fn tiers(raw: &Option<String>) -> Result<Vec<(i64, String)>, String> {
     let limits = AmountLimits {
         min_cents: 100,
         max_cents: 10_000_000,

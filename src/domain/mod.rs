@@ -22,6 +22,7 @@ pub mod password;
 pub mod pledge;
 pub mod profile;
 pub mod progress;
+pub mod project_form;
 pub mod recurring_gift;
 pub mod recurring_history;
 pub mod sign_in;

@@ -55,12 +55,13 @@ pub struct Editable {
     #[sqlx(try_from = "String")]
     pub status: CampaignStatus,
     pub position: i64,
+    pub cover_image: String,
 }
 
 pub async fn editable(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Editable>> {
     sqlx::query_as(
         "SELECT id, project_id, slug, title, summary, story, goal_cents, starts_at, ends_at, \
-             status, position FROM campaigns WHERE id = $1",
+             status, position, cover_image FROM campaigns WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

@@ -123,6 +123,12 @@ pub async fn find_public(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Cam
         .await
 }
 
+/// Any campaign by id, drafts included: what the back-office previews.
+pub async fn find_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Campaign>> {
+    let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1");
+    sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+}
+
 /// A public campaign by id (a pledge's, for the thank-you page).
 pub async fn find_public_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Campaign>> {
     let sql = format!("{SELECT_CAMPAIGNS} WHERE c.id = $1 AND c.status <> $2");

@@ -95,6 +95,39 @@ pub async fn recurring(pool: &AnyPool) -> sqlx::Result<Recurring> {
     })
 }
 
+/// Failed renewals since a time: how many runs of failures began, how many were recovered
+/// by a later payment, and what the recovered gifts bring a month (a yearly gift counts a
+/// twelfth).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recoveries {
+    pub failed: i64,
+    pub recovered: i64,
+    pub recovered_monthly_cents: i64,
+}
+
+pub async fn recoveries(pool: &AnyPool, since: i64) -> sqlx::Result<Recoveries> {
+    let (failed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM payment_failures WHERE failed_at >= $1")
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+    let (recovered, monthly, yearly): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), \
+             CAST(COALESCE(SUM(CASE WHEN g.frequency = 'yearly' THEN 0 ELSE g.amount_cents END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN g.frequency = 'yearly' THEN g.amount_cents ELSE 0 END), 0) AS BIGINT) \
+         FROM payment_failures f JOIN recurring_gifts g ON g.id = f.recurring_gift_id \
+         WHERE f.recovered_at >= $1",
+    )
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(Recoveries {
+        failed,
+        recovered,
+        recovered_monthly_cents: monthly + yearly / 12,
+    })
+}
+
 /// A recurring gift whose last payment failed: someone should follow it up.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PastDue {

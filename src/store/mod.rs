@@ -17,6 +17,7 @@ pub mod news;
 pub mod notices;
 pub mod personal_data;
 pub mod pledges;
+pub mod project_admin;
 pub mod projects;
 pub mod recurring_gifts;
 pub mod server_keys;

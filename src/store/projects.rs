@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
-use crate::domain::campaign::CampaignStatus;
+use crate::domain::campaign::{CampaignStatus, ProjectStatus};
 use crate::domain::slug::Slug;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,6 +19,8 @@ pub struct Project {
     pub impact_unit_label: Option<String>,
     /// Raised by the project's public campaigns, from their counters.
     pub raised_cents: i64,
+    #[sqlx(try_from = "String")]
+    pub status: ProjectStatus,
 }
 
 /// A project to create.
@@ -60,32 +62,42 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewProject<'_>, now: i64) ->
 // up.
 const SELECT_PROJECTS: &str = "\
     SELECT p.id, p.slug, p.name, p.full_name, p.tagline, p.description, p.location, \
-           p.cover_image, p.impact_unit_cents, p.impact_unit_label, \
+           p.cover_image, p.impact_unit_cents, p.impact_unit_label, p.status, \
            CAST(COALESCE(SUM(k.raised_cents), 0) AS BIGINT) AS raised_cents \
     FROM projects p \
     LEFT JOIN campaigns c ON c.project_id = p.id AND c.status <> $1 \
     LEFT JOIN campaign_counters k ON k.campaign_id = c.id";
 
-/// All projects with what their campaigns raised, by name.
+/// Every column but the sum, for `SELECT_PROJECTS`.
+const GROUP_PROJECTS: &str = "GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
+    p.description, p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label, p.status";
+
+/// The projects online (not drafts, not closed) with what their campaigns raised.
 pub async fn list(pool: &AnyPool) -> sqlx::Result<Vec<Project>> {
-    let sql = format!(
-        "{SELECT_PROJECTS} GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, p.description, \
-         p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label ORDER BY p.id"
-    );
+    let sql = format!("{SELECT_PROJECTS} WHERE p.status = $2 {GROUP_PROJECTS} ORDER BY p.id");
     sqlx::query_as(&sql)
         .bind(CampaignStatus::Draft.as_str())
+        .bind(ProjectStatus::Published.as_str())
         .fetch_all(pool)
         .await
 }
 
+/// A public project (online or closed) by its slug.
 pub async fn find_by_slug(pool: &AnyPool, slug: &Slug) -> sqlx::Result<Option<Project>> {
-    let sql = format!(
-        "{SELECT_PROJECTS} WHERE p.slug = $2 GROUP BY p.id, p.slug, p.name, p.full_name, p.tagline, \
-         p.description, p.location, p.cover_image, p.impact_unit_cents, p.impact_unit_label"
-    );
+    let sql = format!("{SELECT_PROJECTS} WHERE p.slug = $2 AND p.status <> $1 {GROUP_PROJECTS}");
     sqlx::query_as(&sql)
         .bind(CampaignStatus::Draft.as_str())
         .bind(slug.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+/// Any project, drafts included, by id: what the back-office previews.
+pub async fn find_by_id(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Project>> {
+    let sql = format!("{SELECT_PROJECTS} WHERE p.id = $2 {GROUP_PROJECTS}");
+    sqlx::query_as(&sql)
+        .bind(CampaignStatus::Draft.as_str())
+        .bind(id)
         .fetch_optional(pool)
         .await
 }

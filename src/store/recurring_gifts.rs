@@ -198,6 +198,54 @@ pub async fn payment_outcome(
     guarded(updated.rows_affected(), "recurring gift")
 }
 
+/// A renewal of the gift failed at `at` (Stripe's time): a run of failures begins, unless one
+/// is open. When a payment arrived after it already (events come in any order), the run is
+/// recorded as recovered by the first such payment.
+pub async fn failure_began(
+    conn: &mut AnyConnection,
+    gift_id: i64,
+    at: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let recovered_at: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(donated_at) FROM donations WHERE recurring_gift_id = $1 \
+             AND status IN ($2, $3) AND donated_at >= $4",
+    )
+    .bind(gift_id)
+    .bind(DonationStatus::Paid.as_str())
+    .bind(DonationStatus::Refunded.as_str())
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?;
+    // Either unique index (one open run per gift, one run per recovering payment) makes a
+    // repeated or late failure add nothing.
+    sqlx::query(
+        "INSERT INTO payment_failures (recurring_gift_id, failed_at, recovered_at, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(gift_id)
+    .bind(at)
+    .bind(recovered_at)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A payment of the gift went through at `at`: the open run of failures before it, if any,
+/// is recovered.
+pub async fn failure_ended(conn: &mut AnyConnection, gift_id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_failures SET recovered_at = $2 \
+         WHERE recurring_gift_id = $1 AND recovered_at IS NULL AND failed_at <= $2",
+    )
+    .bind(gift_id)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Whether an instalment of the gift donated at `at` or later was received (paid, even if
 /// refunded since).
 async fn paid_since(conn: &mut AnyConnection, gift_id: i64, at: i64) -> sqlx::Result<bool> {

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod funnel;
 pub mod health;
 pub mod layout;
+pub mod medias;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;
@@ -91,6 +92,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .merge(back_office)
         .merge(health::router())
         .merge(assets::router())
+        .merge(medias::router())
         .merge(webhooks::router())
         .merge(email_links::router())
         .nest("/api/v1", api::router(&state));

@@ -96,11 +96,13 @@ struct CampaignTemplate {
     /// The link's tags, passed on to the donation form.
     utm_source: Option<String>,
     utm_campaign: Option<String>,
+    /// Shown to the team before it is public: says so.
+    preview: bool,
 }
 
 /// The tags of the link that brought the visitor, passed on to the donation form.
-#[derive(Debug, serde::Deserialize)]
-struct Tags {
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Tags {
     utm_source: Option<String>,
     utm_campaign: Option<String>,
 }
@@ -110,18 +112,28 @@ async fn campaign_page(
     AppPath(slug): AppPath<Slug>,
     AppQuery(tags): AppQuery<Tags>,
 ) -> Result<Html<String>> {
-    let pool = state.db.pool();
-    let now = dates::now();
-    let campaign = campaigns::find_public(pool, &slug)
+    let campaign = campaigns::find_public(state.db.pool(), &slug)
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok(Html(campaign_html(&state, &campaign, tags, false).await?))
+}
+
+/// A campaign's page (also its preview in the back-office).
+pub(crate) async fn campaign_html(
+    state: &AppState,
+    campaign: &campaigns::Campaign,
+    tags: Tags,
+    preview: bool,
+) -> Result<String> {
+    let pool = state.db.pool();
+    let now = dates::now();
     let (tiers, supporters, news) = tokio::try_join!(
         campaigns::impact_tiers(pool, campaign.id, campaign.project_id),
         campaigns::recent_public_supporters(pool, campaign.id, RECENT_SUPPORTERS),
         news::for_campaign(pool, campaign.id, campaign.project_id, now, NEWS_ON_PAGE),
     )?;
     let template = CampaignTemplate {
-        layout: Layout::new(&state, campaign.title.clone())
+        layout: Layout::new(state, campaign.title.clone())
             .with_description(campaign.summary.clone()),
         tiers: tiers
             .iter()
@@ -129,7 +141,7 @@ async fn campaign_page(
             .collect(),
         supporters: supporters.iter().map(SupporterView::new).collect(),
         news: news.iter().map(NewsView::new).collect(),
-        campaign: CampaignView::new(&campaign, now),
+        campaign: CampaignView::new(campaign, now),
         utm_source: attribution::tag(tags.utm_source.as_deref()),
         utm_campaign: attribution::tag(tags.utm_campaign.as_deref()),
         tax_rule: state.config.tax_reduction.describe(),
@@ -144,8 +156,9 @@ async fn campaign_page(
                 campaign.currency
             )
         ),
+        preview,
     };
-    Ok(Html(template.render()?))
+    Ok(template.render()?)
 }
 
 /// The gift the campaign page takes as its example of the tax reduction: 50 €.
@@ -158,29 +171,40 @@ struct ProjectTemplate {
     project: ProjectView,
     campaigns: Vec<CampaignView>,
     news: Vec<NewsView>,
+    preview: bool,
 }
 
 async fn project_page(
     State(state): State<AppState>,
     AppPath(slug): AppPath<Slug>,
 ) -> Result<Html<String>> {
-    let pool = state.db.pool();
-    let now = dates::now();
-    let project = projects::find_by_slug(pool, &slug)
+    let project = projects::find_by_slug(state.db.pool(), &slug)
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok(Html(project_html(&state, &project, false).await?))
+}
+
+/// A project's page (also its preview in the back-office).
+pub(crate) async fn project_html(
+    state: &AppState,
+    project: &projects::Project,
+    preview: bool,
+) -> Result<String> {
+    let pool = state.db.pool();
+    let now = dates::now();
     let (campaigns, news) = tokio::try_join!(
         campaigns::for_project(pool, project.id),
         news::for_project(pool, project.id, now, NEWS_ON_PAGE),
     )?;
     let template = ProjectTemplate {
-        layout: Layout::new(&state, project.name.clone()).with_description(project.tagline.clone()),
-        project: ProjectView::new(&project),
+        layout: Layout::new(state, project.name.clone()).with_description(project.tagline.clone()),
+        project: ProjectView::new(project),
         campaigns: campaigns
             .iter()
             .map(|c| CampaignView::new(c, now))
             .collect(),
         news: news.iter().map(NewsView::new).collect(),
+        preview,
     };
-    Ok(Html(template.render()?))
+    Ok(template.render()?)
 }

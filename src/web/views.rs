@@ -5,6 +5,7 @@ use crate::domain::dates;
 use crate::domain::impact::{self, Reach};
 use crate::domain::money::{Currency, format_count, format_money};
 use crate::domain::progress::{Progress, TimeLeft};
+use crate::markdown::{self, SafeHtml};
 use crate::store::campaigns::{Campaign, ImpactTier, PublicSupporter};
 use crate::store::news::NewsPost;
 use crate::store::projects::Project;
@@ -15,7 +16,7 @@ pub struct CampaignView {
     pub slug: String,
     pub title: String,
     pub summary: String,
-    pub story: Vec<String>,
+    pub story: SafeHtml,
     pub cover_image: String,
     pub project_slug: String,
     pub project_name: String,
@@ -41,7 +42,7 @@ impl CampaignView {
             slug: c.slug.clone(),
             title: c.title.clone(),
             summary: c.summary.clone(),
-            story: paragraphs(&c.story),
+            story: markdown::to_html(&c.story),
             cover_image: c.cover_image.clone(),
             project_slug: c.project_slug.clone(),
             project_name: c.project_name.clone(),
@@ -107,7 +108,7 @@ impl SupporterView {
 pub struct NewsView {
     pub title: String,
     pub date: String,
-    pub paragraphs: Vec<String>,
+    pub body: SafeHtml,
 }
 
 impl NewsView {
@@ -115,7 +116,7 @@ impl NewsView {
         NewsView {
             title: post.title.clone(),
             date: dates::french_date(post.published_at),
-            paragraphs: paragraphs(&post.body),
+            body: markdown::to_html(&post.body),
         }
     }
 }
@@ -126,11 +127,13 @@ pub struct ProjectView {
     pub name: String,
     pub full_name: String,
     pub tagline: String,
-    pub description: Vec<String>,
+    pub description: SafeHtml,
     pub location: String,
     pub cover_image: String,
     pub raised: String,
     pub reach: Option<ReachView>,
+    /// Its page stays; it is off the home page.
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +158,7 @@ impl ProjectView {
             name: p.name.clone(),
             full_name: p.full_name.clone(),
             tagline: p.tagline.clone(),
-            description: paragraphs(&p.description),
+            description: markdown::to_html(&p.description),
             location: p.location.clone(),
             cover_image: p.cover_image.clone(),
             raised: format_money(p.raised_cents, Currency::EUR),
@@ -165,31 +168,14 @@ impl ProjectView {
                 p.impact_unit_label.as_deref(),
             )
             .map(Into::into),
+            closed: p.status == CampaignStatus::Closed,
         }
     }
-}
-
-/// Stored text keeps paragraphs apart with blank lines; templates render each in a `<p>`.
-pub fn paragraphs(text: &str) -> Vec<String> {
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_paragraphs_on_blank_lines() {
-        assert_eq!(
-            paragraphs("Un.\n\nDeux\nsuite.\n\n\n"),
-            vec!["Un.", "Deux\nsuite."]
-        );
-        assert!(paragraphs("  ").is_empty());
-    }
 
     #[test]
     fn donors_label_agrees() {

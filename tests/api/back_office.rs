@@ -41,7 +41,7 @@ dual_backend_tests!(
 const PASSWORD: &str = "une phrase de passe assez longue";
 
 /// What a page says, without its tags, its spaces collapsed (no-break ones too).
-fn words(html: &str) -> String {
+pub(crate) fn words(html: &str) -> String {
     let mut text = String::new();
     let mut in_tag = false;
     for c in html.chars() {
@@ -98,7 +98,7 @@ async fn sign_in_as(browser: &Browser, email: &str, password: &str) -> reqwest::
         .await
 }
 
-async fn signed_in_staff(app: &TestApp, email: &str, role: Role) -> Browser {
+pub(crate) async fn signed_in_staff(app: &TestApp, email: &str, role: Role) -> Browser {
     staff(app, email, role).await;
     let browser = Browser::new(app);
     let response = sign_in_as(&browser, email, PASSWORD).await;
@@ -253,6 +253,23 @@ const CHANGES: &[(&str, Role, Fields)] = &[
         Role::Editor,
         &[("title", "Une nouvelle"), ("body", "Un texte.")],
     ),
+    ("/admin/campagnes/{campagne}/image", Role::Editor, &[]),
+    (
+        "/admin/projets/nouveau",
+        Role::Editor,
+        &[("name", "Un projet")],
+    ),
+    (
+        "/admin/projets/{projet}",
+        Role::Editor,
+        &[("name", "Autre")],
+    ),
+    (
+        "/admin/projets/{projet}/statut",
+        Role::Editor,
+        &[("status", "closed")],
+    ),
+    ("/admin/projets/{projet}/image", Role::Editor, &[]),
     ("/admin/organisation", Role::Admin, &[("name", "Autre nom")]),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
@@ -298,7 +315,8 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
         let path = path
             .replace("{staff}", &target.to_string())
             .replace("{don}", &donation.to_string())
-            .replace("{campagne}", &campaign.to_string());
+            .replace("{campagne}", &campaign.to_string())
+            .replace("{projet}", &project.to_string());
         // Without a token: refused, whoever asks.
         let before = (journal().await, donations().await);
         let response = admin.post(&path, form).await;
@@ -313,7 +331,13 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
             if role.allows(*needed) {
                 continue;
             }
-            let response = browser.submit("/admin", &path, form).await;
+            // A picture goes as the upload form sends it; the rest as text forms.
+            let response = if path.ends_with("/image") {
+                let cover = include_bytes!("../fixtures/cover.png").to_vec();
+                browser.upload("/admin", &path, cover, true).await
+            } else {
+                browser.submit("/admin", &path, form).await
+            };
             assert_eq!(response.status(), 403, "{path} as {role}");
             assert_eq!(
                 (journal().await, donations().await),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use obole::store::counters;
+use obole::store::{counters, figures};
 use serde_json::{Value, json};
 
 use crate::helpers::fixtures;
@@ -11,6 +11,7 @@ use crate::helpers::{Backend, Content, TestApp, spawn_app};
 
 dual_backend_tests!(
     a_failure_delivered_after_its_recovery_leaves_the_gift_active,
+    a_renewal_recovered_after_failures_is_counted_once_in_any_order,
     a_refund_delivered_before_the_sepa_success_is_not_counted,
     a_late_creation_notice_does_not_undo_the_update_of_the_same_second,
     a_failed_first_debit_delivered_first_does_not_end_the_gift,
@@ -113,6 +114,54 @@ async fn a_failure_delivered_after_its_recovery_leaves_the_gift_active(backend: 
     deliver_all(&app, &[active, recovered, past_due, failed]).await;
     assert_eq!(gift_status(&app).await, "active");
     assert_eq!(app.donations_of(DONOR).await.len(), 2, "both instalments");
+}
+
+/// The back-office's count of renewals that failed, and of those a later payment recovered.
+async fn recoveries(app: &TestApp) -> (i64, i64, i64) {
+    let r = figures::recoveries(app.db.pool(), 0).await.unwrap();
+    (r.failed, r.recovered, r.recovered_monthly_cents)
+}
+
+async fn a_renewal_recovered_after_failures_is_counted_once_in_any_order(backend: Backend) {
+    for stripe_order in [true, false] {
+        let app = spawn_app(backend, Content::Demo).await;
+        let events = events_of_gift(&app, &MONTHLY, "card").await;
+        deliver_all(&app, &events).await;
+        let paid = first_of(&events, "invoice.paid");
+        let t = paid["created"].as_i64().unwrap();
+        // The renewal fails, Stripe retries and fails again, then a retry pays.
+        let failure = |id: &str, at: i64| {
+            let mut failed = variant(&paid, id, "invoice.payment_failed", at);
+            failed["data"]["object"]["id"] = json!("in_second");
+            failed["data"]["object"]["status"] = json!("open");
+            failed["data"]["object"]["amount_paid"] = json!(0);
+            failed
+        };
+        let mut recovered = variant(&paid, "evt_recovered", "invoice.paid", t + 300);
+        recovered["data"]["object"]["id"] = json!("in_second");
+        recovered["data"]["object"]["status_transitions"]["paid_at"] = json!(t + 300);
+        let mut sequence = vec![
+            failure("evt_failed", t + 100),
+            failure("evt_retry_failed", t + 200),
+            recovered,
+        ];
+        if !stripe_order {
+            sequence.reverse();
+        }
+        deliver_all(&app, &sequence).await;
+        deliver_all(&app, &sequence).await; // Delivered again: acknowledged, nothing added.
+        assert_eq!(
+            recoveries(&app).await,
+            (1, 1, 2_500),
+            "one run of failures, recovered (Stripe's order: {stripe_order})"
+        );
+        // A later renewal fails and is not recovered yet: a failure, no recovery.
+        let mut later = failure("evt_third_failed", t + 400);
+        later["data"]["object"]["id"] = json!("in_third");
+        deliver_all(&app, &[later]).await;
+        assert_eq!(recoveries(&app).await, (2, 1, 2_500));
+        assert_eq!(gift_status(&app).await, "past_due");
+    }
 }
 
 async fn a_refund_delivered_before_the_sepa_success_is_not_counted(backend: Backend) {

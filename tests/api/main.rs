@@ -7,6 +7,7 @@ mod helpers;
 
 mod api;
 mod back_office;
+mod back_office_content;
 mod counters;
 mod currency;
 mod demo_restart;

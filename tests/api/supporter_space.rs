@@ -84,6 +84,32 @@ impl Browser {
         self.post(action, &form).await
     }
 
+    /// Sends a file as the upload form of the page at `page_path` does (multipart, with the
+    /// page's CSRF token unless `token` is false).
+    pub(crate) async fn upload(
+        &self,
+        page_path: &str,
+        action: &str,
+        file: Vec<u8>,
+        token: bool,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if token {
+            let (_, page) = self.get(page_path).await;
+            form = form.text("csrf_token", csrf(&page));
+        }
+        let part = reqwest::multipart::Part::bytes(file)
+            .file_name("image.png")
+            .mime_str("image/png")
+            .unwrap();
+        self.client
+            .post(format!("{}{action}", self.base))
+            .multipart(form.part("image", part))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The session cookie's value, if the browser has one.
     pub(crate) fn session(&self) -> Option<String> {
         let url = self.base.parse().unwrap();

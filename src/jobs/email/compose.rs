@@ -14,6 +14,7 @@ use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::domain::sign_in;
 use crate::jobs::{JobContext, JobError};
 use crate::links::{NO_EXPIRY, Purpose};
+use crate::markdown;
 use crate::store::campaigns::{self, ImpactTier};
 use crate::store::news;
 use crate::store::notices::{self, GiftNotice};
@@ -453,14 +454,8 @@ async fn notice(
             let Some(post) = news::find(pool, *post_id).await? else {
                 return Ok(None);
             };
-            let mut paragraphs: Vec<String> = post
-                .body
-                .split("\n\n")
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .take(NEWS_PARAGRAPHS)
-                .map(str::to_owned)
-                .collect();
+            let mut paragraphs: Vec<String> = markdown::plain_paragraphs(&post.body);
+            paragraphs.truncate(NEWS_PARAGRAPHS);
             paragraphs.insert(
                 0,
                 format!(

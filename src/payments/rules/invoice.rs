@@ -42,6 +42,7 @@ impl Context<'_> {
                 gift.status,
                 RecurringGiftStatus::Active | RecurringGiftStatus::PastDue
             ) {
+                recurring_gifts::failure_began(conn, gift.id, at, self.now).await?;
                 self.owe_email(
                     conn,
                     Message::PaymentFailed {
@@ -53,6 +54,8 @@ impl Context<'_> {
             }
             return Ok(());
         }
+        let paid_at = facts.paid_at.unwrap_or(self.event.created);
+        recurring_gifts::failure_ended(conn, gift.id, paid_at).await?;
         if facts.amount_paid <= 0 {
             // Paid by the customer's credit balance or a coupon: no money, no donation.
             recurring_gifts::payment_outcome(conn, &gift, true, at, self.now).await?;
@@ -62,7 +65,7 @@ impl Context<'_> {
             &pledge,
             gift.supporter_id,
             Money::new(facts.amount_paid, gift.currency),
-            facts.paid_at.unwrap_or(self.event.created),
+            paid_at,
         );
         // The invoice's own period says it best: after a switch monthly ↔ yearly, its
         // first invoice may arrive before the subscription's event of the new interval.

@@ -5,13 +5,14 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Staff, StaffBar, form_token, page};
-use crate::domain::campaign::CampaignStatus;
+use super::{Publication, Staff, StaffBar, form_token, page, uploads};
+use crate::domain::campaign::{self, CampaignStatus};
 use crate::domain::campaign_form::{CampaignDraft, CampaignForm};
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::frequency::Frequency;
@@ -20,11 +21,13 @@ use crate::domain::money::{Currency, euros_as_typed, format_money};
 use crate::domain::progress::Progress;
 use crate::domain::staff::Role;
 use crate::error::{AppError, Result};
+use crate::media;
 use crate::store::campaign_admin::{self, Editable};
-use crate::store::{audit, projects};
+use crate::store::{audit, campaigns, project_admin, projects};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::public;
 
 #[derive(Template)]
 #[template(path = "admin/campaigns.html")]
@@ -109,7 +112,7 @@ struct FormTemplate {
     staff: Option<StaffBar>,
     csrf_token: String,
     /// `None` for a new campaign.
-    campaign: Option<(i64, String, &'static str, CampaignStatus)>,
+    publication: Option<Publication>,
     form: CampaignForm,
     errors: FieldErrors,
     projects: Vec<(String, String)>,
@@ -184,7 +187,14 @@ async fn form_page(
         layout: Layout::new(state, title),
         staff: Some(me.bar()),
         csrf_token,
-        campaign: campaign.map(|c| (c.id, c.slug.clone(), status_label(c.status), c.status)),
+        publication: campaign.map(|c| Publication {
+            edit_path: format!("/admin/campagnes/{}", c.id),
+            public_path: format!("/campagnes/{}", c.slug),
+            status: c.status,
+            status_label: status_label(c.status),
+            close_label: "Terminer la collecte",
+            cover_image: c.cover_image.clone(),
+        }),
         form,
         errors,
         projects: projects
@@ -317,6 +327,7 @@ fn done_message(done: Option<&str>) -> Option<&'static str> {
         "creation" => "La campagne est créée en brouillon : relisez-la, puis mettez-la en ligne.",
         "enregistre" => "C’est enregistré ; les pages publiques le montrent déjà.",
         "statut" => "Le statut est changé.",
+        "image" => "L’image est enregistrée.",
         _ => return None,
     })
 }
@@ -428,6 +439,15 @@ pub async fn change_status(
     })?;
     let campaign = own(&state, id).await?;
     let mut tx = state.db.begin_write().await?;
+    let project_status = project_admin::status(&mut tx, campaign.project_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !campaign::may_belong(status, project_status) {
+        return Err(AppError::Conflict(
+            "Le projet de cette campagne est en brouillon : mettez d’abord le projet en ligne."
+                .to_owned(),
+        ));
+    }
     campaign_admin::set_status(&mut tx, id, status, now).await?;
     let entry = audit::Entry {
         staff_id: Some(me.id),
@@ -439,4 +459,64 @@ pub async fn change_status(
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/admin/campagnes/{id}?fait=statut")).into_response())
+}
+
+/// `POST /admin/campagnes/{id}/image`: a new cover (JPEG, PNG or WebP, checked by content).
+pub async fn upload_cover(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppPath(id): AppPath<i64>,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    let sent = uploads::read(multipart, media::COVER).await?;
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, sent.csrf_token.as_deref(), now)?;
+    me.require(Role::Editor)?;
+    let campaign = own(&state, id).await?;
+    let image = match sent.image {
+        Ok(image) => image,
+        Err(message) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("image", message);
+            let form = stored_form(&state, &campaign).await?;
+            return form_page(
+                &state,
+                &headers,
+                &me,
+                Some(&campaign),
+                form,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    uploads::replace_cover(
+        &state,
+        &me,
+        uploads::Covered::Campaign(id),
+        &campaign.cover_image,
+        image,
+    )
+    .await
+}
+
+/// `GET /admin/campagnes/{id}/apercu`: the public page, drafts included, for the team.
+pub async fn preview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response> {
+    me.require(Role::Viewer)?;
+    let campaign = campaigns::find_by_id(state.db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let html = public::campaign_html(&state, &campaign, public::Tags::default(), true).await?;
+    let (_, cookie) = form_token(&state, &headers);
+    Ok(page(StatusCode::OK, html, cookie))
 }

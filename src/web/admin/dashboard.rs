@@ -32,6 +32,10 @@ struct DashboardTemplate {
     monthly_revenue: String,
     past_due_count: i64,
     paused: i64,
+    /// Over the last 30 days: runs of failed renewals begun, and recovered since.
+    failed_recently: i64,
+    recovered_recently: i64,
+    recovered_revenue: String,
     past_due: Vec<PastDueRow>,
     campaigns: Vec<CampaignRow>,
     daily_chart: String,
@@ -148,9 +152,10 @@ pub async fn show(
         figures::gift_spans(pool),
         figures::daily(pool, chart_since),
     )?;
-    let (sources, funnel) = tokio::try_join!(
+    let (sources, funnel, recoveries) = tokio::try_join!(
         figures::sources(pool, periods.month),
         figures::funnel(pool, chart_since),
+        figures::recoveries(pool, periods.month),
     )?;
     let daily_points: Vec<Point> = (0..CHART_DAYS)
         .map(|i| {
@@ -215,6 +220,9 @@ pub async fn show(
         monthly_revenue: euros(gifts.monthly_revenue_cents),
         past_due_count: gifts.past_due,
         paused: gifts.paused,
+        failed_recently: recoveries.failed,
+        recovered_recently: recoveries.recovered,
+        recovered_revenue: euros(recoveries.recovered_monthly_cents),
         past_due: past_due
             .iter()
             .map(|g| PastDueRow {

@@ -3,7 +3,9 @@
 //!
 //! - `sign_in`: signing in and out (also everywhere at once);
 //! - `dashboard`: the money, the recurring gifts, the campaigns at a glance;
-//! - `campaigns`: campaigns created, edited, published and closed;
+//! - `projects`: projects created, edited, previewed, published and closed;
+//! - `campaigns`: campaigns created, edited, previewed, published and closed;
+//! - `uploads`: pictures sent from a form (covers, the receipts' signature);
 //! - `news`: news posted to a project, and emailed to its supporters who want it;
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `donors`: new and returning donors, retention, LYBUNT and SYBUNT;
@@ -23,8 +25,10 @@ mod gifts;
 mod journal;
 mod news;
 mod organisation;
+mod projects;
 mod sign_in;
 mod team;
+mod uploads;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -35,9 +39,11 @@ use axum::routing::{get, post};
 use tower_sessions::Session;
 
 use super::{AppState, csrf};
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::dates;
 use crate::domain::staff::{INACTIVITY, Role};
 use crate::error::AppError;
+use crate::media;
 use crate::store::staff;
 
 pub fn router() -> Router<AppState> {
@@ -66,6 +72,26 @@ pub fn router() -> Router<AppState> {
             "/admin/campagnes/{id}/statut",
             post(campaigns::change_status),
         )
+        .route(
+            "/admin/campagnes/{id}/image",
+            post(campaigns::upload_cover).layer(uploads::body_limit(media::COVER)),
+        )
+        .route("/admin/campagnes/{id}/apercu", get(campaigns::preview))
+        .route("/admin/projets", get(projects::list))
+        .route(
+            "/admin/projets/nouveau",
+            get(projects::new).post(projects::create),
+        )
+        .route(
+            "/admin/projets/{id}",
+            get(projects::edit).post(projects::save),
+        )
+        .route("/admin/projets/{id}/statut", post(projects::change_status))
+        .route(
+            "/admin/projets/{id}/image",
+            post(projects::upload_cover).layer(uploads::body_limit(media::COVER)),
+        )
+        .route("/admin/projets/{id}/apercu", get(projects::preview))
         .route("/admin/nouvelles", get(news::show).post(news::create))
         .route("/admin/dons", get(donations::list))
         .route("/admin/dons.csv", get(donations::export))
@@ -231,6 +257,34 @@ impl FromRequestParts<AppState> for Staff {
             role: member.role,
             session,
         })
+    }
+}
+
+/// What the edit page of a project or a campaign shows above its form: its status and the
+/// buttons that change it, its previews, its cover and the form that replaces it.
+pub struct Publication {
+    /// The edit page, e.g. `/admin/projets/3`; the forms post below it.
+    pub edit_path: String,
+    pub public_path: String,
+    pub status: CampaignStatus,
+    pub status_label: &'static str,
+    /// « Terminer la collecte », « Terminer le projet ».
+    pub close_label: &'static str,
+    pub cover_image: String,
+}
+
+impl Publication {
+    /// The statuses it may move to, with their buttons' words.
+    pub fn moves(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            (CampaignStatus::Published, "Mettre en ligne"),
+            (CampaignStatus::Closed, self.close_label),
+            (CampaignStatus::Draft, "Repasser en brouillon"),
+        ]
+        .into_iter()
+        .filter(|(status, _)| *status != self.status)
+        .map(|(status, label)| (status.as_str(), label))
+        .collect()
     }
 }
 
