@@ -92,10 +92,15 @@ fn kinds_label(kinds: &[ImageKind]) -> String {
 
 /// What the form asks for, in French: the message for a file that is not that.
 pub fn wanted(rules: ImageRules) -> String {
+    const MIB: usize = 1024 * 1024;
+    let size = if rules.max_bytes.is_multiple_of(MIB) {
+        format!("{} Mo", rules.max_bytes / MIB)
+    } else {
+        format!("{} Ko", rules.max_bytes / 1024)
+    };
     format!(
-        "Choisissez une image {} de {} Ko au plus.",
-        kinds_label(rules.kinds),
-        rules.max_bytes / 1024
+        "Choisissez une image {} de {size} au plus.",
+        kinds_label(rules.kinds)
     )
 }
 

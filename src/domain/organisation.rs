@@ -61,6 +61,9 @@ pub struct Organisation {
     pub host: String,
     #[serde(default)]
     pub public_utility: i64,
+    /// The signature's picture (`/medias/…`): uploaded on its own, never from the text form.
+    #[serde(skip_deserializing)]
+    pub signature_image: String,
 }
 
 const MAX_TEXT: usize = 300;
@@ -163,6 +166,7 @@ impl Organisation {
             (&self.cgi_articles, "les articles du CGI"),
             (&self.signatory_name, "le nom du signataire"),
             (&self.signatory_role, "sa qualité"),
+            (&self.signature_image, "l’image de sa signature"),
         ] {
             if value.is_empty() {
                 missing.push(label);
@@ -196,6 +200,7 @@ mod tests {
             cgi_articles: "200, 238 bis".into(),
             signatory_name: "Claire Martin".into(),
             signatory_role: "Présidente".into(),
+            signature_image: "/medias/signature.png".into(),
             ..Organisation::default()
         }
     }

@@ -6,7 +6,7 @@ use crate::domain::organisation::Organisation;
 
 const COLUMNS: &str = "name, address_line1, postal_code, city, object, category, siren, rna, \
      cgi_articles, signatory_name, signatory_role, publication_director, contact_email, host, \
-     public_utility";
+     public_utility, signature_image";
 
 pub async fn organisation(pool: &AnyPool) -> sqlx::Result<Organisation> {
     sqlx::query_as(&format!(
@@ -40,6 +40,18 @@ pub async fn save(conn: &mut AnyConnection, o: &Organisation, now: i64) -> sqlx:
     .bind(&o.contact_email)
     .bind(&o.host)
     .bind(o.public_utility)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The signature's picture (an address under `/medias/`).
+pub async fn set_signature(conn: &mut AnyConnection, address: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE organisation_settings SET signature_image = $1, updated_at = $2 WHERE singleton = 1",
+    )
+    .bind(address)
     .bind(now)
     .execute(conn)
     .await

@@ -96,8 +96,8 @@ struct CampaignTemplate {
     /// The link's tags, passed on to the donation form.
     utm_source: Option<String>,
     utm_campaign: Option<String>,
-    /// Shown to the team before it is public: says so.
-    preview: bool,
+    /// Shown to the team (before it is public): says so, with the way back to its edit page.
+    preview: Option<String>,
 }
 
 /// The tags of the link that brought the visitor, passed on to the donation form.
@@ -115,15 +115,15 @@ async fn campaign_page(
     let campaign = campaigns::find_public(state.db.pool(), &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Html(campaign_html(&state, &campaign, tags, false).await?))
+    Ok(Html(campaign_html(&state, &campaign, tags, None).await?))
 }
 
-/// A campaign's page (also its preview in the back-office).
+/// A campaign's page (also its preview in the back-office, which `preview` links back to).
 pub(crate) async fn campaign_html(
     state: &AppState,
     campaign: &campaigns::Campaign,
     tags: Tags,
-    preview: bool,
+    preview: Option<String>,
 ) -> Result<String> {
     let pool = state.db.pool();
     let now = dates::now();
@@ -171,7 +171,8 @@ struct ProjectTemplate {
     project: ProjectView,
     campaigns: Vec<CampaignView>,
     news: Vec<NewsView>,
-    preview: bool,
+    /// Shown to the team (before it is public): says so, with the way back to its edit page.
+    preview: Option<String>,
 }
 
 async fn project_page(
@@ -181,14 +182,14 @@ async fn project_page(
     let project = projects::find_by_slug(state.db.pool(), &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Html(project_html(&state, &project, false).await?))
+    Ok(Html(project_html(&state, &project, None).await?))
 }
 
-/// A project's page (also its preview in the back-office).
+/// A project's page (also its preview in the back-office, which `preview` links back to).
 pub(crate) async fn project_html(
     state: &AppState,
     project: &projects::Project,
-    preview: bool,
+    preview: Option<String>,
 ) -> Result<String> {
     let pool = state.db.pool();
     let now = dates::now();

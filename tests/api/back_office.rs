@@ -271,6 +271,7 @@ const CHANGES: &[(&str, Role, Fields)] = &[
     ),
     ("/admin/projets/{projet}/image", Role::Editor, &[]),
     ("/admin/organisation", Role::Admin, &[("name", "Autre nom")]),
+    ("/admin/organisation/signature", Role::Admin, &[]),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
 ];
@@ -332,7 +333,7 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
                 continue;
             }
             // A picture goes as the upload form sends it; the rest as text forms.
-            let response = if path.ends_with("/image") {
+            let response = if path.ends_with("/image") || path.ends_with("/signature") {
                 let cover = include_bytes!("../fixtures/cover.png").to_vec();
                 browser.upload("/admin", &path, cover, true).await
             } else {
@@ -1409,11 +1410,46 @@ async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backe
         .await;
     assert_eq!(saved.status(), 303);
     let (_, page) = admin.get("/admin/organisation").await;
+    assert!(
+        words(&page).contains("l’image de sa signature"),
+        "still missing"
+    );
+    // The signature: a picture, checked by content (a PDF printed as a signature is not one).
+    let refused = admin
+        .upload(
+            "/admin/organisation",
+            "/admin/organisation/signature",
+            b"%PDF-1.7".to_vec(),
+            true,
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(
+        words(&refused.text().await.unwrap())
+            .contains("Choisissez une image PNG ou JPEG de 512 Ko au plus")
+    );
+    let signature = include_bytes!("../fixtures/cover.png").to_vec();
+    let sent = admin
+        .upload(
+            "/admin/organisation",
+            "/admin/organisation/signature",
+            signature,
+            true,
+        )
+        .await;
+    assert_eq!(sent.status(), 303);
+    // Saving the texts again keeps the signature.
+    let saved = admin
+        .submit("/admin/organisation", "/admin/organisation", &fields)
+        .await;
+    assert_eq!(saved.status(), 303);
+    let (_, page) = admin.get("/admin/organisation").await;
     let text = words(&page);
     assert!(
         text.contains("Tout ce qu’un reçu fiscal doit mentionner est renseigné"),
         "{text}"
     );
+    assert!(page.contains("<img class=\"signature-image\" src=\"/medias/"));
     let stored: (String, String, i64) =
         sqlx::query_as("SELECT siren, cgi_articles, public_utility FROM organisation_settings")
             .fetch_one(app.db.pool())
@@ -1425,6 +1461,11 @@ async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backe
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.update'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.signature'")
             .await,
         1
     );

@@ -298,14 +298,14 @@ async fn covers_are_uploaded_checked_by_their_content_and_served(backend: Backen
         (
             svg,
             422,
-            "Choisissez une image JPEG, PNG ou WebP de 2048 Ko au plus.",
+            "Choisissez une image JPEG, PNG ou WebP de 2 Mo au plus.",
         ),
         (
             b"GIF89a\x01\x00\x01\x00".to_vec(),
             422,
             "Choisissez une image JPEG",
         ),
-        (heavy, 422, "de 2048 Ko au plus"),
+        (heavy, 422, "de 2 Mo au plus"),
         (huge, 400, "dépasse la taille permise"),
     ] {
         let refused = editor.upload(&edit, &action, file, true).await;

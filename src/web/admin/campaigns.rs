@@ -516,7 +516,13 @@ pub async fn preview(
     let campaign = campaigns::find_by_id(state.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let html = public::campaign_html(&state, &campaign, public::Tags::default(), true).await?;
+    let html = public::campaign_html(
+        &state,
+        &campaign,
+        public::Tags::default(),
+        Some(format!("/admin/campagnes/{id}")),
+    )
+    .await?;
     let (_, cookie) = form_token(&state, &headers);
     Ok(page(StatusCode::OK, html, cookie))
 }

@@ -107,6 +107,10 @@ pub fn router() -> Router<AppState> {
             "/admin/organisation",
             get(organisation::show).post(organisation::save),
         )
+        .route(
+            "/admin/organisation/signature",
+            post(organisation::upload_signature).layer(uploads::body_limit(media::SIGNATURE)),
+        )
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 

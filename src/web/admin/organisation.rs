@@ -4,16 +4,18 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Staff, StaffBar, form_token, page};
+use super::{Staff, StaffBar, form_token, page, uploads};
 use crate::domain::dates;
 use crate::domain::gift::FieldErrors;
 use crate::domain::organisation::{CATEGORIES, CGI_ARTICLES, Organisation};
 use crate::domain::staff::Role;
 use crate::error::Result;
+use crate::media;
 use crate::store::{audit, settings};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppQuery};
@@ -64,6 +66,53 @@ async fn organisation_page(
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
     fait: Option<String>,
+}
+
+/// `POST /admin/organisation/signature`: the signature printed on receipts (PNG or JPEG,
+/// checked by content).
+pub async fn upload_signature(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    let sent = uploads::read(multipart, media::SIGNATURE).await?;
+    let now = dates::now();
+    state
+        .form_key
+        .check(&headers, sent.csrf_token.as_deref(), now)?;
+    me.require(Role::Admin)?;
+    let o = settings::organisation(state.db.pool()).await?;
+    let image = match sent.image {
+        Ok(image) => image,
+        Err(message) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("signature", message);
+            return organisation_page(
+                &state,
+                &headers,
+                &me,
+                o,
+                errors,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let address = uploads::store(&state.config.data_dir, image).await?;
+    let mut tx = state.db.begin_write().await?;
+    settings::set_signature(&mut tx, &address, now).await?;
+    let entry = audit::Entry {
+        staff_id: Some(me.id),
+        action: "organisation.signature",
+        subject: "organisation".to_owned(),
+        before: Some(serde_json::json!({ "signature_image": o.signature_image })),
+        after: Some(serde_json::json!({ "signature_image": address })),
+    };
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/organisation?fait=1").into_response())
 }
 
 /// `GET /admin/organisation`.
@@ -119,9 +168,11 @@ pub async fn save(
     .into_iter()
     .filter_map(|(on, article)| on.then_some(article))
     .collect();
+    let before = settings::organisation(state.db.pool()).await?;
     let typed = Organisation {
         cgi_articles: ticked.join(","),
         public_utility: i64::from(form.utility.is_some()),
+        signature_image: before.signature_image.clone(),
         ..form.o
     };
     let checked = match typed.clone().checked() {
@@ -139,7 +190,6 @@ pub async fn save(
             .await;
         }
     };
-    let before = settings::organisation(state.db.pool()).await?;
     let mut tx = state.db.begin_write().await?;
     settings::save(&mut tx, &checked, now).await?;
     let entry = audit::Entry {
@@ -162,5 +212,6 @@ fn json_of(o: &Organisation) -> serde_json::Value {
         "rna": o.rna, "cgi_articles": o.cgi_articles, "signatory_name": o.signatory_name,
         "signatory_role": o.signatory_role, "publication_director": o.publication_director,
         "contact_email": o.contact_email, "host": o.host, "public_utility": o.public_utility,
+        "signature_image": o.signature_image,
     })
 }

@@ -438,7 +438,7 @@ pub async fn preview(
     let project = projects::find_by_id(state.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let html = public::project_html(&state, &project, true).await?;
+    let html = public::project_html(&state, &project, Some(format!("/admin/projets/{id}"))).await?;
     let (_, cookie) = form_token(&state, &headers);
     Ok(page(StatusCode::OK, html, cookie))
 }

@@ -75,7 +75,7 @@ pub async fn read(
 }
 
 /// Keeps a checked picture under `DATA_DIR/medias/`; its address.
-async fn store(data_dir: &std::path::Path, image: CheckedImage) -> Result<String, AppError> {
+pub async fn store(data_dir: &std::path::Path, image: CheckedImage) -> Result<String, AppError> {
     let data_dir = data_dir.to_owned();
     tokio::task::spawn_blocking(move || media::store(&data_dir, &image))
         .await
