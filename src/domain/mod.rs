@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: no I/O here, unit tests beside the code.
 
 pub mod amount;
+pub mod amount_words;
 pub mod attribution;
 pub mod campaign;
 pub mod campaign_form;
