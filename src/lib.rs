@@ -21,3 +21,4 @@ pub use startup::Application;
 #[cfg(feature = "sandbox")]
 pub use stripe_sandbox as sandbox;
 pub mod payments;
+pub mod receipts;

@@ -8,10 +8,11 @@ use obole::accounts;
 use obole::config::Config;
 use obole::domain::dates;
 use obole::domain::email::Email;
+use obole::domain::money::{Currency, format_money};
 use obole::domain::staff::Role;
 use obole::startup::{Application, open_database, run_worker, shutdown_signal};
 use obole::store::{counters, jobs};
-use obole::{seed, telemetry};
+use obole::{receipts, seed, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +43,13 @@ enum Command {
     Jobs,
     /// Recount campaign and organisation totals from the donations, repairing any drift.
     Recount,
+    /// Issue the annual tax receipts of a year (the gifts no receipt covers yet): running it
+    /// again issues nothing new.
+    Receipts {
+        /// The year of the gifts, e.g. 2026.
+        #[arg(long)]
+        year: i32,
+    },
     /// Create a back-office account. The password is asked on the terminal (or read from the
     /// first line of standard input), never given on the command line.
     CreateStaff {
@@ -138,6 +146,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Receipts { year } => {
+            let db = open_database(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_receipts_run(&db, year).await
+        }
         Command::Recount => {
             let db = open_database(&config.database_url)
                 .await
@@ -174,6 +188,37 @@ fn read_password() -> std::io::Result<String> {
         std::io::stdin().read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
+}
+
+/// `obole receipts --year Y`: the year's annual receipts, and what still waits.
+async fn print_receipts_run(db: &obole::db::Db, year: i32) -> Result<(), String> {
+    let this_year = dates::paris_year(dates::now());
+    if !(2000..=this_year).contains(&year) {
+        return Err(format!(
+            "année {year} impossible : une année passée ou l'année en cours"
+        ));
+    }
+    let summary = receipts::run_year(db, year, None, dates::now())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|missing| {
+            format!(
+                "aucun reçu ne peut être établi : il manque dans les réglages de l'organisation {}",
+                missing.join(", ")
+            )
+        })?;
+    println!(
+        "reçus annuels {year} : {} émis, pour {}",
+        summary.issued,
+        format_money(summary.amount_cents, Currency::EUR)
+    );
+    if !summary.waiting_for_address.is_empty() {
+        println!(
+            "{} donateur(s) sans adresse postale : leur reçu attend qu'ils la donnent",
+            summary.waiting_for_address.len()
+        );
+    }
+    Ok(())
 }
 
 /// `obole jobs`: what is pending, and the failures someone should look at.

@@ -24,6 +24,7 @@ pub mod pledge;
 pub mod profile;
 pub mod progress;
 pub mod project_form;
+pub mod receipt;
 pub mod recurring_gift;
 pub mod recurring_history;
 pub mod sign_in;

@@ -19,6 +19,7 @@ pub mod personal_data;
 pub mod pledges;
 pub mod project_admin;
 pub mod projects;
+pub mod receipts;
 pub mod recurring_gifts;
 pub mod server_keys;
 pub mod settings;
