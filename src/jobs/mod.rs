@@ -28,6 +28,12 @@ pub enum Job {
         post_id: i64,
         after: i64,
     },
+    /// Money of a donation given back: the receipt that counts it is corrected, and the
+    /// corrected one sent.
+    ReceiptCorrection {
+        donation_id: i64,
+        refunded_cents: i64,
+    },
 }
 
 impl Job {
@@ -36,6 +42,7 @@ impl Job {
         match self {
             Job::Email(_) => "email",
             Job::NewsFanOut { .. } => "news_fan_out",
+            Job::ReceiptCorrection { .. } => "receipt_correction",
         }
     }
 
@@ -46,6 +53,13 @@ impl Job {
             Job::NewsFanOut { post_id, after } => {
                 serde_json::to_string(&serde_json::json!({ "post_id": post_id, "after": after }))
             }
+            Job::ReceiptCorrection {
+                donation_id,
+                refunded_cents,
+            } => serde_json::to_string(&serde_json::json!({
+                "donation_id": donation_id,
+                "refunded_cents": refunded_cents,
+            })),
         }
     }
 
@@ -64,6 +78,12 @@ impl Job {
                     after: f.after,
                 })
                 .map_err(unreadable),
+            "receipt_correction" => serde_json::from_str::<Correction>(payload)
+                .map(|c| Job::ReceiptCorrection {
+                    donation_id: c.donation_id,
+                    refunded_cents: c.refunded_cents,
+                })
+                .map_err(unreadable),
             other => Err(JobError::Permanent(format!(
                 "type de tâche inconnu : « {other} »"
             ))),
@@ -75,6 +95,10 @@ impl Job {
         match self {
             Job::Email(email) => Some(email.dedupe_key()),
             Job::NewsFanOut { post_id, after } => Some(format!("news:{post_id}:{after}")),
+            Job::ReceiptCorrection {
+                donation_id,
+                refunded_cents,
+            } => Some(format!("receipt-correction:{donation_id}:{refunded_cents}")),
         }
     }
 
@@ -98,13 +122,15 @@ impl Job {
                 .payload()
                 .ok()
             }
-            Job::Email(_) | Job::NewsFanOut { .. } => None,
+            Job::Email(_) | Job::NewsFanOut { .. } | Job::ReceiptCorrection { .. } => None,
         }
     }
 
     fn max_attempts(&self) -> i64 {
         match self {
-            Job::Email(_) | Job::NewsFanOut { .. } => email::MAX_ATTEMPTS,
+            Job::Email(_) | Job::NewsFanOut { .. } | Job::ReceiptCorrection { .. } => {
+                email::MAX_ATTEMPTS
+            }
         }
     }
 
@@ -119,8 +145,50 @@ impl Job {
             Job::NewsFanOut { post_id, after } => {
                 news::fan_out(ctx, *post_id, *after).await.map(|()| None)
             }
+            Job::ReceiptCorrection { donation_id, .. } => {
+                correct_receipt(ctx, *donation_id).await.map(|()| None)
+            }
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Correction {
+    donation_id: i64,
+    refunded_cents: i64,
+}
+
+/// Corrects the receipt of a refunded gift, and sends the corrected one.
+async fn correct_receipt(ctx: &JobContext, donation_id: i64) -> Result<(), JobError> {
+    let now = crate::domain::dates::now();
+    let outcome = crate::receipts::correct_after_refund(&ctx.db, donation_id, now).await?;
+    if let Some(crate::receipts::Outcome::Issued { id, .. }) = outcome {
+        let mut tx = ctx.db.begin_write().await?;
+        let message = email::Message::ReceiptCorrected { receipt_id: id };
+        enqueue(&mut tx, &Job::Email(message), now).await?;
+        tx.commit_unseen().await?;
+    }
+    Ok(())
+}
+
+/// What follows money given back: the supporter told, the receipt corrected.
+pub async fn owe_refund_follow_ups(
+    conn: &mut AnyConnection,
+    donation_id: i64,
+    refunded_cents: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let told = email::Message::Refunded {
+        donation_id,
+        refunded_cents,
+    };
+    enqueue(conn, &Job::Email(told), now).await?;
+    let correction = Job::ReceiptCorrection {
+        donation_id,
+        refunded_cents,
+    };
+    enqueue(conn, &correction, now).await?;
+    Ok(())
 }
 
 /// Writes `job` in the caller's transaction, due now; `false` when the same job (same

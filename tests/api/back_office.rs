@@ -911,10 +911,16 @@ async fn editors_enter_offline_gifts_that_count_in_the_totals(backend: Backend) 
     assert_eq!(campaign_raised(&app, campaign).await, 10_000);
     assert_counters_match_ledger(&app).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE payload LIKE '%refunded%'")
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'email' AND payload LIKE '%refunded%'")
             .await,
         1,
         "the donor is told"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'receipt_correction'")
+            .await,
+        1,
+        "a receipt that counts the gift is corrected"
     );
     for action in ["donation.offline", "donation.refund"] {
         assert_eq!(

@@ -23,6 +23,7 @@ mod page_cache;
 mod pages;
 mod platform;
 mod public_supporters;
+mod receipts;
 mod schema;
 mod smtp_sink;
 mod startup;

@@ -10,20 +10,94 @@ use crate::domain::dates::{self, DAY, HOUR, MINUTE, french_date};
 use crate::domain::donation::DonationStatus;
 use crate::domain::money::format_money;
 use crate::domain::pledge::PledgeStatus;
+use crate::domain::receipt::{ReceiptContent, ReceiptStatus};
 use crate::domain::recurring_gift::RecurringGiftStatus;
 use crate::domain::sign_in;
 use crate::jobs::{JobContext, JobError};
 use crate::links::{NO_EXPIRY, Purpose};
 use crate::markdown;
+use crate::receipts;
 use crate::store::campaigns::{self, ImpactTier};
 use crate::store::news;
 use crate::store::notices::{self, GiftNotice};
+use crate::store::receipts as store_receipts;
 use crate::store::sign_in_tokens::{self, LinkKind, LinkState};
 use crate::store::supporters;
 
 /// How long the link of a failed-payment email opens the Billing Portal: as long as Stripe's
 /// retries last, and some.
 const FIX_PAYMENT_LINK_LIFETIME: i64 = 45 * DAY;
+
+/// What the thank-you email says of the gift's tax receipt, and the receipt itself.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptNote {
+    /// « Votre reçu fiscal n° 2026-000123 est joint à ce message. » or why it waits.
+    pub sentence: String,
+    pub attachment: Option<Attachment>,
+}
+
+/// Issues the gift's receipt (once: sent again, the email finds the same one) and says so.
+async fn receipt_of_gift(ctx: &JobContext, donation_id: i64) -> Result<ReceiptNote, JobError> {
+    let now = dates::now();
+    let outcome = receipts::issue_single(&ctx.db, donation_id, now).await?;
+    let mut conn = ctx.db.pool().acquire().await?;
+    let covering = store_receipts::covering(&mut conn, donation_id).await?;
+    drop(conn);
+    if let Some(receipt_id) = covering {
+        let pdf = receipts::pdf_of(&ctx.db, &ctx.config.data_dir, receipt_id)
+            .await
+            .map_err(|e| JobError::Transient(format!("reçu fiscal : {e}")))?;
+        let mut conn = ctx.db.pool().acquire().await?;
+        let number = store_receipts::find(&mut conn, receipt_id)
+            .await?
+            .map(|r| r.number)
+            .unwrap_or_default();
+        return Ok(ReceiptNote {
+            sentence: format!(
+                "Votre reçu fiscal n° {number} est joint à ce message ; vous le retrouverez aussi dans votre espace donateur."
+            ),
+            attachment: pdf.map(|bytes| Attachment {
+                filename: format!("recu-fiscal-{number}.pdf"),
+                content_type: "application/pdf",
+                bytes,
+            }),
+        });
+    }
+    let sentence = match outcome {
+        receipts::Outcome::AddressMissing { supporter_id } => {
+            supporters::receipt_address_asked(&ctx.db, supporter_id, now).await?;
+            "Pour établir votre reçu fiscal, il nous manque votre adresse postale : indiquez-la dans votre espace donateur, et il vous sera envoyé."
+        }
+        _ => "Votre reçu fiscal vous sera envoyé prochainement.",
+    };
+    Ok(ReceiptNote {
+        sentence: sentence.to_owned(),
+        attachment: None,
+    })
+}
+
+/// A receipt's PDF, as a file to attach.
+async fn receipt_attachment(
+    ctx: &JobContext,
+    receipt_id: i64,
+) -> Result<Vec<Attachment>, JobError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    let Some(receipt) = store_receipts::find(&mut conn, receipt_id).await? else {
+        return Ok(Vec::new());
+    };
+    drop(conn);
+    let pdf = receipts::pdf_of(&ctx.db, &ctx.config.data_dir, receipt_id)
+        .await
+        .map_err(|e| JobError::Transient(format!("reçu fiscal : {e}")))?;
+    Ok(pdf
+        .map(|bytes| Attachment {
+            filename: format!("recu-fiscal-{}.pdf", receipt.number),
+            content_type: "application/pdf",
+            bytes,
+        })
+        .into_iter()
+        .collect())
+}
 
 /// A message ready for the mailer.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +111,16 @@ pub struct Composed {
     pub unsubscribe: Option<String>,
     /// The supporter it is for, whose record of emails sent keeps it.
     pub supporter_id: Option<i64>,
+    /// Files sent with it (a tax receipt).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with an email.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
 }
 
 /// Who sends, and where to reach them: the footer of every email.
@@ -68,6 +152,7 @@ struct GiftFacts {
 #[template(path = "emails/thank_you.html")]
 struct ThankYouHtml<'a> {
     gift: &'a GiftFacts,
+    receipt: &'a ReceiptNote,
     footer: &'a Footer,
 }
 
@@ -75,6 +160,7 @@ struct ThankYouHtml<'a> {
 #[template(path = "emails/thank_you.txt")]
 struct ThankYouText<'a> {
     gift: &'a GiftFacts,
+    receipt: &'a ReceiptNote,
     footer: &'a Footer,
 }
 
@@ -152,18 +238,22 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
                 return Ok(None);
             }
             let gift = facts(ctx, &notice).await?;
+            let receipt = receipt_of_gift(ctx, *donation_id).await?;
             Ok(Some(Composed {
                 subject: format!("Merci pour votre don à « {} »", notice.campaign_title),
                 html: ThankYouHtml {
                     gift: &gift,
+                    receipt: &receipt,
                     footer: &footer,
                 }
                 .render()?,
                 text: ThankYouText {
                     gift: &gift,
+                    receipt: &receipt,
                     footer: &footer,
                 }
                 .render()?,
+                attachments: receipt.attachment.clone().into_iter().collect(),
                 ..addressed_to(&notice)
             }))
         }
@@ -194,7 +284,14 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
             let Some((notice, to)) = self::notice(ctx, other).await? else {
                 return Ok(None);
             };
+            let attachments = match other {
+                Message::ReceiptCorrected { receipt_id } => {
+                    receipt_attachment(ctx, *receipt_id).await?
+                }
+                _ => Vec::new(),
+            };
             Ok(Some(Composed {
+                attachments,
                 subject: notice.title.clone(),
                 html: NoticeHtml {
                     notice: &notice,
@@ -435,6 +532,46 @@ async fn notice(
                 to_address: person.email.as_str().to_owned(),
                 to_name: format!("{} {}", person.first_name, person.last_name),
                 supporter_id: Some(*supporter_id),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
+        Message::ReceiptCorrected { receipt_id } => {
+            let mut conn = pool.acquire().await?;
+            let Some(receipt) = store_receipts::find(&mut conn, *receipt_id).await? else {
+                return Ok(None);
+            };
+            drop(conn);
+            // Cancelled again meanwhile: its own correction will be sent.
+            if receipt.status != ReceiptStatus::Issued {
+                return Ok(None);
+            }
+            let Some(person) = notices::recipient(pool, receipt.supporter_id).await? else {
+                return Ok(None);
+            };
+            let content: ReceiptContent = serde_json::from_str(&receipt.content)
+                .map_err(|e| JobError::Permanent(format!("reçu illisible : {e}")))?;
+            let replaced = content
+                .replaces
+                .map(|n| format!("le reçu fiscal n° {n} est annulé"))
+                .unwrap_or_else(|| "votre reçu fiscal est corrigé".to_owned());
+            let notice = Notice {
+                title: format!("Votre reçu fiscal corrigé n° {}", content.number),
+                first_name: person.first_name.clone(),
+                paragraphs: vec![format!(
+                    "À la suite du remboursement d’une partie ou de la totalité de votre don, {replaced}. Voici le reçu qui le remplace, joint à ce message : c’est lui qu’il faut garder pour votre déclaration de revenus."
+                )],
+                highlight: Some(format!("Montant du reçu : {}", content.amount_figures)),
+                action: Some(Action {
+                    label: "Voir mes reçus fiscaux",
+                    url: format!("{base}/mon-espace/recus"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: person.email.as_str().to_owned(),
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(receipt.supporter_id),
                 ..Composed::default()
             };
             Ok(Some((notice, to)))

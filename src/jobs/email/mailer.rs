@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message as MimeMessage, Tokio1Executor};
 use secrecy::ExposeSecret;
 
@@ -160,11 +161,23 @@ impl Mailer {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ));
         }
+        let body = MultiPart::alternative_plain_html(composed.text.clone(), composed.html.clone());
+        let body = composed.attachments.iter().fold(
+            if composed.attachments.is_empty() {
+                body
+            } else {
+                MultiPart::mixed().multipart(body)
+            },
+            |mixed, file| {
+                let content_type =
+                    ContentType::parse(file.content_type).unwrap_or(ContentType::TEXT_PLAIN);
+                mixed.singlepart(
+                    Attachment::new(file.filename.clone()).body(file.bytes.clone(), content_type),
+                )
+            },
+        );
         builder
-            .multipart(MultiPart::alternative_plain_html(
-                composed.text.clone(),
-                composed.html.clone(),
-            ))
+            .multipart(body)
             .map_err(|error| JobError::Permanent(format!("message invalide : {error}")))
     }
 }
@@ -180,6 +193,9 @@ pub struct OutboxEntry {
     pub html: String,
     pub text: String,
     pub unsubscribe: Option<String>,
+    /// The names of the files it carried (in the `.eml`).
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 impl OutboxEntry {
@@ -192,6 +208,11 @@ impl OutboxEntry {
             html: composed.html.clone(),
             text: composed.text.clone(),
             unsubscribe: composed.unsubscribe.clone(),
+            attachments: composed
+                .attachments
+                .iter()
+                .map(|a| a.filename.clone())
+                .collect(),
         }
     }
 }

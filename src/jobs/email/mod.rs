@@ -61,6 +61,8 @@ pub enum Message {
     /// News of a project the supporter gave to, for those who asked (`news` consent, checked
     /// again when it leaves). Carries a one-click unsubscribe.
     News { post_id: i64, supporter_id: i64 },
+    /// A receipt corrected after a refund: the new one, attached.
+    ReceiptCorrected { receipt_id: i64 },
 }
 
 /// What happened to a recurring gift.
@@ -89,6 +91,7 @@ impl Message {
     pub fn dedupe_key(&self) -> String {
         match self {
             Message::ThankYou { donation_id } => format!("email:thank-you:{donation_id}"),
+            Message::ReceiptCorrected { receipt_id } => format!("email:receipt:{receipt_id}"),
             Message::Welcome { recurring_gift_id } => format!("email:welcome:{recurring_gift_id}"),
             Message::Instalment { donation_id } => format!("email:instalment:{donation_id}"),
             Message::PaymentFailed { invoice_id, .. } => {

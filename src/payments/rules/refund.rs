@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::{Context, PaymentOf, RETRY_WINDOW};
-use crate::jobs::email::Message;
+use crate::jobs;
 use crate::payments::applier::ApplyError;
 use crate::payments::events::ChargeFacts;
 use crate::store::donations;
@@ -37,12 +37,10 @@ impl Context<'_> {
                 )
                 .await?;
                 if let Some(refunded_cents) = refunded {
-                    // One email per new total: a refund in two steps is told twice.
-                    let message = Message::Refunded {
-                        donation_id: donation.id,
-                        refunded_cents,
-                    };
-                    self.owe_email(conn, message).await?;
+                    // One email (and receipt correction) per new total: a refund in two steps
+                    // is told twice.
+                    jobs::owe_refund_follow_ups(conn, donation.id, refunded_cents, self.now)
+                        .await?;
                 }
                 Ok(())
             }

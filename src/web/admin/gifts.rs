@@ -24,8 +24,7 @@ use crate::domain::money::{Currency, Money, format_money};
 use crate::domain::profile::ProfileForm;
 use crate::domain::staff::Role;
 use crate::error::{AppError, Result};
-use crate::jobs::email::Message;
-use crate::jobs::{self, Job};
+use crate::jobs;
 use crate::payments::refunds::{self, RefundRequest};
 use crate::store::donation_list::{self, Detail};
 use crate::store::donations::{self, NewDonation};
@@ -212,11 +211,7 @@ pub async fn refund(
                 .await
                 .map_err(|e| AppError::Other(e.into()))?;
         if let Some(refunded_cents) = recorded {
-            let message = Message::Refunded {
-                donation_id: id,
-                refunded_cents,
-            };
-            jobs::enqueue(&mut tx, &Job::Email(message), now).await?;
+            jobs::owe_refund_follow_ups(&mut tx, id, refunded_cents, now).await?;
         }
         audit::record(&mut tx, &entry, now).await?;
         tx.commit().await?;

@@ -10,6 +10,7 @@ mod dashboard;
 mod gifts;
 mod my_data;
 mod profile;
+mod receipts;
 mod sign_in;
 
 use axum::Router;
@@ -59,6 +60,8 @@ pub fn router() -> Router<AppState> {
             "/mon-espace/adresse/{token}",
             get(profile::confirm_new_email).post(profile::use_new_email),
         )
+        .route("/mon-espace/recus", get(receipts::list))
+        .route("/mon-espace/recus/{id}", get(receipts::pdf))
         .route("/mon-espace/donnees.json", get(my_data::as_json))
         .route("/mon-espace/donnees.csv", get(my_data::as_csv))
         .route(

@@ -29,7 +29,7 @@ async fn own_data(state: &AppState, supporter_id: i64) -> Result<Export> {
 }
 
 /// A file to save, never cached.
-fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+pub(super) fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
