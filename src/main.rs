@@ -103,6 +103,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let report = seed::seed_demo(&db).await.map_err(|e| e.to_string())?;
+            seed::seed_demo_organisation(&db, &config.data_dir)
+                .await
+                .map_err(|e| e.to_string())?;
             if report.projects_created.is_empty() {
                 println!("contenu de démonstration déjà présent : rien à ajouter");
             } else {

@@ -18,10 +18,13 @@ use crate::domain::email::Email;
 use crate::domain::frequency::Frequency;
 use crate::domain::identity::DonorIdentity;
 use crate::domain::money::{Currency, Money};
+use crate::domain::organisation::Organisation;
+use crate::media;
 use crate::store::campaigns::{self, NewCampaign, NewSuggestedAmount, TierOf};
 use crate::store::donations::{self, NewDonation};
 use crate::store::news::{self, NewNewsPost};
 use crate::store::projects::{self, NewProject};
+use crate::store::settings;
 use crate::store::supporters;
 
 struct DemoProject {
@@ -342,6 +345,53 @@ pub struct SeedReport {
 }
 
 /// Adds the demo projects that are missing, each in its own transaction.
+/// The demonstration's organisation, as an admin would describe it in the back-office (with
+/// a signature), so that its gifts get their tax receipts; only while nothing is set.
+pub async fn seed_demo_organisation(db: &Db, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    if !settings::organisation(db.pool()).await?.name.is_empty() {
+        return Ok(());
+    }
+    let signature = media::check(DEMO_SIGNATURE.to_vec(), media::SIGNATURE)
+        .map_err(|reason| anyhow::anyhow!("demo signature: {reason}"))?;
+    let address = media::store(data_dir, &signature)?;
+    let organisation = Organisation {
+        name: "Villages d’Enfants".into(),
+        address_line1: "12 rue de l’Espérance".into(),
+        postal_code: "75011".into(),
+        city: "Paris".into(),
+        object: "Accueillir, protéger et accompagner les enfants et les jeunes privés de soutien \
+                 familial, et aider les familles à rester unies (organisation de démonstration)."
+            .into(),
+        category: "rup".into(),
+        siren: "123456789".into(),
+        cgi_articles: "200,238 bis".into(),
+        signatory_name: "Claire Martin".into(),
+        signatory_role: "présidente".into(),
+        publication_director: "Claire Martin".into(),
+        contact_email: "contact@villages-enfants.example".into(),
+        host: "Hébergeur de démonstration, 1 rue du Serveur, 75000 Paris".into(),
+        public_utility: 1,
+        ..Organisation::default()
+    };
+    let now = dates::now();
+    let mut tx = db.begin_write().await?;
+    // Set only if still empty: two instances seeding at once write it once.
+    let empty: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM organisation_settings WHERE singleton = 1 AND name = ''",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if empty == 1 {
+        settings::save(&mut tx, &organisation, now).await?;
+        settings::set_signature(&mut tx, &address, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A scribble that stands for the demonstration's signatory's signature.
+const DEMO_SIGNATURE: &[u8] = include_bytes!("receipts/demo-signature.png");
+
 pub async fn seed_demo(db: &Db) -> sqlx::Result<SeedReport> {
     let mut report = SeedReport::default();
     let now = dates::now();

@@ -95,6 +95,9 @@ impl Application {
                     "demo content seeded"
                 );
             }
+            seed::seed_demo_organisation(&db, &config.data_dir)
+                .await
+                .map_err(|e| StartError::Seed(sqlx::Error::Protocol(e.to_string())))?;
         }
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr)

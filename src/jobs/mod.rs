@@ -5,6 +5,7 @@
 //! Adding a kind of job: a variant of [`Job`] (with what it needs to find its data: ids, never
 //! copies), its arms below, and a call to [`enqueue`] in the transaction of its cause.
 
+pub mod annual_receipts;
 pub mod email;
 pub mod news;
 pub mod worker;
@@ -34,6 +35,8 @@ pub enum Job {
         donation_id: i64,
         refunded_cents: i64,
     },
+    /// A page of a year's annual receipts ([`annual_receipts`]).
+    AnnualReceipts(annual_receipts::RunPage),
 }
 
 impl Job {
@@ -43,6 +46,7 @@ impl Job {
             Job::Email(_) => "email",
             Job::NewsFanOut { .. } => "news_fan_out",
             Job::ReceiptCorrection { .. } => "receipt_correction",
+            Job::AnnualReceipts(_) => "annual_receipts",
         }
     }
 
@@ -60,6 +64,7 @@ impl Job {
                 "donation_id": donation_id,
                 "refunded_cents": refunded_cents,
             })),
+            Job::AnnualReceipts(page) => serde_json::to_string(page),
         }
     }
 
@@ -84,6 +89,9 @@ impl Job {
                     refunded_cents: c.refunded_cents,
                 })
                 .map_err(unreadable),
+            "annual_receipts" => serde_json::from_str(payload)
+                .map(Job::AnnualReceipts)
+                .map_err(unreadable),
             other => Err(JobError::Permanent(format!(
                 "type de tâche inconnu : « {other} »"
             ))),
@@ -99,6 +107,10 @@ impl Job {
                 donation_id,
                 refunded_cents,
             } => Some(format!("receipt-correction:{donation_id}:{refunded_cents}")),
+            Job::AnnualReceipts(page) => Some(format!(
+                "annual-receipts:{}:{}:{}",
+                page.year, page.started_at, page.after
+            )),
         }
     }
 
@@ -122,15 +134,19 @@ impl Job {
                 .payload()
                 .ok()
             }
-            Job::Email(_) | Job::NewsFanOut { .. } | Job::ReceiptCorrection { .. } => None,
+            Job::Email(_)
+            | Job::NewsFanOut { .. }
+            | Job::ReceiptCorrection { .. }
+            | Job::AnnualReceipts(_) => None,
         }
     }
 
     fn max_attempts(&self) -> i64 {
         match self {
-            Job::Email(_) | Job::NewsFanOut { .. } | Job::ReceiptCorrection { .. } => {
-                email::MAX_ATTEMPTS
-            }
+            Job::Email(_)
+            | Job::NewsFanOut { .. }
+            | Job::ReceiptCorrection { .. }
+            | Job::AnnualReceipts(_) => email::MAX_ATTEMPTS,
         }
     }
 
@@ -148,6 +164,7 @@ impl Job {
             Job::ReceiptCorrection { donation_id, .. } => {
                 correct_receipt(ctx, *donation_id).await.map(|()| None)
             }
+            Job::AnnualReceipts(page) => annual_receipts::run(ctx, *page).await.map(|()| None),
         }
     }
 }

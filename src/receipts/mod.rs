@@ -146,7 +146,7 @@ pub async fn issue_single(db: &Db, donation_id: i64, now: i64) -> sqlx::Result<O
     };
     let outcome = issue_in(&mut tx, &organisation, request, &[gift], now).await?;
     if matches!(outcome, Outcome::Issued { .. }) {
-        tx.commit().await?;
+        tx.commit_unseen().await?;
     }
     Ok(outcome)
 }
@@ -176,7 +176,7 @@ pub async fn issue_annual(
     };
     let outcome = issue_in(&mut tx, organisation, request, &gifts, now).await?;
     if matches!(outcome, Outcome::Issued { .. }) {
-        tx.commit().await?;
+        tx.commit_unseen().await?;
     }
     Ok(outcome)
 }
@@ -207,30 +207,53 @@ pub async fn run_year(
         Err(_) => return Ok(Err(Vec::new())),
     };
     let mut summary = RunSummary::default();
-    let mut after = 0;
-    loop {
-        let page = receipts::supporters_after(db.pool(), after, RUN_PAGE).await?;
-        let Some(&last) = page.last() else {
-            break;
-        };
-        for supporter_id in page {
-            match issue_annual(db, &organisation, supporter_id, year, by, now).await? {
-                Outcome::Issued { id, .. } => {
-                    summary.issued += 1;
-                    let mut conn = db.pool().acquire().await?;
-                    if let Some(receipt) = receipts::find(&mut conn, id).await? {
-                        summary.amount_cents += receipt.amount_cents;
-                    }
-                }
-                Outcome::AddressMissing { supporter_id } => {
-                    summary.waiting_for_address.push(supporter_id);
-                }
-                Outcome::Nothing | Outcome::SettingsIncomplete(_) => {}
-            }
-        }
-        after = last;
+    let mut after = Some(0);
+    while let Some(last) = after {
+        after = run_page(db, &organisation, year, last, by, now, &mut summary).await?;
     }
     Ok(Ok(summary))
+}
+
+/// The settings a run issues with, or what they miss.
+pub async fn settings_for_run(db: &Db) -> sqlx::Result<Result<Organisation, Vec<&'static str>>> {
+    Ok(match complete_settings(db).await? {
+        Ok(organisation) => Ok(organisation),
+        Err(Outcome::SettingsIncomplete(missing)) => Err(missing),
+        Err(_) => Err(Vec::new()),
+    })
+}
+
+/// One page of a year's run: the supporters after `after` (by id), each in their own
+/// transaction. The last one read when there may be more, `None` at the end.
+pub async fn run_page(
+    db: &Db,
+    organisation: &Organisation,
+    year: i32,
+    after: i64,
+    by: IssuedBy,
+    now: i64,
+    summary: &mut RunSummary,
+) -> sqlx::Result<Option<i64>> {
+    let page = receipts::supporters_after(db.pool(), after, RUN_PAGE).await?;
+    for &supporter_id in &page {
+        match issue_annual(db, organisation, supporter_id, year, by, now).await? {
+            Outcome::Issued { id, .. } => {
+                summary.issued += 1;
+                let mut conn = db.pool().acquire().await?;
+                if let Some(receipt) = receipts::find(&mut conn, id).await? {
+                    summary.amount_cents += receipt.amount_cents;
+                }
+            }
+            Outcome::AddressMissing { supporter_id } => {
+                summary.waiting_for_address.push(supporter_id);
+            }
+            Outcome::Nothing | Outcome::SettingsIncomplete(_) => {}
+        }
+    }
+    Ok(match page.last() {
+        Some(&last) if page.len() as i64 == RUN_PAGE => Some(last),
+        _ => None,
+    })
 }
 
 /// Cancels the receipt (kept, marked with `reason`) and issues a corrected one for what its
@@ -273,7 +296,8 @@ pub async fn reissue(
         (true, _) => Outcome::Nothing,
     };
     // The cancellation stands even when the correction must wait: the old amount is wrong.
-    tx.commit().await?;
+    // No public page shows receipts: the page cache stays.
+    tx.commit_unseen().await?;
     Ok(Some(outcome))
 }
 

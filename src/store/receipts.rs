@@ -375,3 +375,57 @@ pub async fn yearly_totals(pool: &AnyPool) -> sqlx::Result<Vec<YearTotal>> {
     .fetch_all(pool)
     .await
 }
+
+/// A line of the back-office's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub number: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ReceiptKind,
+    pub gift_year: i64,
+    pub amount_cents: i64,
+    #[sqlx(try_from = "String")]
+    pub status: ReceiptStatus,
+    pub issued_at: i64,
+    pub supporter_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// `%` and `_` typed in a search are letters, not wildcards.
+fn like_prefix(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+/// Receipts newest first: all, or those whose number is `text`, or whose donor's email or
+/// last name starts with it; of one tax year, or of any (`None`).
+pub async fn search(
+    pool: &AnyPool,
+    text: &str,
+    gift_year: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<Listed>> {
+    let text = text.trim();
+    sqlx::query_as(
+        "SELECT r.id, r.number, r.kind, r.gift_year, r.amount_cents, r.status, r.issued_at, \
+             r.supporter_id, s.email, s.first_name, s.last_name \
+         FROM tax_receipts r JOIN supporters s ON s.id = r.supporter_id \
+         WHERE ($1 = '' OR r.number = $1 OR LOWER(s.email) LIKE $2 ESCAPE '\\' \
+                OR LOWER(s.last_name) LIKE $2 ESCAPE '\\') \
+           AND ($3 = 0 OR r.gift_year = $3) \
+         ORDER BY r.id DESC LIMIT $4",
+    )
+    .bind(text)
+    .bind(like_prefix(text))
+    .bind(gift_year.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

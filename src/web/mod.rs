@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod donate;
+pub mod download;
 pub mod email_links;
 pub mod encoded;
 pub mod errors;

@@ -272,6 +272,12 @@ const CHANGES: &[(&str, Role, Fields)] = &[
     ("/admin/projets/{projet}/image", Role::Editor, &[]),
     ("/admin/organisation", Role::Admin, &[("name", "Autre nom")]),
     ("/admin/organisation/signature", Role::Admin, &[]),
+    ("/admin/recus/annuels", Role::Editor, &[("year", "2025")]),
+    (
+        "/admin/recus/{recu}/annulation",
+        Role::Editor,
+        &[("reason", "Erreur de saisie")],
+    ),
     ("/admin/deconnexion-partout", Role::Viewer, &[]),
     ("/admin/deconnexion", Role::Viewer, &[]),
 ];
@@ -317,7 +323,8 @@ async fn every_admin_form_refuses_a_missing_token_and_a_role_below_its_need(back
             .replace("{staff}", &target.to_string())
             .replace("{don}", &donation.to_string())
             .replace("{campagne}", &campaign.to_string())
-            .replace("{projet}", &project.to_string());
+            .replace("{projet}", &project.to_string())
+            .replace("{recu}", "1");
         // Without a token: refused, whoever asks.
         let before = (journal().await, donations().await);
         let response = admin.post(&path, form).await;

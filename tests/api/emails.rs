@@ -86,11 +86,14 @@ async fn a_confirmed_gift_is_thanked_once_in_french_with_both_parts(backend: Bac
     let message = &received[0];
     assert_eq!(message.recipients, ["marie.dupont@example.org"]);
     assert!(message.mail_from.contains("dons@villages-enfants.example"));
+    // Both parts, and the tax receipt (the demonstration's organisation is complete).
     let content_type = message.header("content-type").unwrap();
     assert!(
-        content_type.starts_with("multipart/alternative"),
+        content_type.starts_with("multipart/mixed"),
         "{content_type}"
     );
+    assert!(message.data.contains("multipart/alternative"));
+    assert!(message.data.contains("application/pdf"));
     assert!(
         message
             .header("message-id")

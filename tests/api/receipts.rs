@@ -12,17 +12,20 @@ use obole::receipts::{self, Outcome};
 use obole::store::settings;
 use sha2::{Digest, Sha256};
 
+use crate::back_office::{signed_in_staff, words};
 use crate::emails::{give_by_card, spawn_sending_to};
 use crate::helpers::fixtures::{self, Gift};
 use crate::helpers::{Backend, Content, TestApp, spawn_app};
 use crate::smtp_sink::SmtpSink;
 use crate::supporter_space::signed_in;
+use obole::domain::staff::Role;
 
 dual_backend_tests!(
     a_one_off_gift_is_thanked_with_its_receipt_carrying_every_mention,
     the_year_s_run_receipts_every_gift_once_and_names_what_waits,
     numbers_have_no_gap_and_no_repeat_under_concurrent_issues,
     a_refund_cancels_the_receipt_and_a_corrected_one_replaces_it,
+    staff_run_the_year_find_download_cancel_and_reissue_receipts,
 );
 
 /// Every field a receipt needs, and a signature.
@@ -429,4 +432,109 @@ async fn a_refund_cancels_the_receipt_and_a_corrected_one_replaces_it(backend: B
     let receipts = receipts_of(&app).await;
     assert_eq!(receipts.len(), 2);
     assert!(receipts.iter().all(|r| r.3 == "cancelled"), "{receipts:?}");
+}
+
+async fn staff_run_the_year_find_download_cancel_and_reissue_receipts(backend: Backend) {
+    let app = spawn_app(backend, Content::Empty).await;
+    let viewer = signed_in_staff(&app, "lecture@example.org", Role::Viewer).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let (status, page) = viewer.get("/admin/recus").await;
+    assert_eq!(status, 200);
+    assert!(words(&page).contains("Aucun reçu fiscal ne peut être établi tant que manquent"));
+    complete_settings(&app).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    let campaign =
+        fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let year = this_year() - 1;
+    let start = dates::paris_year_start(year);
+    for (email, cents) in [("jeanne@example.org", 4_000), ("paul@example.org", 6_000)] {
+        gift_on(&app, campaign, email, cents, start + 50 * dates::DAY).await;
+    }
+
+    // The run goes through the worker, a page of supporters at a time.
+    let year_field = year.to_string();
+    let started = editor
+        .submit(
+            "/admin/recus",
+            "/admin/recus/annuels",
+            &[("year", &year_field)],
+        )
+        .await;
+    assert_eq!(started.status(), 303);
+    for _ in 0..200 {
+        if app.count("SELECT COUNT(*) FROM tax_receipts").await == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tax_receipts").await, 2);
+    let bad_year = editor
+        .submit("/admin/recus", "/admin/recus/annuels", &[("year", "1999")])
+        .await;
+    assert_eq!(bad_year.status(), 400);
+
+    // The totals to declare, on the page and as CSV for a French spreadsheet.
+    let (_, page) = viewer.get("/admin/recus").await;
+    let text = words(&page);
+    assert!(text.contains(&format!("{year} 2 100 €")), "{text}");
+    let (status, csv) = viewer.get("/admin/recus/totaux.csv").await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.contains(&format!("{year};2;100,00")), "{csv}");
+
+    // Found by donor or number; downloaded by any role.
+    let (_, found) = viewer.get("/admin/recus?q=jeanne").await;
+    assert!(words(&found).contains("jeanne@example.org"));
+    assert!(!words(&found).contains("paul@example.org"));
+    let (id, number): (i64, String) = sqlx::query_as(
+        "SELECT r.id, r.number FROM tax_receipts r JOIN supporters s ON s.id = r.supporter_id \
+         WHERE s.email = 'jeanne@example.org'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let (_, by_number) = viewer.get(&format!("/admin/recus?q={number}")).await;
+    assert!(words(&by_number).contains("jeanne@example.org"));
+    let download = viewer
+        .client
+        .get(format!("{}/admin/recus/{id}", viewer.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let text = pdf_text(&download.bytes().await.unwrap());
+    assert_says(&text, &[&number, "40 €", "quarante euros"]);
+
+    // Cancelled by hand with a reason: journaled, reissued under a new number.
+    let path = format!("/admin/recus/{id}/annulation");
+    let no_reason = editor
+        .submit("/admin/recus", &path, &[("reason", " ")])
+        .await;
+    assert_eq!(no_reason.status(), 400);
+    let cancelled = editor
+        .submit("/admin/recus", &path, &[("reason", "Nom mal orthographié")])
+        .await;
+    assert_eq!(cancelled.status(), 303);
+    let receipts = receipts_of(&app).await;
+    let old = receipts.iter().find(|r| r.0 == id).unwrap();
+    assert_eq!(old.3, "cancelled");
+    let new = receipts.iter().find(|r| r.4 == Some(id)).unwrap();
+    assert_eq!((new.2, new.3.as_str()), (4_000, "issued"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'receipt.cancel'")
+            .await,
+        1
+    );
+    let twice = editor
+        .submit("/admin/recus", &path, &[("reason", "Encore")])
+        .await;
+    assert_eq!(twice.status(), 409);
+    let viewer_cancel = viewer
+        .submit(
+            "/admin/recus",
+            &format!("/admin/recus/{}/annulation", new.0),
+            &[("reason", "x")],
+        )
+        .await;
+    assert_eq!(viewer_cancel.status(), 403);
 }

@@ -10,6 +10,8 @@
 //! - `donations`: every donation, filtered, exported as CSV; a donor's page;
 //! - `donors`: new and returning donors, retention, LYBUNT and SYBUNT;
 //! - `disputes`: bank disputes to follow up;
+//! - `receipts`: tax receipts searched, downloaded, cancelled and reissued; the annual run;
+//!   the yearly totals to declare;
 //! - `gifts`: one donation, its refund, and gifts entered by hand;
 //! - `organisation`: what receipts and legal pages say of the organisation (admins);
 //! - `team`: staff accounts (admins);
@@ -26,6 +28,7 @@ mod journal;
 mod news;
 mod organisation;
 mod projects;
+mod receipts;
 mod sign_in;
 mod team;
 mod uploads;
@@ -103,6 +106,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/dons/{id}/remboursement", post(gifts::refund))
         .route("/admin/donateurs", get(donors::show))
         .route("/admin/litiges", get(disputes::show))
+        .route("/admin/recus", get(receipts::list))
+        .route("/admin/recus/totaux.csv", get(receipts::totals_csv))
+        .route("/admin/recus/annuels", post(receipts::run_year))
+        .route("/admin/recus/{id}", get(receipts::pdf))
+        .route("/admin/recus/{id}/annulation", post(receipts::cancel))
         .route(
             "/admin/organisation",
             get(organisation::show).post(organisation::save),

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{SignedIn, form_token, personal};
@@ -17,6 +17,7 @@ use crate::payments::subscriptions::{self, GiftRequest};
 use crate::store::giving::{self, GiftLine};
 use crate::store::personal_data::{self, Export};
 use crate::web::AppState;
+use crate::web::download::download;
 use crate::web::extract::AppForm;
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
@@ -26,18 +27,6 @@ async fn own_data(state: &AppState, supporter_id: i64) -> Result<Export> {
     personal_data::export(state.db.pool(), supporter_id)
         .await?
         .ok_or(AppError::NotFound)
-}
-
-/// A file to save, never cached.
-pub(super) fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    response
 }
 
 fn file_name(extension: &str) -> String {

@@ -6,15 +6,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::my_data::download;
 use super::{SignedIn, personal};
 use crate::domain::dates;
 use crate::domain::money::{Currency, format_money};
 use crate::domain::receipt::{ReceiptKind, ReceiptStatus};
-use crate::error::{AppError, Result};
-use crate::receipts;
+use crate::error::Result;
 use crate::store::receipts as store;
 use crate::web::AppState;
+use crate::web::download;
 use crate::web::extract::AppPath;
 use crate::web::layout::Layout;
 
@@ -74,18 +73,5 @@ pub async fn pdf(
     SignedIn(me): SignedIn,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response> {
-    let mut conn = state.db.pool().acquire().await?;
-    let receipt = store::find(&mut conn, id)
-        .await?
-        .filter(|r| r.supporter_id == me)
-        .ok_or(AppError::NotFound)?;
-    drop(conn);
-    let bytes = receipts::pdf_of(&state.db, &state.config.data_dir, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(download(
-        "application/pdf",
-        &format!("recu-fiscal-{}.pdf", receipt.number),
-        bytes,
-    ))
+    download::receipt(&state, id, Some(me)).await
 }
