@@ -786,6 +786,20 @@ async fn the_donations_list_filters_pages_and_exports(backend: Backend) {
         2,
         "each export is in the journal"
     );
+    // Compressed, as browsers ask for it, the file arrives whole.
+    let response = viewer
+        .client
+        .get(format!("{}/admin/dons.csv", viewer.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.expect("the whole file");
+    let mut csv = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut csv)
+        .unwrap();
+    assert_eq!(csv, all, "the same file, compressed");
 
     // A donor's page: their donations only; an unknown id is a 404.
     let carla: i64 =
