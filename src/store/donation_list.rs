@@ -143,8 +143,13 @@ pub async fn page(
     let (mut conditions, mut values) = filters.conditions();
     if let Some(after) = after {
         let n = values.len();
+        // The first condition says nothing the second does not, but PostgreSQL only starts
+        // its index scan at the page with it: without it, it read the index from the newest
+        // donation and filtered out every row before the page (a cost that grew with the
+        // page's depth, BENCHMARKS.md). SQLite finds it by itself.
         conditions.push(format!(
-            "(d.donated_at < ${} OR (d.donated_at = ${} AND d.id < ${}))",
+            "d.donated_at <= ${} AND (d.donated_at < ${} OR (d.donated_at = ${} AND d.id < ${}))",
+            n + 1,
             n + 1,
             n + 1,
             n + 2
