@@ -58,8 +58,9 @@ const TABLES: &str = "FROM donations d JOIN supporters s ON s.id = d.supporter_i
      JOIN campaigns c ON c.id = d.campaign_id";
 
 impl Filters {
-    /// The `WHERE` conditions and their values, numbered from `$1`.
-    fn conditions(&self) -> (Vec<String>, Vec<Value>) {
+    /// The `WHERE` conditions and their values, numbered from `$1`; `donors`: the
+    /// supporters the search names, when [`searched`] found few.
+    fn conditions(&self, donors: Option<&[i64]>) -> (Vec<String>, Vec<Value>) {
         let mut conditions = Vec::new();
         let mut values = Vec::new();
         let mut add = |condition: &str, value: Value| {
@@ -93,24 +94,78 @@ impl Filters {
         if let Some(max) = self.max_cents {
             add("d.amount_cents <= ?", Value::Int(max));
         }
-        if let Some(search) = &self.search {
-            // A prefix, escaped: what was typed is matched as text, not as a pattern.
-            let escaped = search
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let prefix = format!("{escaped}%");
-            values.push(Value::Text(prefix.clone()));
-            values.push(Value::Text(prefix));
-            let n = values.len();
-            conditions.push(format!(
-                "(LOWER(s.email) LIKE ${} ESCAPE '\\' OR LOWER(s.last_name) LIKE ${n} ESCAPE '\\')",
-                n - 1
-            ));
+        match (donors, &self.search) {
+            (Some(donors), _) => {
+                let placeholders: Vec<String> = donors
+                    .iter()
+                    .map(|&id| {
+                        values.push(Value::Int(id));
+                        format!("${}", values.len())
+                    })
+                    .collect();
+                conditions.push(format!("d.supporter_id IN ({})", placeholders.join(", ")));
+            }
+            (None, Some(search)) => {
+                let prefix = search_prefix(search);
+                values.push(Value::Text(prefix.clone()));
+                values.push(Value::Text(prefix));
+                let n = values.len();
+                conditions.push(format!(
+                    "({} OR {})",
+                    search_condition("s.email", n - 1),
+                    search_condition("s.last_name", n)
+                ));
+            }
+            (None, None) => {}
         }
         (conditions, values)
     }
+}
+
+/// What was typed, lowercased and escaped so that it is matched as text, not as a pattern,
+/// as a prefix.
+fn search_prefix(search: &str) -> String {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+/// `column` starts with parameter `n`, any case.
+fn search_condition(column: &str, n: usize) -> String {
+    format!("LOWER({column}) LIKE ${n} ESCAPE '\\'")
+}
+
+/// Supporters a search names, at most this many, for the list to be read through their own
+/// donations.
+const FEW_DONORS: usize = 100;
+
+/// The supporters the search names when they are few (`None`: no search, or many).
+///
+/// Newest first, the list walks the donations by date and keeps those of matching donors:
+/// quick when they are many (a common name), but for one donor's email it read the whole
+/// ledger before knowing there was no more (1.6 s on PostgreSQL and more on SQLite at 1M
+/// donations, BENCHMARKS.md). A few donors' gifts are read through their own index and
+/// sorted instead. The same rows either way: `d.supporter_id IN (…)` of the supporters
+/// whose email or name matches is what the join's condition said.
+async fn searched(pool: &AnyPool, filters: &Filters) -> sqlx::Result<Option<Vec<i64>>> {
+    let Some(search) = &filters.search else {
+        return Ok(None);
+    };
+    let prefix = search_prefix(search);
+    let donors: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM supporters s WHERE {} OR {} LIMIT $3",
+        search_condition("s.email", 1),
+        search_condition("s.last_name", 2)
+    ))
+    .bind(&prefix)
+    .bind(&prefix)
+    .bind(FEW_DONORS as i64 + 1)
+    .fetch_all(pool)
+    .await?;
+    Ok((donors.len() <= FEW_DONORS).then_some(donors))
 }
 
 fn bound<'q>(
@@ -140,7 +195,11 @@ pub async fn page(
     after: Option<After>,
     limit: i64,
 ) -> sqlx::Result<Vec<Row>> {
-    let (mut conditions, mut values) = filters.conditions();
+    let donors = searched(pool, filters).await?;
+    if donors.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+    let (mut conditions, mut values) = filters.conditions(donors.as_deref());
     if let Some(after) = after {
         let n = values.len();
         // The first condition says nothing the second does not, but PostgreSQL only starts
@@ -180,7 +239,15 @@ fn where_clause(conditions: &[String]) -> String {
 pub fn stream(pool: AnyPool, filters: Filters) -> BoxStream<'static, sqlx::Result<Row>> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<sqlx::Result<Row>>(STREAM_BUFFER);
     tokio::spawn(async move {
-        let (conditions, values) = filters.conditions();
+        let donors = match searched(&pool, &filters).await {
+            Ok(Some(donors)) if donors.is_empty() => return,
+            Ok(donors) => donors,
+            Err(error) => {
+                let _ = sender.send(Err(error)).await;
+                return;
+            }
+        };
+        let (conditions, values) = filters.conditions(donors.as_deref());
         let sql = format!(
             "SELECT {COLUMNS} {TABLES}{} ORDER BY d.donated_at DESC, d.id DESC",
             where_clause(&conditions)
