@@ -366,7 +366,7 @@ fn next_link(html: &str) -> Option<String> {
     html.split("href=\"")
         .filter_map(|rest| rest.split('"').next())
         .find(|href| href.contains("apres="))
-        .map(|href| href.replace("&amp;", "&"))
+        .map(|href| href.replace("&#38;", "&").replace("&amp;", "&"))
 }
 
 /// `YYYY-MM-DD` of a time, as the list's date filters are typed.
@@ -732,8 +732,8 @@ async fn export(
             };
             bytes += data.len() as u64;
             if compressed {
-                // Rows cannot be counted without decoding: sampled every 250 ms instead.
-                if last_sample.elapsed() > Duration::from_millis(250) {
+                // Rows cannot be counted without decoding: sampled every second instead.
+                if last_sample.elapsed() > Duration::from_secs(1) {
                     during_kb.push((sent.elapsed().as_secs_f64(), server.memory("VmRSS")));
                     last_sample = Instant::now();
                 }
@@ -846,12 +846,23 @@ impl Results {
         );
         println!("|---|---|---|---|---|---|---|---|---|---|---|");
         for e in &self.exports {
-            let during = e
-                .during_kb
-                .iter()
-                .map(|(_, kb)| format!("{}", kb / 1024))
-                .collect::<Vec<_>>()
-                .join(" / ");
+            // At 10, 25, 50, 75 and 100 % of the rows; the range of the timed samples.
+            let samples: Vec<u64> = e.during_kb.iter().map(|(_, kb)| kb / 1024).collect();
+            let during = if samples.len() <= 5 {
+                samples
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            } else {
+                let (low, high) = (samples.iter().min(), samples.iter().max());
+                format!(
+                    "{}–{} ({} samples)",
+                    low.unwrap_or(&0),
+                    high.unwrap_or(&0),
+                    samples.len()
+                )
+            };
             println!(
                 "| {} | {} | {} | {} | {:.1} | {:.2} | {:.0} | {} | {during} | {} | {} |",
                 e.backend,
