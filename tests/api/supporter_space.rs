@@ -93,6 +93,20 @@ impl Browser {
         file: Vec<u8>,
         token: bool,
     ) -> reqwest::Response {
+        self.try_upload(page_path, action, file, token)
+            .await
+            .unwrap()
+    }
+
+    /// Like [`Browser::upload`]; a server that answers before reading a body past its limit
+    /// may close the connection while the file is still going: an error here.
+    pub(crate) async fn try_upload(
+        &self,
+        page_path: &str,
+        action: &str,
+        file: Vec<u8>,
+        token: bool,
+    ) -> reqwest::Result<reqwest::Response> {
         let mut form = reqwest::multipart::Form::new();
         if token {
             let (_, page) = self.get(page_path).await;
@@ -107,7 +121,6 @@ impl Browser {
             .multipart(form.part("image", part))
             .send()
             .await
-            .unwrap()
     }
 
     /// The session cookie's value, if the browser has one.
