@@ -26,6 +26,7 @@ dual_backend_tests!(
     numbers_have_no_gap_and_no_repeat_under_concurrent_issues,
     a_refund_cancels_the_receipt_and_a_corrected_one_replaces_it,
     staff_run_the_year_find_download_cancel_and_reissue_receipts,
+    a_cheque_entered_by_hand_is_thanked_with_its_receipt,
 );
 
 /// Every field a receipt needs, and a signature.
@@ -537,4 +538,60 @@ async fn staff_run_the_year_find_download_cancel_and_reissue_receipts(backend: B
         )
         .await;
     assert_eq!(viewer_cancel.status(), 403);
+}
+
+async fn a_cheque_entered_by_hand_is_thanked_with_its_receipt(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_sending_to(backend, &sink).await;
+    complete_settings(&app).await;
+    let editor = signed_in_staff(&app, "edition@example.org", Role::Editor).await;
+    let campaign = fixtures::campaign_id(&app.db, crate::emails::SLUG)
+        .await
+        .to_string();
+    let day = dates::rfc3339(dates::now()).unwrap()[..10].to_owned();
+    let entered = editor
+        .submit(
+            "/admin/dons/hors-ligne",
+            "/admin/dons/hors-ligne",
+            &[
+                ("campaign", &campaign),
+                ("amount", "150"),
+                ("date", &day),
+                ("method", "cheque"),
+                ("reference", "Chèque n° 0012345"),
+                ("email", "jean@example.org"),
+                ("first_name", "Jean"),
+                ("last_name", "Valjean"),
+                ("address_line1", "3 rue Plumet"),
+                ("address_line2", ""),
+                ("postal_code", "75007"),
+                ("city", "Paris"),
+                ("country", "FR"),
+            ],
+        )
+        .await;
+    assert_eq!(entered.status(), 303);
+    let page_path = entered.headers()["location"].to_str().unwrap().to_owned();
+    let received = sink.wait_for(1).await;
+    assert_eq!(received[0].recipients, ["jean@example.org"]);
+    let parsed = MessageParser::default()
+        .parse(received[0].data.as_bytes())
+        .unwrap();
+    let text = pdf_text(parsed.attachment(0).expect("the receipt").contents());
+    assert_says(
+        &text,
+        &[
+            "Jean Valjean",
+            "3 rue Plumet",
+            "150 €",
+            "cent cinquante euros",
+            "Chèque",
+        ],
+    );
+    let (_, page) = editor.get(&page_path).await;
+    assert!(
+        words(&page).contains(&format!("Reçu fiscal n° {}-000001", this_year())),
+        "{}",
+        words(&page)
+    );
 }

@@ -24,10 +24,12 @@ use crate::domain::money::{Currency, Money, format_money};
 use crate::domain::profile::ProfileForm;
 use crate::domain::staff::Role;
 use crate::error::{AppError, Result};
-use crate::jobs;
+use crate::jobs::email::Message;
+use crate::jobs::{self, Job};
 use crate::payments::refunds::{self, RefundRequest};
 use crate::store::donation_list::{self, Detail};
 use crate::store::donations::{self, NewDonation};
+use crate::store::receipts as store_receipts;
 use crate::store::{audit, campaigns, supporters};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
@@ -50,6 +52,8 @@ struct DonationTemplate {
     can_refund: bool,
     done: Option<&'static str>,
     error: Option<String>,
+    /// The standing tax receipt that counts it: (id, number).
+    receipt: Option<(i64, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,7 +63,9 @@ pub struct DoneQuery {
 
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "saisie" => "Le don est enregistré et compté dans les totaux.",
+        "saisie" => {
+            "Le don est enregistré et compté dans les totaux ; le donateur reçoit un e-mail de remerciement avec son reçu fiscal."
+        }
         "remboursement" => {
             "Le remboursement est demandé à Stripe : il apparaîtra ici dès que Stripe l’aura confirmé."
         }
@@ -88,9 +94,18 @@ async fn donation_page(
         .payment_method
         .parse::<PaymentMethod>()
         .map_or("", PaymentMethod::label);
+    let mut conn = state.db.pool().acquire().await?;
+    let receipt = match store_receipts::covering(&mut conn, id).await? {
+        Some(receipt_id) => store_receipts::find(&mut conn, receipt_id)
+            .await?
+            .map(|r| (r.id, r.number)),
+        None => None,
+    };
+    drop(conn);
     let (csrf_token, cookie) = form_token(state, headers);
     let html = DonationTemplate {
         layout: Layout::new(state, format!("Don n° {id}")),
+        receipt,
         staff: Some(me.bar()),
         csrf_token,
         date: french_date(d.row.donated_at),
@@ -513,6 +528,13 @@ pub async fn record_offline(
         })),
     };
     audit::record(&mut tx, &entry, now).await?;
+    // Thanked, with its tax receipt, as a gift made online is.
+    jobs::enqueue(
+        &mut tx,
+        &Job::Email(Message::ThankYou { donation_id: id }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(donation_id = id, "offline gift recorded");
     Ok(Redirect::to(&format!("/admin/dons/{id}?fait=saisie")).into_response())
