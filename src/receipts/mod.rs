@@ -1,9 +1,10 @@
 //! Tax receipts (reçus fiscaux) issued, cancelled and reissued, and their PDFs made once and
 //! kept under `DATA_DIR/receipts/` with their checksum.
 //!
-//! - A one-off gift gets its receipt when it is confirmed (the thank-you email carries it).
-//! - Every other gift of a year (recurring gifts, gifts entered by the team, one-off gifts that
-//!   waited) gets an annual receipt, in a run for the year (`obole receipts --year 2026`).
+//! - A one-off gift (online, or entered by the team) gets its receipt when it is confirmed
+//!   (the thank-you email carries it).
+//! - Every other gift of a year (recurring gifts, one-off gifts that waited) gets an annual
+//!   receipt, in a run for the year (`obole receipts --year 2026`).
 //! - A refund cancels the receipt covering the gift and issues a corrected one.
 //!
 //! A receipt is issued in one transaction: its number is taken from the year's counter, its
