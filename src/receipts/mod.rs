@@ -24,8 +24,10 @@ use crate::domain::organisation::Organisation;
 use crate::domain::receipt::{
     Issue, ReceiptContent, ReceiptKind, ReceiptNumber, ReceiptStatus, ReceiptedGift,
 };
+use crate::jobs::email::Message;
+use crate::jobs::{self, Job};
 use crate::media;
-use crate::store::{receipts, settings};
+use crate::store::{receipts, settings, supporters};
 
 /// What an attempt to issue came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,6 +249,7 @@ pub async fn run_page(
             }
             Outcome::AddressMissing { supporter_id } => {
                 summary.waiting_for_address.push(supporter_id);
+                ask_for_address(db, supporter_id, year, now).await?;
             }
             Outcome::Nothing | Outcome::SettingsIncomplete(_) => {}
         }
@@ -255,6 +258,15 @@ pub async fn run_page(
         Some(&last) if page.len() as i64 == RUN_PAGE => Some(last),
         _ => None,
     })
+}
+
+/// Asks the supporter, once per year of gifts, for the postal address their receipt waits for.
+async fn ask_for_address(db: &Db, supporter_id: i64, year: i32, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.begin_write().await?;
+    let message = Message::ReceiptAddressNeeded { supporter_id, year };
+    jobs::enqueue(&mut tx, &Job::Email(message), now).await?;
+    supporters::note_receipt_address_asked(&mut tx, supporter_id, now).await?;
+    tx.commit_unseen().await
 }
 
 /// Cancels the receipt (kept, marked with `reason`) and issues a corrected one for what its

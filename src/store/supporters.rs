@@ -279,21 +279,32 @@ pub async fn change_email(
     })
 }
 
-/// Notes that the supporter was asked for the postal address a receipt waits for.
-pub async fn receipt_address_asked(
-    db: &crate::db::Db,
+/// Notes that the supporter was asked for the postal address a receipt waits for (the first
+/// time only).
+pub async fn note_receipt_address_asked(
+    conn: &mut sqlx::AnyConnection,
     supporter_id: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE supporters SET receipt_address_asked_at = $1 \
          WHERE id = $2 AND receipt_address_asked_at IS NULL",
     )
     .bind(now)
     .bind(supporter_id)
-    .execute(&mut *tx)
-    .await?;
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// [`note_receipt_address_asked`] in a write of its own.
+pub async fn receipt_address_asked(
+    db: &crate::db::Db,
+    supporter_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin_write().await?;
+    note_receipt_address_asked(&mut tx, supporter_id, now).await?;
     tx.commit_unseen().await
 }
 

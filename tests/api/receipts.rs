@@ -283,6 +283,33 @@ async fn the_year_s_run_receipts_every_gift_once_and_names_what_waits(backend: B
         .unwrap()
         .unwrap();
     assert_eq!((again.issued, again.amount_cents), (0, 0), "nothing twice");
+    // Paul is asked for his address, once, however many runs.
+    let asked = || {
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'email' \
+             AND payload LIKE '%receipt_address_needed%'",
+        )
+    };
+    assert_eq!(asked().await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM supporters WHERE receipt_address_asked_at IS NOT NULL")
+            .await,
+        1
+    );
+    // Its email goes (to the demo's outbox): written, not failed.
+    let sent = || {
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE payload LIKE '%receipt_address_needed%' \
+             AND done_at IS NOT NULL AND last_error IS NULL",
+        )
+    };
+    for _ in 0..100 {
+        if sent().await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent().await, 1);
     let covered = app
         .count("SELECT COUNT(*) FROM receipt_gifts WHERE active = 1")
         .await;

@@ -536,6 +536,33 @@ async fn notice(
             };
             Ok(Some((notice, to)))
         }
+        Message::ReceiptAddressNeeded { supporter_id, year } => {
+            let Some(person) = notices::recipient(pool, *supporter_id).await? else {
+                return Ok(None);
+            };
+            let notice = Notice {
+                title: format!("Votre reçu fiscal {year} attend votre adresse"),
+                first_name: person.first_name.clone(),
+                paragraphs: vec![
+                    format!(
+                        "Merci pour vos dons de {year}. Pour établir le reçu fiscal qui vous permettra de les déduire de vos impôts, la loi nous demande votre adresse postale, que nous n’avons pas."
+                    ),
+                    "Indiquez-la dans votre espace donateur : votre reçu vous sera envoyé dès qu’elle y sera.".to_owned(),
+                ],
+                action: Some(Action {
+                    label: "Indiquer mon adresse",
+                    url: format!("{base}/mon-espace/profil"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: person.email.as_str().to_owned(),
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(*supporter_id),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
         Message::ReceiptCorrected { receipt_id } => {
             let mut conn = pool.acquire().await?;
             let Some(receipt) = store_receipts::find(&mut conn, *receipt_id).await? else {

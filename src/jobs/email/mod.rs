@@ -63,6 +63,8 @@ pub enum Message {
     News { post_id: i64, supporter_id: i64 },
     /// A receipt corrected after a refund: the new one, attached.
     ReceiptCorrected { receipt_id: i64 },
+    /// The receipt of the supporter's gifts of `year` waits for their postal address.
+    ReceiptAddressNeeded { supporter_id: i64, year: i32 },
 }
 
 /// What happened to a recurring gift.
@@ -92,6 +94,9 @@ impl Message {
         match self {
             Message::ThankYou { donation_id } => format!("email:thank-you:{donation_id}"),
             Message::ReceiptCorrected { receipt_id } => format!("email:receipt:{receipt_id}"),
+            Message::ReceiptAddressNeeded { supporter_id, year } => {
+                format!("email:receipt-address:{supporter_id}:{year}")
+            }
             Message::Welcome { recurring_gift_id } => format!("email:welcome:{recurring_gift_id}"),
             Message::Instalment { donation_id } => format!("email:instalment:{donation_id}"),
             Message::PaymentFailed { invoice_id, .. } => {
