@@ -178,7 +178,10 @@ pub async fn issue_annual(
         by,
     };
     let outcome = issue_in(&mut tx, organisation, request, &gifts, now).await?;
-    if matches!(outcome, Outcome::Issued { .. }) {
+    if let Outcome::Issued { id, .. } = outcome {
+        // Sent to the donor: written with the receipt, so neither goes without the other.
+        let message = Message::AnnualReceipt { receipt_id: id };
+        jobs::enqueue(&mut tx, &Job::Email(message), now).await?;
         tx.commit_unseen().await?;
     }
     Ok(outcome)

@@ -283,6 +283,14 @@ async fn the_year_s_run_receipts_every_gift_once_and_names_what_waits(backend: B
         .unwrap()
         .unwrap();
     assert_eq!((again.issued, again.amount_cents), (0, 0), "nothing twice");
+    // Jeanne's receipt is emailed to her (written with it).
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'email' AND payload LIKE '%annual_receipt%'"
+        )
+        .await,
+        1
+    );
     // Paul is asked for his address, once, however many runs.
     let asked = || {
         app.count(
@@ -296,20 +304,30 @@ async fn the_year_s_run_receipts_every_gift_once_and_names_what_waits(backend: B
             .await,
         1
     );
-    // Its email goes (to the demo's outbox): written, not failed.
+    // Both emails go (to the outbox): written, not failed; the receipt's with its PDF.
     let sent = || {
         app.count(
-            "SELECT COUNT(*) FROM jobs WHERE payload LIKE '%receipt_address_needed%' \
+            "SELECT COUNT(*) FROM jobs WHERE (payload LIKE '%receipt_address_needed%' \
+                 OR payload LIKE '%annual_receipt%') \
              AND done_at IS NOT NULL AND last_error IS NULL",
         )
     };
-    for _ in 0..100 {
-        if sent().await == 1 {
+    for _ in 0..200 {
+        if sent().await == 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(sent().await, 1);
+    assert_eq!(sent().await, 2);
+    let outbox = obole::jobs::email::read_outbox(&app.data_dir().join("outbox"), 10)
+        .await
+        .unwrap();
+    let annual = outbox
+        .iter()
+        .find(|e| e.subject == format!("Votre reçu fiscal {year}"))
+        .expect("the annual receipt's email");
+    assert_eq!(annual.to, "jeanne@example.org");
+    assert_eq!(annual.attachments.len(), 1, "{:?}", annual.attachments);
     let covered = app
         .count("SELECT COUNT(*) FROM receipt_gifts WHERE active = 1")
         .await;

@@ -285,7 +285,8 @@ pub async fn compose(ctx: &JobContext, message: &Message) -> Result<Option<Compo
                 return Ok(None);
             };
             let attachments = match other {
-                Message::ReceiptCorrected { receipt_id } => {
+                Message::ReceiptCorrected { receipt_id }
+                | Message::AnnualReceipt { receipt_id } => {
                     receipt_attachment(ctx, *receipt_id).await?
                 }
                 _ => Vec::new(),
@@ -532,6 +533,42 @@ async fn notice(
                 to_address: person.email.as_str().to_owned(),
                 to_name: format!("{} {}", person.first_name, person.last_name),
                 supporter_id: Some(*supporter_id),
+                ..Composed::default()
+            };
+            Ok(Some((notice, to)))
+        }
+        Message::AnnualReceipt { receipt_id } => {
+            let mut conn = pool.acquire().await?;
+            let Some(receipt) = store_receipts::find(&mut conn, *receipt_id).await? else {
+                return Ok(None);
+            };
+            drop(conn);
+            if receipt.status != ReceiptStatus::Issued {
+                return Ok(None);
+            }
+            let Some(person) = notices::recipient(pool, receipt.supporter_id).await? else {
+                return Ok(None);
+            };
+            let content: ReceiptContent = serde_json::from_str(&receipt.content)
+                .map_err(|e| JobError::Permanent(format!("reçu illisible : {e}")))?;
+            let notice = Notice {
+                title: format!("Votre reçu fiscal {}", receipt.gift_year),
+                first_name: person.first_name.clone(),
+                paragraphs: vec![format!(
+                    "Merci pour votre fidélité en {}. Voici, joint à ce message, le reçu fiscal n° {} de vos dons de l’année : il vous permet d’en déduire une partie de votre impôt sur le revenu.",
+                    receipt.gift_year, content.number
+                )],
+                highlight: Some(format!("Montant du reçu : {}", content.amount_figures)),
+                action: Some(Action {
+                    label: "Voir mes reçus fiscaux",
+                    url: format!("{base}/mon-espace/recus"),
+                }),
+                ..Notice::default()
+            };
+            let to = Composed {
+                to_address: person.email.as_str().to_owned(),
+                to_name: format!("{} {}", person.first_name, person.last_name),
+                supporter_id: Some(receipt.supporter_id),
                 ..Composed::default()
             };
             Ok(Some((notice, to)))

@@ -63,6 +63,8 @@ pub enum Message {
     News { post_id: i64, supporter_id: i64 },
     /// A receipt corrected after a refund: the new one, attached.
     ReceiptCorrected { receipt_id: i64 },
+    /// A year's annual receipt, attached.
+    AnnualReceipt { receipt_id: i64 },
     /// The receipt of the supporter's gifts of `year` waits for their postal address.
     ReceiptAddressNeeded { supporter_id: i64, year: i32 },
 }
@@ -93,7 +95,9 @@ impl Message {
     pub fn dedupe_key(&self) -> String {
         match self {
             Message::ThankYou { donation_id } => format!("email:thank-you:{donation_id}"),
-            Message::ReceiptCorrected { receipt_id } => format!("email:receipt:{receipt_id}"),
+            Message::ReceiptCorrected { receipt_id } | Message::AnnualReceipt { receipt_id } => {
+                format!("email:receipt:{receipt_id}")
+            }
             Message::ReceiptAddressNeeded { supporter_id, year } => {
                 format!("email:receipt-address:{supporter_id}:{year}")
             }
