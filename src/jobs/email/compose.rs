@@ -76,6 +76,39 @@ async fn receipt_of_gift(ctx: &JobContext, donation_id: i64) -> Result<ReceiptNo
     })
 }
 
+/// A receipt still standing (one cancelled meanwhile gets its own correction's email), what
+/// it says, and its donor (none once erased).
+async fn standing_receipt(
+    ctx: &JobContext,
+    receipt_id: i64,
+) -> Result<Option<(store_receipts::Receipt, ReceiptContent, notices::Recipient)>, JobError> {
+    let pool = ctx.db.pool();
+    let mut conn = pool.acquire().await?;
+    let Some(receipt) = store_receipts::find(&mut conn, receipt_id).await? else {
+        return Ok(None);
+    };
+    drop(conn);
+    if receipt.status != ReceiptStatus::Issued {
+        return Ok(None);
+    }
+    let Some(person) = notices::recipient(pool, receipt.supporter_id).await? else {
+        return Ok(None);
+    };
+    let content: ReceiptContent = serde_json::from_str(&receipt.content)
+        .map_err(|e| JobError::Permanent(format!("reçu illisible : {e}")))?;
+    Ok(Some((receipt, content, person)))
+}
+
+/// An email to a supporter, by name.
+fn addressed_to_person(person: &notices::Recipient, supporter_id: i64) -> Composed {
+    Composed {
+        to_address: person.email.as_str().to_owned(),
+        to_name: format!("{} {}", person.first_name, person.last_name),
+        supporter_id: Some(supporter_id),
+        ..Composed::default()
+    }
+}
+
 /// A receipt's PDF, as a file to attach.
 async fn receipt_attachment(
     ctx: &JobContext,
@@ -529,28 +562,13 @@ async fn notice(
                 }),
                 ..Notice::default()
             };
-            let to = Composed {
-                to_address: person.email.as_str().to_owned(),
-                to_name: format!("{} {}", person.first_name, person.last_name),
-                supporter_id: Some(*supporter_id),
-                ..Composed::default()
-            };
+            let to = addressed_to_person(&person, *supporter_id);
             Ok(Some((notice, to)))
         }
         Message::AnnualReceipt { receipt_id } => {
-            let mut conn = pool.acquire().await?;
-            let Some(receipt) = store_receipts::find(&mut conn, *receipt_id).await? else {
+            let Some((receipt, content, person)) = standing_receipt(ctx, *receipt_id).await? else {
                 return Ok(None);
             };
-            drop(conn);
-            if receipt.status != ReceiptStatus::Issued {
-                return Ok(None);
-            }
-            let Some(person) = notices::recipient(pool, receipt.supporter_id).await? else {
-                return Ok(None);
-            };
-            let content: ReceiptContent = serde_json::from_str(&receipt.content)
-                .map_err(|e| JobError::Permanent(format!("reçu illisible : {e}")))?;
             let notice = Notice {
                 title: format!("Votre reçu fiscal {}", receipt.gift_year),
                 first_name: person.first_name.clone(),
@@ -565,12 +583,7 @@ async fn notice(
                 }),
                 ..Notice::default()
             };
-            let to = Composed {
-                to_address: person.email.as_str().to_owned(),
-                to_name: format!("{} {}", person.first_name, person.last_name),
-                supporter_id: Some(receipt.supporter_id),
-                ..Composed::default()
-            };
+            let to = addressed_to_person(&person, receipt.supporter_id);
             Ok(Some((notice, to)))
         }
         Message::ReceiptAddressNeeded { supporter_id, year } => {
@@ -592,29 +605,13 @@ async fn notice(
                 }),
                 ..Notice::default()
             };
-            let to = Composed {
-                to_address: person.email.as_str().to_owned(),
-                to_name: format!("{} {}", person.first_name, person.last_name),
-                supporter_id: Some(*supporter_id),
-                ..Composed::default()
-            };
+            let to = addressed_to_person(&person, *supporter_id);
             Ok(Some((notice, to)))
         }
         Message::ReceiptCorrected { receipt_id } => {
-            let mut conn = pool.acquire().await?;
-            let Some(receipt) = store_receipts::find(&mut conn, *receipt_id).await? else {
+            let Some((receipt, content, person)) = standing_receipt(ctx, *receipt_id).await? else {
                 return Ok(None);
             };
-            drop(conn);
-            // Cancelled again meanwhile: its own correction will be sent.
-            if receipt.status != ReceiptStatus::Issued {
-                return Ok(None);
-            }
-            let Some(person) = notices::recipient(pool, receipt.supporter_id).await? else {
-                return Ok(None);
-            };
-            let content: ReceiptContent = serde_json::from_str(&receipt.content)
-                .map_err(|e| JobError::Permanent(format!("reçu illisible : {e}")))?;
             let replaced = content
                 .replaces
                 .map(|n| format!("le reçu fiscal n° {n} est annulé"))
@@ -632,12 +629,7 @@ async fn notice(
                 }),
                 ..Notice::default()
             };
-            let to = Composed {
-                to_address: person.email.as_str().to_owned(),
-                to_name: format!("{} {}", person.first_name, person.last_name),
-                supporter_id: Some(receipt.supporter_id),
-                ..Composed::default()
-            };
+            let to = addressed_to_person(&person, receipt.supporter_id);
             Ok(Some((notice, to)))
         }
         Message::News {
@@ -687,12 +679,7 @@ async fn notice(
                 }),
                 ..Notice::default()
             };
-            let to = Composed {
-                to_address: person.email.as_str().to_owned(),
-                to_name: format!("{} {}", person.first_name, person.last_name),
-                supporter_id: Some(*supporter_id),
-                ..Composed::default()
-            };
+            let to = addressed_to_person(&person, *supporter_id);
             Ok(Some((notice, to)))
         }
         Message::ConfirmEmail {
