@@ -17,6 +17,12 @@
 
 #[path = "support/ledger_1m.rs"]
 mod ledger_1m;
+// Shared by the benches: this one does not read pages' bodies (`Client::get`).
+#[allow(dead_code)]
+#[path = "support/page_views.rs"]
+mod page_views;
+#[path = "support/plans.rs"]
+mod plans;
 #[path = "support/scratch_postgres.rs"]
 mod scratch_postgres;
 #[path = "support/sql_capture.rs"]
@@ -26,11 +32,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::{SendRequest, handshake};
-use hyper::{Request, header};
-use hyper_util::rt::TokioIo;
 use obole::Application;
 use obole::config::Config;
 use obole::db::{Backend, Db};
@@ -40,9 +41,9 @@ use obole::jobs::email::{Mailer, read_outbox};
 use obole::jobs::worker::Worker;
 use obole::links::LinkKey;
 use obole::store::counters;
+use page_views::{Client, Load, views};
 use reqwest::cookie::CookieStore;
 use scratch_postgres::ScratchPostgres;
-use sqlx::{Connection, Row};
 
 /// The campaign of the monthly gifts, and the one given to once a year.
 const MONTHLY_CAMPAIGN: &str = "le-sport-pour-grandir";
@@ -227,7 +228,7 @@ async fn run(
         let pages = dashboard_pages(&client, &base, supporter).await;
         // Warm: connections opened, statements prepared, pages in the cache.
         for path in &pages {
-            views(&address, &cookie, path, 1, Duration::from_secs(1)).await;
+            views(&address, &cookie, path, 1, Duration::from_secs(1), 1).await;
         }
         let statements = statements_of(&address, &cookie, &pages).await;
         print_statements(backend, ledger, supporter, &statements);
@@ -242,8 +243,16 @@ async fn run(
     let healthz = ("", cookie, vec!["/healthz".to_owned()]);
     for (supporter, cookie, pages) in std::iter::once(&healthz).chain(&dashboards) {
         for path in pages {
-            let alone = views(&address, cookie, path, 1, settings.duration).await;
-            let together = views(&address, cookie, path, settings.clients, settings.duration).await;
+            let alone = views(&address, cookie, path, 1, settings.duration, 1).await;
+            let together = views(
+                &address,
+                cookie,
+                path,
+                settings.clients,
+                settings.duration,
+                1,
+            )
+            .await;
             println!(
                 "{backend} {} {supporter} {path}: 1 client {}; {} clients {}",
                 ledger.name(),
@@ -614,111 +623,6 @@ async fn dashboard_pages(
     ]
 }
 
-/// A keep-alive HTTP/1.1 connection with the browser's headers: a bare client, so that the
-/// load costs the two shared cores as little as possible.
-struct Client {
-    requests: SendRequest<Empty<Bytes>>,
-    host: String,
-    cookie: String,
-}
-
-impl Client {
-    async fn open(address: &str, cookie: &str) -> Client {
-        let stream = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        let (requests, connection) = handshake(TokioIo::new(stream)).await.expect("handshake");
-        tokio::spawn(connection);
-        Client {
-            requests,
-            host: address.to_owned(),
-            cookie: cookie.to_owned(),
-        }
-    }
-
-    /// One view, read to its last byte; its latency.
-    async fn view(&mut self, path: &str) -> Duration {
-        let request = Request::get(path)
-            .header(header::HOST, &self.host)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::ACCEPT_ENCODING, "gzip, br")
-            .body(Empty::<Bytes>::new())
-            .expect("request");
-        // The connection takes the next request once it has read the last response.
-        self.requests.ready().await.expect("connection");
-        let sent = Instant::now();
-        let response = self.requests.send_request(request).await.expect("response");
-        let status = response.status();
-        response.into_body().collect().await.expect("body");
-        let latency = sent.elapsed();
-        assert_eq!(status, 200, "{path}");
-        latency
-    }
-}
-
-/// Latencies of views, in milliseconds, and their rate.
-struct Load {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-    per_second: f64,
-    requests: usize,
-}
-
-impl Load {
-    fn of(mut latencies: Vec<f64>, elapsed: Duration) -> Load {
-        latencies.sort_by(f64::total_cmp);
-        let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
-        Load {
-            p50: at(0.50),
-            p90: at(0.90),
-            p99: at(0.99),
-            max: at(1.0),
-            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-            requests: latencies.len(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} views, {:.0}/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            self.requests, self.per_second, self.p50, self.p90, self.p99, self.max
-        )
-    }
-}
-
-/// `clients` clients, each on its own connection, viewing `path` one view after another
-/// for `duration`.
-async fn views(
-    address: &str,
-    cookie: &str,
-    path: &str,
-    clients: usize,
-    duration: Duration,
-) -> Load {
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (address, cookie, path) = (address.to_owned(), cookie.to_owned(), path.to_owned());
-            tokio::spawn(async move {
-                let mut client = Client::open(&address, &cookie).await;
-                let mut latencies = Vec::new();
-                while started.elapsed() < duration {
-                    latencies.push(client.view(&path).await.as_secs_f64() * 1000.0);
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.expect("client"));
-    }
-    Load::of(all, started.elapsed())
-}
-
 /// One statement of a view: its text, how many times a view runs it, its mean time.
 struct Run {
     sql: String,
@@ -781,52 +685,11 @@ async fn print_plans(backend: &str, database_url: &str, statements: &[Run]) {
     println!("{backend} 1M: plans of the dashboard's statements");
     for (n, run) in statements.iter().enumerate() {
         println!("[{}] {}", n + 1, run.sql);
-        let plan = match Backend::from_url(database_url) {
-            Some(Backend::Sqlite) => sqlite_plan(database_url, &run.sql).await,
-            _ => postgres_generic_plan(database_url, &run.sql).await,
-        };
-        match plan {
+        match plans::plan(database_url, &run.sql).await {
             Ok(lines) => lines.iter().for_each(|line| println!("    {line}")),
             Err(error) => println!("    (no plan: {error})"),
         }
     }
-}
-
-async fn sqlite_plan(database_url: &str, sql: &str) -> sqlx::Result<Vec<String>> {
-    let mut conn = sqlx::sqlite::SqliteConnection::connect(database_url).await?;
-    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-        .fetch_all(&mut conn)
-        .await?;
-    let mut depth: HashMap<i64, usize> = HashMap::from([(0, 0)]);
-    Ok(rows
-        .into_iter()
-        .map(|(id, parent, _, detail)| {
-            let level = depth.get(&parent).copied().unwrap_or(0) + 1;
-            depth.insert(id, level);
-            format!("{}{detail}", "  ".repeat(level - 1))
-        })
-        .collect())
-}
-
-async fn postgres_generic_plan(database_url: &str, sql: &str) -> sqlx::Result<Vec<String>> {
-    let mut conn = sqlx::postgres::PgConnection::connect(database_url).await?;
-    let parameters = (1..=32)
-        .take_while(|n| sql.contains(&format!("${n}")))
-        .count();
-    sqlx::raw_sql("SET plan_cache_mode = force_generic_plan")
-        .execute(&mut conn)
-        .await?;
-    sqlx::raw_sql(&format!("PREPARE bench_plan AS {sql}"))
-        .execute(&mut conn)
-        .await?;
-    let arguments = vec!["NULL"; parameters].join(", ");
-    let execute = if parameters == 0 {
-        "EXPLAIN EXECUTE bench_plan".to_owned()
-    } else {
-        format!("EXPLAIN EXECUTE bench_plan({arguments})")
-    };
-    let rows = sqlx::raw_sql(&execute).fetch_all(&mut conn).await?;
-    rows.iter().map(|row| row.try_get::<String, _>(0)).collect()
 }
 
 fn print_results(results: &[Measured], settings: &Settings) {
