@@ -39,6 +39,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_sessions::Session;
 
 use super::{AppState, csrf};
@@ -77,7 +78,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/campagnes/{id}/image",
-            post(campaigns::upload_cover).layer(uploads::body_limit(media::COVER)),
+            post(campaigns::upload_cover).layer(
+                ServiceBuilder::new()
+                    .layer(uploads::closing())
+                    .layer(uploads::body_limit(media::COVER)),
+            ),
         )
         .route("/admin/campagnes/{id}/apercu", get(campaigns::preview))
         .route("/admin/projets", get(projects::list))
@@ -92,7 +97,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/projets/{id}/statut", post(projects::change_status))
         .route(
             "/admin/projets/{id}/image",
-            post(projects::upload_cover).layer(uploads::body_limit(media::COVER)),
+            post(projects::upload_cover).layer(
+                ServiceBuilder::new()
+                    .layer(uploads::closing())
+                    .layer(uploads::body_limit(media::COVER)),
+            ),
         )
         .route("/admin/projets/{id}/apercu", get(projects::preview))
         .route("/admin/nouvelles", get(news::show).post(news::create))
@@ -117,7 +126,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/admin/organisation/signature",
-            post(organisation::upload_signature).layer(uploads::body_limit(media::SIGNATURE)),
+            post(organisation::upload_signature).layer(
+                ServiceBuilder::new()
+                    .layer(uploads::closing())
+                    .layer(uploads::body_limit(media::SIGNATURE)),
+            ),
         )
         .route("/admin/donateurs/{id}", get(donations::donor))
 }

@@ -3,6 +3,8 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
@@ -26,6 +28,12 @@ pub struct Sent {
 /// small).
 pub fn body_limit(rules: ImageRules) -> DefaultBodyLimit {
     DefaultBodyLimit::max(rules.max_bytes + 16 * 1024)
+}
+
+/// Upload routes end their connection with their answer: one refused past the body limit is
+/// answered before its body was read, and the client must not send its next request on it.
+pub fn closing() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CONNECTION, HeaderValue::from_static("close"))
 }
 
 fn unreadable(_: MultipartError) -> AppError {
@@ -56,11 +64,13 @@ pub async fn read(
                 let mut bytes = Vec::new();
                 let mut within = true;
                 while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                    if bytes.len() + chunk.len() > rules.max_bytes {
+                    // Past the limit the rest is read and dropped (the body limit bounds it):
+                    // answering before the upload ends would cut the browser off mid-send.
+                    if within && bytes.len() + chunk.len() <= rules.max_bytes {
+                        bytes.extend_from_slice(&chunk);
+                    } else {
                         within = false;
-                        break;
                     }
-                    bytes.extend_from_slice(&chunk);
                 }
                 image = if within {
                     media::check(bytes, rules)
