@@ -171,6 +171,18 @@ FROM generate_series(0, 7) s
 LEFT JOIN (SELECT id % 8 AS shard, SUM(amount_cents - refunded_cents) AS raised, COUNT(*) AS n
            FROM donations WHERE status = 'paid' GROUP BY 1) t ON t.shard = s;
 
+-- The back-office's summaries, as migration 0025 and `obole recount` write them.
+INSERT INTO donation_days (day, recurring, shard, kept_cents, gifts)
+SELECT donated_at / 86400, CASE WHEN frequency = 'once' THEN 0 ELSE 1 END, 0,
+       CAST(SUM(amount_cents - refunded_cents - disputed_cents) AS BIGINT), COUNT(*)
+FROM donations WHERE status = 'paid'
+GROUP BY donated_at / 86400, CASE WHEN frequency = 'once' THEN 0 ELSE 1 END;
+INSERT INTO supporter_years (supporter_id, year, kept_cents, gifts)
+SELECT supporter_id, CAST(EXTRACT(YEAR FROM to_timestamp(donated_at) AT TIME ZONE 'UTC') AS BIGINT),
+       CAST(SUM(amount_cents - refunded_cents - disputed_cents) AS BIGINT), COUNT(*)
+FROM donations WHERE status = 'paid'
+GROUP BY supporter_id, CAST(EXTRACT(YEAR FROM to_timestamp(donated_at) AT TIME ZONE 'UTC') AS BIGINT);
+
 -- Identities continue after the seeded ids.
 SELECT setval(pg_get_serial_sequence('projects', 'id'), (SELECT max(id) FROM projects));
 SELECT setval(pg_get_serial_sequence('campaigns', 'id'), (SELECT max(id) FROM campaigns));

@@ -173,6 +173,18 @@ LEFT JOIN (SELECT id % 8 AS shard, SUM(amount_cents - refunded_cents) AS raised,
            FROM donations WHERE status = 'paid' GROUP BY 1) t ON t.shard = s.n - 1
 WHERE s.n <= 8;
 
+-- The back-office's summaries, as migration 0025 and `obole recount` write them.
+INSERT INTO donation_days (day, recurring, shard, kept_cents, gifts)
+SELECT donated_at / 86400, CASE WHEN frequency = 'once' THEN 0 ELSE 1 END, 0,
+       SUM(amount_cents - refunded_cents - disputed_cents), COUNT(*)
+FROM donations WHERE status = 'paid'
+GROUP BY donated_at / 86400, CASE WHEN frequency = 'once' THEN 0 ELSE 1 END;
+INSERT INTO supporter_years (supporter_id, year, kept_cents, gifts)
+SELECT supporter_id, CAST(strftime('%Y', donated_at, 'unixepoch') AS INTEGER),
+       SUM(amount_cents - refunded_cents - disputed_cents), COUNT(*)
+FROM donations WHERE status = 'paid'
+GROUP BY supporter_id, CAST(strftime('%Y', donated_at, 'unixepoch') AS INTEGER);
+
 -- tower-sessions' SQLite store: 50,000 sessions, half expired.
 CREATE TABLE IF NOT EXISTS tower_sessions (id text primary key not null, data blob not null,
     expiry_date integer not null);

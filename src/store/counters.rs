@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 
 use sqlx::{AnyConnection, AnyPool};
 
+use super::summaries::{self, Repaired};
 use crate::db::{Backend, Db};
 use crate::domain::dates;
 use crate::domain::donation::DonationStatus;
@@ -34,6 +35,10 @@ pub struct CounterChange {
     pub raised_delta: i64,
     /// +1 when the donation became paid, -1 when it stopped counting, 0 otherwise.
     pub paid_delta: i64,
+    /// When the gift was received, and whether it renews: where it counts in the
+    /// back-office's summaries ([`super::summaries`]).
+    pub donated_at: i64,
+    pub recurring: bool,
 }
 
 /// Applies a change inside the caller's transaction, after the donation row was written.
@@ -60,7 +65,7 @@ pub async fn apply(
             .bind(now)
             .execute(&mut *conn)
             .await?;
-        return Ok(());
+        return summaries::apply(conn, change).await;
     }
     let (mut campaign_donors, mut organisation_donors) = (0, 0);
     if change.paid_delta != 0 {
@@ -111,7 +116,7 @@ pub async fn apply(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    summaries::apply(conn, change).await
 }
 
 /// Whether the supporter ($2) has paid donations other than $3: in campaign $1 (`here`) and
@@ -259,6 +264,17 @@ pub struct RecountReport {
     /// Slugs of the campaigns whose counters were wrong and are now repaired.
     pub campaigns_repaired: Vec<String>,
     pub organisation_repaired: bool,
+    /// The back-office's summaries rebuilt ([`summaries::repair`]).
+    pub summaries_repaired: Repaired,
+}
+
+impl RecountReport {
+    /// Whether every total and summary matched the ledger.
+    pub fn all_exact(&self) -> bool {
+        self.campaigns_repaired.is_empty()
+            && !self.organisation_repaired
+            && self.summaries_repaired == Repaired::default()
+    }
 }
 
 /// Recomputes every counter from the ledger and repairs those that drifted (all in shard 0),
@@ -316,6 +332,7 @@ pub async fn recount(db: &Db) -> sqlx::Result<RecountReport> {
         .await?;
         report.organisation_repaired = true;
     }
+    report.summaries_repaired = summaries::repair(&mut tx, db.backend()).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -5,6 +5,8 @@
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::AnyPool;
+
+use super::search::{self, Prefix};
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 
@@ -105,37 +107,18 @@ impl Filters {
                     .collect();
                 conditions.push(format!("d.supporter_id IN ({})", placeholders.join(", ")));
             }
-            (None, Some(search)) => {
-                let prefix = search_prefix(search);
-                values.push(Value::Text(prefix.clone()));
-                values.push(Value::Text(prefix));
-                let n = values.len();
-                conditions.push(format!(
-                    "({} OR {})",
-                    search_condition("s.email", n - 1),
-                    search_condition("s.last_name", n)
-                ));
-            }
+            (None, Some(search)) => match Prefix::of(search) {
+                Some(prefix) => {
+                    values.push(Value::Text(prefix.from));
+                    values.push(Value::Text(prefix.until));
+                    conditions.push(search::matches(values.len() - 1));
+                }
+                None => conditions.push("1 = 0".to_owned()),
+            },
             (None, None) => {}
         }
         (conditions, values)
     }
-}
-
-/// What was typed, lowercased and escaped so that it is matched as text, not as a pattern,
-/// as a prefix.
-fn search_prefix(search: &str) -> String {
-    let escaped = search
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("{escaped}%")
-}
-
-/// `column` starts with parameter `n`, any case.
-fn search_condition(column: &str, n: usize) -> String {
-    format!("LOWER({column}) LIKE ${n} ESCAPE '\\'")
 }
 
 /// Supporters a search names, at most this many, for the list to be read through their own
@@ -154,14 +137,15 @@ async fn searched(pool: &AnyPool, filters: &Filters) -> sqlx::Result<Option<Vec<
     let Some(search) = &filters.search else {
         return Ok(None);
     };
-    let prefix = search_prefix(search);
+    let Some(prefix) = Prefix::of(search) else {
+        return Ok(Some(Vec::new()));
+    };
     let donors: Vec<i64> = sqlx::query_scalar(&format!(
-        "SELECT id FROM supporters s WHERE {} OR {} LIMIT $3",
-        search_condition("s.email", 1),
-        search_condition("s.last_name", 2)
+        "SELECT id FROM supporters s WHERE {} LIMIT $3",
+        search::matches(1)
     ))
-    .bind(&prefix)
-    .bind(&prefix)
+    .bind(prefix.from)
+    .bind(prefix.until)
     .bind(FEW_DONORS as i64 + 1)
     .fetch_all(pool)
     .await?;

@@ -88,6 +88,8 @@ pub async fn insert(
             donation_id: id,
             raised_delta: d.amount.cents,
             paid_delta: 1,
+            donated_at: d.donated_at,
+            recurring: d.frequency != Frequency::Once,
         };
         counters::apply(conn, backend, change).await?;
     }
@@ -109,6 +111,9 @@ pub struct DonationRow {
     #[sqlx(try_from = "String")]
     pub status: DonationStatus,
     pub stripe_payment_intent_id: Option<String>,
+    pub donated_at: i64,
+    #[sqlx(try_from = "String")]
+    pub frequency: Frequency,
 }
 
 impl DonationRow {
@@ -130,6 +135,8 @@ impl DonationRow {
             donation_id: self.id,
             raised_delta: moved.raised_cents,
             paid_delta: moved.paid,
+            donated_at: self.donated_at,
+            recurring: self.frequency != Frequency::Once,
         }
     }
 }
@@ -168,7 +175,7 @@ pub async fn find_by_id_locked(
 }
 
 const ROW_COLUMNS: &str = "id, campaign_id, supporter_id, amount_cents, refunded_cents, \
-     disputed_cents, currency, status, stripe_payment_intent_id";
+     disputed_cents, currency, status, stripe_payment_intent_id, donated_at, frequency";
 
 pub async fn find(
     conn: &mut AnyConnection,

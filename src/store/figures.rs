@@ -1,9 +1,10 @@
 //! The back-office dashboard's figures: money raised over recent periods, the recurring
-//! revenue, the gifts whose payment failed. Each reads a bounded slice of the ledger through
-//! an index (donations by date since the start of the year; recurring gifts by status).
+//! revenue, the gifts whose payment failed. Each reads a bounded slice: money by day from
+//! the ledger's summary ([`super::summaries`]), recurring gifts by status.
 
 use sqlx::AnyPool;
 
+use super::summaries::{DAY, day_of};
 use crate::domain::donation::DonationStatus;
 use crate::domain::recurring_gift::RecurringGiftStatus;
 
@@ -26,40 +27,65 @@ pub struct Periods {
 }
 
 /// (one-off, recurring) raised over each period.
+///
+/// Whole days are read from `donation_days` (at most a few rows a day, whatever the ledger);
+/// a period that starts within a day (the last 7 and 30 days, from now) reads that first
+/// day's remainder from the ledger, through its index by date: never more than a day's gifts.
 pub async fn raised(pool: &AnyPool, since: Periods) -> sqlx::Result<(Raised, Raised)> {
-    let earliest = since.year.min(since.month);
-    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT CASE WHEN frequency = 'once' THEN 0 ELSE 1 END AS recurring, \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $1 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $2 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $3 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN donated_at >= $4 THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT) \
-         FROM donations WHERE status = $5 AND donated_at >= $6 \
-         GROUP BY CASE WHEN frequency = 'once' THEN 0 ELSE 1 END",
+    let starts = [since.today, since.week, since.month, since.year];
+    let first_day = starts
+        .iter()
+        .map(|&s| whole_days_from(s))
+        .min()
+        .unwrap_or(0);
+    let days: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, recurring, CAST(SUM(kept_cents) AS BIGINT) FROM donation_days \
+         WHERE day >= $1 GROUP BY day, recurring",
     )
-    .bind(since.today)
-    .bind(since.week)
-    .bind(since.month)
-    .bind(since.year)
-    .bind(DonationStatus::Paid.as_str())
-    .bind(earliest)
+    .bind(first_day)
     .fetch_all(pool)
     .await?;
-    let mut split = (Raised::default(), Raised::default());
-    for (recurring, today, week, month, year) in rows {
-        let raised = Raised {
-            today,
-            week,
-            month,
-            year,
-        };
-        if recurring == 1 {
-            split.1 = raised;
-        } else {
-            split.0 = raised;
+    let mut kept = [[0i64; 4]; 2];
+    for (period, &start) in starts.iter().enumerate() {
+        let from = whole_days_from(start);
+        for &(day, recurring, cents) in &days {
+            if day >= from {
+                kept[usize::from(recurring == 1)][period] += cents;
+            }
+        }
+        if start < from * DAY {
+            let (one_off, recurring) = kept_between(pool, start, from * DAY).await?;
+            kept[0][period] += one_off;
+            kept[1][period] += recurring;
         }
     }
-    Ok(split)
+    let raised = |k: [i64; 4]| Raised {
+        today: k[0],
+        week: k[1],
+        month: k[2],
+        year: k[3],
+    };
+    Ok((raised(kept[0]), raised(kept[1])))
+}
+
+/// The first whole day (UTC) at or after `start`.
+fn whole_days_from(start: i64) -> i64 {
+    day_of(start + DAY - 1)
+}
+
+/// (one-off, recurring) money kept by gifts received in `[from, until)`, from the ledger.
+async fn kept_between(pool: &AnyPool, from: i64, until: i64) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT \
+             CAST(COALESCE(SUM(CASE WHEN frequency = 'once' THEN amount_cents - refunded_cents - disputed_cents ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN frequency = 'once' THEN 0 ELSE amount_cents - refunded_cents - disputed_cents END), 0) AS BIGINT) \
+         FROM donations WHERE status = $1 AND donated_at >= $2 AND donated_at < $3",
+    )
+    .bind(DonationStatus::Paid.as_str())
+    .bind(from)
+    .bind(until)
+    .fetch_one(pool)
+    .await
 }
 
 /// The recurring gifts that run: how many, and what they bring a month (a yearly gift
@@ -168,16 +194,13 @@ pub async fn gift_spans(pool: &AnyPool) -> sqlx::Result<Vec<(i64, Option<i64>, S
     .await
 }
 
-/// Money kept per day (UTC) since `since`: (day number since the epoch, cents).
+/// Money kept per day (UTC) since `since` (a midnight): (day number since the epoch, cents).
 pub async fn daily(pool: &AnyPool, since: i64) -> sqlx::Result<Vec<(i64, i64)>> {
     sqlx::query_as(
-        "SELECT CAST(donated_at / 86400 AS BIGINT) AS day, \
-             CAST(SUM(amount_cents - refunded_cents - disputed_cents) AS BIGINT) \
-         FROM donations WHERE status = $1 AND donated_at >= $2 \
-         GROUP BY CAST(donated_at / 86400 AS BIGINT) ORDER BY day",
+        "SELECT day, CAST(SUM(kept_cents) AS BIGINT) FROM donation_days \
+         WHERE day >= $1 GROUP BY day ORDER BY day",
     )
-    .bind(DonationStatus::Paid.as_str())
-    .bind(since)
+    .bind(day_of(since))
     .fetch_all(pool)
     .await
 }

@@ -21,11 +21,13 @@ pub mod project_admin;
 pub mod projects;
 pub mod receipts;
 pub mod recurring_gifts;
+pub mod search;
 pub mod server_keys;
 pub mod settings;
 pub mod sign_in_tokens;
 pub mod staff;
 pub mod stripe_events;
+pub mod summaries;
 pub mod supporters;
 
 /// A 0/1 flag column as stored.

@@ -3,6 +3,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
+use super::search::{self, Prefix};
 use crate::domain::donation::{DonationStatus, PaymentMethod};
 use crate::domain::receipt::{
     Donor, ReceiptKind, ReceiptNumber, ReceiptStatus, ReceiptedGift, kept_cents,
@@ -394,16 +395,6 @@ pub struct Listed {
     pub last_name: String,
 }
 
-/// `%` and `_` typed in a search are letters, not wildcards.
-fn like_prefix(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("{escaped}%")
-}
-
 /// Receipts newest first: all, or those whose number is `text`, or whose donor's email or
 /// last name starts with it; of one tax year, or of any (`None`).
 pub async fn search(
@@ -413,17 +404,23 @@ pub async fn search(
     limit: i64,
 ) -> sqlx::Result<Vec<Listed>> {
     let text = text.trim();
-    sqlx::query_as(
+    // Nothing starts with an impossible prefix: the empty range.
+    let prefix = Prefix::of(text).unwrap_or(Prefix {
+        from: String::new(),
+        until: String::new(),
+    });
+    sqlx::query_as(&format!(
         "SELECT r.id, r.number, r.kind, r.gift_year, r.amount_cents, r.status, r.issued_at, \
              r.supporter_id, s.email, s.first_name, s.last_name \
          FROM tax_receipts r JOIN supporters s ON s.id = r.supporter_id \
-         WHERE ($1 = '' OR r.number = $1 OR LOWER(s.email) LIKE $2 ESCAPE '\\' \
-                OR LOWER(s.last_name) LIKE $2 ESCAPE '\\') \
-           AND ($3 = 0 OR r.gift_year = $3) \
-         ORDER BY r.id DESC LIMIT $4",
-    )
+         WHERE ($1 = '' OR r.number = $1 OR {}) \
+           AND ($4 = 0 OR r.gift_year = $4) \
+         ORDER BY r.id DESC LIMIT $5",
+        search::matches(2)
+    ))
     .bind(text)
-    .bind(like_prefix(text))
+    .bind(&prefix.from)
+    .bind(&prefix.until)
     .bind(gift_year.unwrap_or(0))
     .bind(limit)
     .fetch_all(pool)

@@ -457,7 +457,7 @@ async fn a_new_gift_s_invoice_and_checkout_delivered_together_both_apply(backend
     let refused = deliver_together(&app, together).await;
     assert!(refused.is_empty(), "refused: {refused:?}");
     let report = counters::recount(&app.db).await.unwrap();
-    assert!(report.campaigns_repaired.is_empty() && !report.organisation_repaired);
+    assert!(report.all_exact());
 }
 
 /// A donor's SEPA debit settles (its supporter's consent, then the counters' per-supporter

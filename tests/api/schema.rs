@@ -112,7 +112,8 @@ async fn sqlite_schema(db: &Db) -> Schema {
     for table in tables.iter().filter(|t| !NOT_OURS.contains(&t.as_str())) {
         schema.insert(format!("table {table}"));
         let columns: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid",
+            // `xinfo`: generated columns too (`table_info` leaves them out).
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo($1) ORDER BY cid",
         )
         .bind(table)
         .fetch_all(pool)

@@ -71,13 +71,12 @@ pub async fn show(
     me.require(Role::Viewer)?;
     let now = dates::now();
     let this_year = year_of(now);
-    let (year, last_year) = (start_of(this_year), start_of(this_year - 1));
     let pool = state.db.pool();
     let (counts, (gifts, kept), lybunt, sybunt) = tokio::try_join!(
-        donor_stats::counts(pool, year, last_year),
-        donor_stats::gifts_since(pool, year),
-        donor_stats::lapsed(pool, Lapsed::Lybunt, year, last_year, LISTED),
-        donor_stats::lapsed(pool, Lapsed::Sybunt, year, last_year, LISTED),
+        donor_stats::counts(pool, this_year),
+        donor_stats::gifts_since(pool, start_of(this_year)),
+        donor_stats::lapsed(pool, Lapsed::Lybunt, this_year, LISTED),
+        donor_stats::lapsed(pool, Lapsed::Sybunt, this_year, LISTED),
     )?;
     let (csrf_token, cookie) = form_token(&state, &headers);
     let html = DonorsTemplate {
