@@ -28,8 +28,8 @@ CREATE TABLE supporter_years (
     gifts        BIGINT NOT NULL,
     PRIMARY KEY (supporter_id, year)
 );
--- A year's donors, those who gave most first (the LYBUNT list).
-CREATE INDEX supporter_years_year ON supporter_years (year, kept_cents);
+-- A year's donors, those who gave most first (the LYBUNT list, read in this order).
+CREATE INDEX supporter_years_year ON supporter_years (year, kept_cents DESC, supporter_id);
 INSERT INTO supporter_years (supporter_id, year, kept_cents, gifts)
 SELECT supporter_id, CAST(EXTRACT(YEAR FROM to_timestamp(donated_at) AT TIME ZONE 'UTC') AS BIGINT),
        CAST(SUM(amount_cents - refunded_cents - disputed_cents) AS BIGINT), COUNT(*)

@@ -111,7 +111,7 @@ impl Filters {
                 Some(prefix) => {
                     values.push(Value::Text(prefix.from));
                     values.push(Value::Text(prefix.until));
-                    conditions.push(search::matches(values.len() - 1));
+                    conditions.push(search::matches_unindexed(values.len() - 1));
                 }
                 None => conditions.push("1 = 0".to_owned()),
             },

@@ -100,7 +100,7 @@ pub async fn lapsed(
              WHERE ly.year = $2 AND ly.kept_cents > 0 AND s.erased_at IS NULL \
                AND NOT EXISTS (SELECT 1 FROM supporter_years ty \
                    WHERE ty.supporter_id = ly.supporter_id AND ty.year >= $1 AND ty.kept_cents > 0) \
-             ORDER BY ly.kept_cents DESC, s.id LIMIT $3"
+             ORDER BY ly.kept_cents DESC, ly.supporter_id LIMIT $3"
         ),
         Lapsed::Sybunt => format!(
             "{PER_DONOR} SELECT s.id AS supporter_id, s.email, s.first_name, s.last_name, \

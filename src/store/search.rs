@@ -45,6 +45,18 @@ pub fn matches(n: usize) -> String {
     )
 }
 
+/// Like [`matches`], in terms no index serves: for a search that names many supporters,
+/// whose page is found soonest by walking the donations newest first and keeping theirs.
+/// Given the keys' indexes, SQLite would rather read every gift of every Martin and sort
+/// them (120 ms at 1M donations, against 6 for the walk).
+pub fn matches_unindexed(n: usize) -> String {
+    format!(
+        "(((s.email_key || '') >= ${n} AND (s.email_key || '') < ${m}) \
+         OR ((s.name_key || '') >= ${n} AND (s.name_key || '') < ${m}))",
+        m = n + 1
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
