@@ -241,6 +241,20 @@ impl Db {
         }
     }
 
+    /// Has PostgreSQL read `tables` afresh for its planner (SQLite plans without them). Every
+    /// connection then drops the plans it keeps for statements on those tables, foreign-key
+    /// checks included: plans chosen while a table was empty stay wrong as it grows when
+    /// nothing analyses it (autovacuum may be off, or not yet woken).
+    pub async fn refresh_statistics(&self, tables: &[&str]) -> sqlx::Result<()> {
+        if self.backend == Backend::Sqlite || tables.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// Cheap round trip, for `/healthz`.
     pub async fn ping(&self) -> sqlx::Result<()> {
         sqlx::query("SELECT 1")

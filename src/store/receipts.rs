@@ -56,6 +56,12 @@ impl GiftRow {
 const GIFT_COLUMNS: &str = "d.id, d.supporter_id, d.donated_at, d.amount_cents, d.refunded_cents, \
      d.disputed_cents, d.payment_method";
 /// A donation no issued receipt covers.
+///
+/// The statements that use it are planned anew at each call (`persistent(false)`): a
+/// prepared statement's reusable plan, which PostgreSQL settles on around its sixth run,
+/// was chosen while `receipt_gifts` was empty, and read every covered gift once per gift of
+/// the supporter from then on (a run slower with each receipt: 13 a second after 5,000,
+/// BENCHMARKS.md). Planning with the values costs a few tenths of a millisecond.
 const NOT_COVERED: &str = "NOT EXISTS (SELECT 1 FROM receipt_gifts r \
      WHERE r.donation_id = d.id AND r.active = 1)";
 
@@ -73,6 +79,7 @@ pub async fn gifts_to_receipt(
              AND d.donated_at >= $3 AND d.donated_at < $4 AND {NOT_COVERED} \
          ORDER BY d.donated_at, d.id"
     ))
+    .persistent(false)
     .bind(supporter_id)
     .bind(DonationStatus::Paid.as_str())
     .bind(from)
@@ -91,6 +98,7 @@ pub async fn gift_to_receipt(
         "SELECT {GIFT_COLUMNS} FROM donations d \
          WHERE d.id = $1 AND d.status = $2 AND d.currency = 'EUR' AND {NOT_COVERED}"
     ))
+    .persistent(false)
     .bind(donation_id)
     .bind(DonationStatus::Paid.as_str())
     .fetch_optional(conn)
@@ -173,6 +181,9 @@ pub struct NewReceipt<'a> {
     pub issued_by: Option<i64>,
 }
 
+/// Gifts written by one statement: 2 parameters each, far below either backend's limit.
+const GIFTS_PER_INSERT: usize = 100;
+
 /// Records the receipt and the gifts it covers; its id. Fails on a unique violation when
 /// another receipt covers one of the gifts already (the caller's transaction then rolls back,
 /// number included).
@@ -200,16 +211,20 @@ pub async fn insert(
     .bind(new.issued_by)
     .fetch_one(&mut *conn)
     .await?;
-    for gift in gifts {
-        sqlx::query(
-            "INSERT INTO receipt_gifts (receipt_id, donation_id, amount_cents, active) \
-             VALUES ($1, $2, $3, 1)",
-        )
-        .bind(id)
-        .bind(gift.donation_id)
-        .bind(gift.amount_cents)
-        .execute(&mut *conn)
-        .await?;
+    // A statement per batch of gifts, not per gift: a year of monthly gifts is one round trip.
+    for batch in gifts.chunks(GIFTS_PER_INSERT) {
+        let rows: Vec<String> = (0..batch.len())
+            .map(|i| format!("($1, ${}, ${}, 1)", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO receipt_gifts (receipt_id, donation_id, amount_cents, active) VALUES {}",
+            rows.join(", ")
+        );
+        let mut insert = sqlx::query(&sql).bind(id);
+        for gift in batch {
+            insert = insert.bind(gift.donation_id).bind(gift.amount_cents);
+        }
+        insert.execute(&mut *conn).await?;
     }
     Ok(id)
 }
