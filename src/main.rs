@@ -167,7 +167,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             if report.organisation_repaired {
                 println!("compteurs de l'organisation réparés");
             }
-            if report.campaigns_repaired.is_empty() && !report.organisation_repaired {
+            if report.summaries_repaired.days {
+                println!("montants par jour reconstruits");
+            }
+            if report.summaries_repaired.supporter_years {
+                println!("montants par donateur et par année reconstruits");
+            }
+            if report.all_exact() {
                 println!("tous les compteurs sont justes");
             }
             Ok(())
