@@ -64,12 +64,12 @@ const PROJECTS: &[DemoProject] = &[
     DemoProject {
         slug: "peps",
         name: "PEPS",
-        full_name: "Programme d'Épanouissement Par le Sport",
+        full_name: "Programme d’Épanouissement Par le Sport",
         tagline: "Le sport pour grandir, prendre confiance et trouver sa place.",
         description: "Le PEPS offre aux enfants et aux jeunes que nous accompagnons une pratique sportive \
 régulière, encadrée par des éducateurs formés. Football, natation, athlétisme ou escalade : le sport \
-devient un espace où l'on apprend les règles, l'effort, la solidarité et la fierté d'avoir progressé.\n\n\
-Chaque enfant bénéficie d'une licence, d'un équipement adapté et d'un suivi individuel, en lien avec \
+devient un espace où l’on apprend les règles, l’effort, la solidarité et la fierté d’avoir progressé.\n\n\
+Chaque enfant bénéficie d’une licence, d’un équipement adapté et d’un suivi individuel, en lien avec \
 son éducateur de référence.",
         location: "France",
         cover_image: "/static/img/peps.svg",
@@ -95,7 +95,7 @@ son éducateur de référence.",
 se sent à sa place. On y apprend à perdre, à gagner, à compter sur les autres.\n\n\
 Avec le PEPS, nos éducateurs accompagnent chaque semaine les enfants de nos villages dans un club de leur \
 quartier. Ils y trouvent des amis, des entraîneurs, des repères, et reprennent confiance en eux.\n\n\
-Cette année, nous voulons permettre à 80 enfants de pratiquer toute l'année : licences, équipements, \
+Cette année, nous voulons permettre à 80 enfants de pratiquer toute l’année : licences, équipements, \
 transports vers les compétitions et stages pendant les vacances. Chaque don compte.",
             goal_euros: 24_000,
             started_days_ago: 40,
@@ -114,16 +114,16 @@ transports vers les compétitions et stages pendant les vacances. Chaque don com
         news: &[
             (
                 "tournoi-de-printemps",
-                "Premier tournoi pour l'équipe des Villages",
+                "Premier tournoi pour l’équipe des Villages",
                 "Douze enfants ont disputé leur premier tournoi inter-clubs. Au-delà des résultats, \
-c'est la fierté d'avoir porté le maillot ensemble qui restera.",
+c’est la fierté d’avoir porté le maillot ensemble qui restera.",
                 12,
             ),
             (
                 "stage-escalade",
-                "Une semaine d'escalade dans les Alpes",
-                "Pendant les vacances, huit jeunes ont découvert l'escalade. Tous sont arrivés au sommet \
-de la voie qu'ils s'étaient choisie.",
+                "Une semaine d’escalade dans les Alpes",
+                "Pendant les vacances, huit jeunes ont découvert l’escalade. Tous sont arrivés au sommet \
+de la voie qu’ils s’étaient choisie.",
                 30,
             ),
         ],
@@ -131,23 +131,23 @@ de la voie qu'ils s'étaient choisie.",
     DemoProject {
         slug: "arpej",
         name: "ARPEJ",
-        full_name: "Approche Régionale pour la Protection de l'Enfance et de la Jeunesse",
+        full_name: "Approche Régionale pour la Protection de l’Enfance et de la Jeunesse",
         tagline: "Au Togo, des femmes élues qui font entendre la voix des enfants.",
-        description: "Le programme ARPEJ renforce la protection des enfants et des jeunes au Togo en s'appuyant \
+        description: "Le programme ARPEJ renforce la protection des enfants et des jeunes au Togo en s’appuyant \
 sur celles et ceux qui les connaissent le mieux : les familles, les communautés et leurs représentantes.\n\n\
 À Kara, le « Parlement des femmes » réunit des femmes élues par leurs villages. Formées aux droits de \
-l'enfant, elles repèrent les situations de danger, accompagnent les familles et portent leurs propositions \
+l’enfant, elles repèrent les situations de danger, accompagnent les familles et portent leurs propositions \
 devant les autorités locales.",
         location: "Kara, Togo",
         cover_image: "/static/img/arpej.svg",
-        impact_unit: (12_000, "femmes formées aux droits de l'enfant"),
+        impact_unit: (12_000, "femmes formées aux droits de l’enfant"),
         tiers: &[
             (
                 2_000,
-                "le transport d'une élue vers une session du Parlement",
+                "le transport d’une élue vers une session du Parlement",
             ),
-            (5_000, "une journée de formation aux droits de l'enfant"),
-            (12_000, "la formation complète d'une parlementaire"),
+            (5_000, "une journée de formation aux droits de l’enfant"),
+            (12_000, "la formation complète d’une parlementaire"),
             (
                 40_000,
                 "une session plénière du Parlement des femmes de Kara",
@@ -157,9 +157,9 @@ devant les autorités locales.",
             slug: "parlement-des-femmes-kara",
             title: "Le Parlement des femmes de Kara",
             summary: "Formez 150 femmes élues qui protègent les enfants de leurs villages, dans la région de Kara au Togo.",
-            story: "Dans la région de Kara, au nord du Togo, trop d'enfants quittent l'école trop tôt, travaillent \
-ou sont mariés avant l'âge. Les femmes des villages le voient, et veulent agir.\n\n\
-Le Parlement des femmes leur donne les moyens de le faire : des élues formées aux droits de l'enfant, \
+            story: "Dans la région de Kara, au nord du Togo, trop d’enfants quittent l’école trop tôt, travaillent \
+ou sont mariés avant l’âge. Les femmes des villages le voient, et veulent agir.\n\n\
+Le Parlement des femmes leur donne les moyens de le faire : des élues formées aux droits de l’enfant, \
 qui se réunissent en session, repèrent les situations de danger et dialoguent avec les chefs \
 traditionnels, les écoles et les services sociaux.\n\n\
 Votre don finance leur formation, leurs déplacements et les sessions du Parlement, pour que la voix \
@@ -181,15 +181,15 @@ des enfants soit entendue là où les décisions se prennent.",
         news: &[
             (
                 "premiere-session-2026",
-                "Première session plénière de l'année à Kara",
+                "Première session plénière de l’année à Kara",
                 "Quarante-deux parlementaires se sont réunies pendant deux jours. Elles ont adopté un plan \
-d'action contre le travail des enfants dans les carrières.",
+d’action contre le travail des enfants dans les carrières.",
                 8,
             ),
             (
                 "retour-a-l-ecole",
-                "Vingt-sept enfants de retour à l'école",
-                "Grâce au suivi des élues, vingt-sept enfants qui avaient quitté l'école ont repris le chemin \
+                "Vingt-sept enfants de retour à l’école",
+                "Grâce au suivi des élues, vingt-sept enfants qui avaient quitté l’école ont repris le chemin \
 de la classe à la rentrée.",
                 21,
             ),
@@ -202,20 +202,20 @@ de la classe à la rentrée.",
         tagline: "Des communautés qui savent repérer, protéger et accompagner.",
         description: "Un enfant est mieux protégé quand toute sa communauté veille sur lui. Nous formons les \
 enseignants, les responsables associatifs et les parents relais à repérer les signes de danger et à \
-orienter les familles vers l'aide dont elles ont besoin.",
-        location: "France et Afrique de l'Ouest",
+orienter les familles vers l’aide dont elles ont besoin.",
+        location: "France et Afrique de l’Ouest",
         cover_image: "/static/img/communautes.svg",
         impact_unit: (8_000, "personnes relais formées"),
         tiers: &[
             (3_000, "le livret de prévention pour dix familles"),
-            (8_000, "la formation d'une personne relais"),
+            (8_000, "la formation d’une personne relais"),
             (25_000, "une réunion de quartier animée par nos équipes"),
         ],
         campaign: DemoCampaign {
             slug: "des-communautes-qui-protegent",
             title: "Des communautés qui protègent",
-            summary: "Formez 150 personnes relais capables de repérer un enfant en danger et d'accompagner sa famille.",
-            story: "Les enseignants, les animateurs, les voisins sont souvent les premiers à voir qu'un enfant ne va \
+            summary: "Formez 150 personnes relais capables de repérer un enfant en danger et d’accompagner sa famille.",
+            story: "Les enseignants, les animateurs, les voisins sont souvent les premiers à voir qu’un enfant ne va \
 pas bien. Encore faut-il savoir quoi faire.\n\n\
 Nos formations donnent à ces personnes relais les bons réflexes : écouter, signaler, orienter. Elles \
 créent autour de chaque enfant un filet de sécurité fait de visages connus.",
@@ -255,23 +255,23 @@ les familles de leur quartier.",
         name: "Appui aux familles",
         full_name: "Programmes de renforcement des familles",
         tagline: "Aider les parents à surmonter les difficultés pour que les enfants grandissent en famille.",
-        description: "Quand une famille traverse une crise (perte d'emploi, maladie, isolement), les enfants \
+        description: "Quand une famille traverse une crise (perte d’emploi, maladie, isolement), les enfants \
 sont les premiers exposés. Nos programmes de renforcement des familles accompagnent les parents pendant \
-deux ans : soutien éducatif, accès aux droits, aide à l'insertion professionnelle.",
+deux ans : soutien éducatif, accès aux droits, aide à l’insertion professionnelle.",
         location: "France, Togo, Bénin",
         cover_image: "/static/img/familles.svg",
         impact_unit: (40_000, "familles accompagnées"),
         tiers: &[
             (3_500, "un mois de fournitures scolaires pour une fratrie"),
             (9_000, "un atelier budget pour dix parents"),
-            (40_000, "deux ans d'accompagnement complet pour une famille"),
+            (40_000, "deux ans d’accompagnement complet pour une famille"),
         ],
         campaign: DemoCampaign {
             slug: "garder-les-familles-unies",
             title: "Garder les familles unies",
-            summary: "Accompagnez 75 familles en difficulté pendant deux ans, pour que leurs enfants grandissent auprès d'elles.",
+            summary: "Accompagnez 75 familles en difficulté pendant deux ans, pour que leurs enfants grandissent auprès d’elles.",
             story: "Aucun enfant ne devrait être séparé de ses parents parce que sa famille traverse une mauvaise \
-passe. Avec un accompagnement au bon moment, la plupart des familles s'en sortent.\n\n\
+passe. Avec un accompagnement au bon moment, la plupart des familles s’en sortent.\n\n\
 Nos travailleurs sociaux suivent chaque famille pendant deux ans : budget, scolarité, santé, emploi. \
 Les parents reprennent pied, les enfants restent à la maison.",
             goal_euros: 30_000,
@@ -568,7 +568,7 @@ mod tests {
             );
             assert!(
                 project.impact_of(project.impact_unit.0).is_some(),
-                "{}: the home page's unit is one of the tiers",
+                "{}: the home page’s unit is one of the tiers",
                 project.slug
             );
         }

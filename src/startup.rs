@@ -154,6 +154,7 @@ impl Application {
                 config.page_cache_seconds,
             ))),
             funnel: Arc::default(),
+            public_status: Arc::default(),
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,
@@ -164,6 +165,10 @@ impl Application {
             .await
             .map_err(StartError::Sessions)?;
         state.funnel.clone().keep_flushing(state.db.clone());
+        // The first pages' footer states the organisation's status; it is read again later.
+        if let Err(error) = state.public_status.refresh(&state.db).await {
+            tracing::warn!(%error, "organisation status not read");
+        }
         let jobs = state.config.jobs_worker.then(|| JobContext {
             db: state.db.clone(),
             config: state.config.clone(),

@@ -41,14 +41,29 @@
   function ticked(f) {
     return form.querySelector('input[name="amount_' + f.value + '"]:checked');
   }
-  function say(before, strong, after) {
-    preview.textContent = before;
+  // The recap beside the form (laptops): the gift, its cost, what it pays for.
+  var recap = {
+    gift: document.getElementById("recap-gift"),
+    cost: document.getElementById("recap-cost"),
+    impact: document.getElementById("recap-impact"),
+  };
+  function show(element, before, strong, after) {
+    if (!element) return;
+    element.textContent = before;
     if (strong) {
       var b = document.createElement("strong");
       b.textContent = strong;
-      preview.appendChild(b);
-      preview.appendChild(document.createTextNode(after));
+      element.appendChild(b);
+      element.appendChild(document.createTextNode(after));
     }
+  }
+  function say(before, strong, after) {
+    show(preview, before, strong, after);
+  }
+  function recapNothing() {
+    show(recap.gift, "Choisissez un montant");
+    show(recap.cost, "");
+    show(recap.impact, "");
   }
   function update() {
     var f = frequency();
@@ -56,6 +71,7 @@
     var radio = ticked(f);
     var amount = radio && radio.value !== "other" ? int(radio.value) : null;
     if (amount === null) {
+      recapNothing();
       if (other.value.trim() === "") return say(data.rule);
       amount = cents(other.value);
       if (amount === null || amount < min || amount > max) return say(data.range);
@@ -64,6 +80,10 @@
     var cost = Math.floor((amount * n - reduction(amount * n)) / n);
     var per = f.dataset.per;
     say(data.costIntro + " ", euros(cost), (per ? " " + per : "") + ".");
+    show(recap.gift, "", euros(amount), per ? " " + per : "");
+    show(recap.cost, "soit ", euros(cost), " après réduction d\u2019impôt");
+    var label = radio && radio.value !== "other" && radio.parentNode.querySelector(".amount__label");
+    show(recap.impact, label ? label.textContent : "");
   }
 
   // A group where nothing is ticked yet gets its default suggestion (the server ticks only

@@ -11,6 +11,18 @@ pub struct Layout {
     /// "Mode démonstration — aucun paiement réel".
     pub demo: bool,
     pub description: String,
+    /// « Association reconnue d’utilité publique », or empty.
+    pub status: String,
+    /// The preview a shared link shows (Open Graph), on pages worth sharing.
+    pub card: Option<SocialCard>,
+}
+
+/// What a link preview shows beside the title and description: the page's own address and
+/// a picture, both absolute.
+#[derive(Debug, Clone)]
+pub struct SocialCard {
+    pub url: String,
+    pub image: String,
 }
 
 impl Layout {
@@ -21,11 +33,18 @@ impl Layout {
             stylesheet: assets::versioned_url("app.css"),
             demo: state.config.demo_mode(),
             description: String::new(),
+            status: state.public_status.current(&state.db),
+            card: None,
         }
     }
 
     pub fn with_description(mut self, description: impl Into<String>) -> Layout {
         self.description = description.into();
+        self
+    }
+
+    pub fn with_card(mut self, card: SocialCard) -> Layout {
+        self.card = Some(card);
         self
     }
 }

@@ -13,13 +13,16 @@ pub mod extract;
 pub mod funnel;
 pub mod health;
 pub mod layout;
+pub mod legal;
 pub mod medias;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;
+pub mod public_status;
 pub mod rate_limit;
 pub mod security;
 pub mod session;
+pub mod share;
 pub mod spreadsheet;
 pub mod supporter;
 pub mod views;
@@ -72,6 +75,8 @@ pub struct AppState {
     pub form_readings: Arc<donate::readings::FormReadings>,
     /// Views of campaign pages and forms, on their way to `campaign_funnel`.
     pub funnel: Arc<funnel::Funnel>,
+    /// The organisation's status, as the footer states it.
+    pub public_status: Arc<public_status::PublicStatus>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.
@@ -89,6 +94,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let back_office = session::add_staff_layer(admin::router(), &state.db, secure).await?;
     let router = Router::new()
         .merge(public::router(&state))
+        .merge(legal::router())
         .merge(with_sessions)
         .merge(back_office)
         .merge(health::router())

@@ -9,9 +9,11 @@ use axum::routing::get;
 
 use super::AppState;
 use super::extract::{AppPath, AppQuery};
-use super::layout::Layout;
+use super::layout::{Layout, SocialCard};
+use super::share::{ShareLink, absolute, share_links};
 use super::views::{CampaignView, ImpactTierView, NewsView, ProjectView, ReachView, SupporterView};
 use super::{funnel, page_cache};
+use crate::domain::amount::{AmountLimits, parse_amount};
 use crate::domain::attribution;
 use crate::domain::dates;
 use crate::domain::frequency::Frequency;
@@ -98,6 +100,81 @@ struct CampaignTemplate {
     utm_campaign: Option<String>,
     /// Shown to the team (before it is public): says so, with the way back to its edit page.
     preview: Option<String>,
+    /// The form's suggestions, a group per frequency, to start a gift from this page.
+    quick_amounts: Vec<QuickAmounts>,
+    /// The frequency ticked at first (`once`, or a link's preset).
+    frequency_ticked: &'static str,
+    share: Vec<ShareLink>,
+}
+
+/// One frequency's suggested amounts on the campaign page (the page shows the group of the
+/// frequency ticked): (cents, « 30 € », ticked).
+struct QuickAmounts {
+    frequency: &'static str,
+    amounts: Vec<(i64, String, bool)>,
+}
+
+/// The suggestions of each frequency, with the link's preset amount ticked (added to its
+/// frequency's group when no suggestion has it).
+fn quick_amounts(
+    suggested: &[campaigns::SuggestedAmount],
+    currency: Currency,
+    preset: Preset,
+) -> Vec<QuickAmounts> {
+    Frequency::ALL
+        .iter()
+        .map(|&f| {
+            let mut amounts: Vec<(i64, String, bool)> = suggested
+                .iter()
+                .filter(|a| a.frequency == f)
+                .map(|a| {
+                    (
+                        a.amount_cents,
+                        format_money(a.amount_cents, currency),
+                        false,
+                    )
+                })
+                .collect();
+            if let Some(cents) = preset.amount_cents.filter(|_| f == preset.frequency) {
+                match amounts.iter_mut().find(|a| a.0 == cents) {
+                    Some(a) => a.2 = true,
+                    None => amounts.push((cents, format_money(cents, currency), true)),
+                }
+            }
+            QuickAmounts {
+                frequency: f.as_str(),
+                amounts,
+            }
+        })
+        .filter(|group| !group.amounts.is_empty())
+        .collect()
+}
+
+/// What a link to the campaign page may choose in advance, as a newsletter writes it
+/// (`?montant=30&frequence=mensuel`): euros, and the frequency in French or as the form
+/// sends it. What cannot be read is left out, never refused: the page is still the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Preset {
+    frequency: Frequency,
+    amount_cents: Option<i64>,
+}
+
+impl Preset {
+    fn read(tags: &Tags, limits: AmountLimits) -> Preset {
+        let frequency = match tags.frequence.as_deref().map(str::trim) {
+            Some("mensuel" | "mensuelle" | "monthly") => Frequency::Monthly,
+            Some("annuel" | "annuelle" | "yearly") => Frequency::Yearly,
+            _ => Frequency::Once,
+        };
+        let amount_cents = tags
+            .montant
+            .as_deref()
+            .and_then(|raw| parse_amount(raw, limits).ok());
+        Preset {
+            frequency,
+            amount_cents,
+        }
+    }
 }
 
 /// The tags of the link that brought the visitor, passed on to the donation form.
@@ -105,6 +182,9 @@ struct CampaignTemplate {
 pub(crate) struct Tags {
     utm_source: Option<String>,
     utm_campaign: Option<String>,
+    /// A preset gift ([`Preset`]).
+    montant: Option<String>,
+    frequence: Option<String>,
 }
 
 async fn campaign_page(
@@ -127,14 +207,24 @@ pub(crate) async fn campaign_html(
 ) -> Result<String> {
     let pool = state.db.pool();
     let now = dates::now();
-    let (tiers, supporters, news) = tokio::try_join!(
+    let (tiers, supporters, news, suggested) = tokio::try_join!(
         campaigns::impact_tiers(pool, campaign.id, campaign.project_id),
         campaigns::recent_public_supporters(pool, campaign.id, RECENT_SUPPORTERS),
         news::for_campaign(pool, campaign.id, campaign.project_id, now, NEWS_ON_PAGE),
+        campaigns::suggested_amounts(pool, campaign.id),
     )?;
+    let preset = Preset::read(&tags, state.config.amount_limits);
+    let page_url = format!("{}/campagnes/{}", state.base_url, campaign.slug);
     let template = CampaignTemplate {
+        quick_amounts: quick_amounts(&suggested, campaign.currency, preset),
+        frequency_ticked: preset.frequency.as_str(),
+        share: share_links(&campaign.title, &page_url),
         layout: Layout::new(state, campaign.title.clone())
-            .with_description(campaign.summary.clone()),
+            .with_description(campaign.summary.clone())
+            .with_card(SocialCard {
+                url: page_url.clone(),
+                image: absolute(&state.base_url, &campaign.cover_image),
+            }),
         tiers: tiers
             .iter()
             .map(|t| ImpactTierView::new(t, campaign.currency))

@@ -1,14 +1,23 @@
 //! Security headers on every response: a CSP without inline script or style, no framing,
 //! no MIME sniffing, a discreet referrer. Forms may lead to Stripe's hosted pages (browsers
-//! check `form-action` on the redirect that follows a post).
+//! check `form-action` on the redirect that follows a post), and to Obole's own public
+//! address: the demo's sandbox checkout lives there, and a page opened at another name of the
+//! same server (`127.0.0.1` for `localhost`) must not see its « Payer » blocked in silence.
 
 use axum::http::{HeaderName, HeaderValue, header};
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   object-src 'none'; base-uri 'self'; form-action 'self' https://checkout.stripe.com https://billing.stripe.com; frame-ancestors 'none'";
+/// The policy, with `origin` (Obole's public address) among the forms' destinations.
+fn csp(origin: &str) -> String {
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         object-src 'none'; base-uri 'self'; \
+         form-action 'self' {origin} https://checkout.stripe.com https://billing.stripe.com; \
+         frame-ancestors 'none'"
+    )
+}
 
 type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
 pub type SecurityHeaders = ServiceBuilder<
@@ -25,8 +34,18 @@ pub fn headers(base_url: &str) -> SecurityHeaders {
     } else {
         HeaderValue::from_static("max-age=0")
     };
+    // A configured address is a valid URL (checked at start-up); its origin has no
+    // character a header refuses.
+    let origin = url::Url::parse(base_url)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    let csp = HeaderValue::from_str(&csp(&origin))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     ServiceBuilder::new()
-        .layer(set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(set(
             header::REFERRER_POLICY,

@@ -1,11 +1,14 @@
 //! What donors read and choose on the form and the thank-you page: the amount charged is the
 //! one ticked, entries survive every detour, and every state of a gift says where it stands.
 
+use obole::domain::dates::{self, DAY};
 use obole::domain::tax::TaxReduction;
 
+use crate::helpers::fixtures::{self, Gift};
 use crate::helpers::{
     Backend, Content, TestApp, TestDatabase, plain, spawn_app, spawn_with, test_config,
 };
+use crate::supporter_space::csrf;
 
 dual_backend_tests!(
     a_suggestion_ticked_beside_a_typed_amount_is_asked_about,
@@ -15,6 +18,8 @@ dual_backend_tests!(
     a_refunded_gift_says_so_on_the_thank_you_page,
     a_failed_or_abandoned_gift_leads_back_to_the_filled_form,
     the_tax_wording_follows_the_configuration,
+    a_gift_dated_ahead_by_the_sandbox_clock_shows_as_today_s,
+    a_one_off_gift_can_go_on_each_month_in_one_click,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -130,14 +135,17 @@ async fn the_confirming_page_stops_refreshing_after_a_minute(backend: Backend) {
     let first = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(
         first.contains(&format!(
-            "content=\"4; url=/merci?session_id={session_id}&#38;essai=1\""
+            "href=\"/merci?session_id={session_id}&#38;essai=1\" data-poll"
         )),
         "{first}"
     );
     let last = app
         .page(&format!("/merci?session_id={session_id}&essai=15"))
         .await;
-    assert!(!last.contains("http-equiv=\"refresh\""), "{last}");
+    assert!(
+        !last.contains("data-poll") && !last.contains("thanks.js"),
+        "{last}"
+    );
     assert!(plain(&last).contains("votre don sera enregistré dès qu’elle arrivera"));
 }
 
@@ -299,4 +307,96 @@ async fn the_tax_wording_follows_the_configuration(backend: Backend) {
         "{html}"
     );
     assert!(html.contains("data-tax-ceiling=\"100000\""));
+}
+
+/// The demo's sandbox clock, moved ahead to show renewals, dates their gifts in the future:
+/// the campaign page's donors never read a date after today.
+async fn a_gift_dated_ahead_by_the_sandbox_clock_shows_as_today_s(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let campaign = fixtures::campaign_id(&app.db, SLUG).await;
+    let gift = Gift {
+        campaign_id: campaign,
+        email: "avance@example.org",
+        first_name: "Zélie",
+        last_name: "Avance",
+        amount_cents: 2_000,
+        show_publicly: true,
+    };
+    let id = fixtures::give(&app.db, gift).await;
+    let ahead = dates::now() + 40 * DAY;
+    sqlx::query("UPDATE donations SET donated_at = $1 WHERE id = $2")
+        .bind(ahead)
+        .bind(id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let page = plain(&app.page(&format!("/campagnes/{SLUG}")).await);
+    let entry = &page[page.find("Zélie A.").expect("listed")..];
+    let entry = &entry[..entry.len().min(200)];
+    assert!(entry.contains(&dates::french_date(dates::now())), "{entry}");
+    assert!(!entry.contains(&dates::french_date(ahead)), "{entry}");
+}
+
+/// After a one-off gift of 60 €, the thank-you page offers 5 € a month (a twelfth), and one
+/// click opens a new checkout for it, with the same donor; nothing is offered after a
+/// monthly gift.
+async fn a_one_off_gift_can_go_on_each_month_in_one_click(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let fields = [("amount", "6000"), ("email", "chaque-mois@example.org")];
+    let (session_id, paid) = app.give(SLUG, &fields, "card").await;
+    assert_eq!(paid.status(), 303);
+    app.settle_webhooks().await;
+    let page = app.page(&format!("/merci?session_id={session_id}")).await;
+    let text = plain(&page);
+    assert!(
+        text.contains("5 € par mois, c’est 60 € sur une année"),
+        "{text}"
+    );
+    let refused = app
+        .client
+        .post(app.url("/merci/mensuel"))
+        .form(&[("session_id", session_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "no token, no checkout");
+    let accepted = app
+        .client
+        .post(app.url("/merci/mensuel"))
+        .form(&[
+            ("csrf_token", csrf(&page).as_str()),
+            ("session_id", session_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 303);
+    let checkout = accepted.headers()["location"].to_str().unwrap();
+    assert!(
+        !checkout.ends_with(&session_id),
+        "a new checkout: {checkout}"
+    );
+    let pledge: (String, i64, String, Option<String>) = sqlx::query_as(
+        "SELECT frequency, amount_cents, email, utm_source FROM pledges ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        pledge,
+        (
+            "monthly".to_owned(),
+            500,
+            "chaque-mois@example.org".to_owned(),
+            Some("page-merci".to_owned())
+        )
+    );
+
+    let monthly = [("frequency", "monthly"), ("amount", "1500")];
+    let (monthly_session, _) = app.give(SLUG, &monthly, "card").await;
+    app.settle_webhooks().await;
+    let page = app
+        .page(&format!("/merci?session_id={monthly_session}"))
+        .await;
+    assert!(!page.contains("/merci/mensuel"), "already monthly");
 }

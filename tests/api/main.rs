@@ -19,6 +19,7 @@ mod email_journeys;
 mod emails;
 mod event_order;
 mod ledger_rows;
+mod legal_pages;
 mod page_cache;
 mod pages;
 mod platform;

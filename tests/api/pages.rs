@@ -1,6 +1,7 @@
 //! The public pages: home, campaign, project, as a visitor sees them.
 
-use obole::store::campaigns::{self, TierOf};
+use obole::domain::frequency::Frequency;
+use obole::store::campaigns::{self, NewSuggestedAmount, TierOf};
 use obole::store::counters;
 use obole::store::news::{self, NewNewsPost};
 
@@ -85,6 +86,17 @@ async fn campaign_page_shows_story_progress_tiers_supporters_and_news(backend: B
         };
         news::insert(&mut conn, &post, 1).await.unwrap();
     }
+    for (frequency, amount_cents) in [(Frequency::Once, 5_000), (Frequency::Monthly, 1_500)] {
+        let amount = NewSuggestedAmount {
+            frequency,
+            amount_cents,
+            label: None,
+            position: 0,
+        };
+        campaigns::insert_suggested_amount(&mut conn, campaign, &amount, 1)
+            .await
+            .unwrap();
+    }
     drop(conn);
     let shown = Gift {
         campaign_id: campaign,
@@ -136,16 +148,29 @@ async fn campaign_page_shows_story_progress_tiers_supporters_and_news(backend: B
         html.contains("action=\"/campagnes/courir-ensemble/don\""),
         "call to action"
     );
+    // The gift starts here: the form's suggestions, a group per frequency (the page shows
+    // the group of the frequency ticked), sent as the form's `montant`, in cents.
+    for (frequency, amount) in [("once", "5000"), ("monthly", "1500")] {
+        let group = &html[html
+            .find(&format!("data-frequency=\"{frequency}\""))
+            .expect(frequency)..];
+        assert!(
+            group.contains(&format!("name=\"montant\" value=\"{amount}\"")),
+            "{frequency}: {group}"
+        );
+    }
+    assert!(
+        !html.contains("data-frequency=\"yearly\""),
+        "no empty group"
+    );
 }
 
 async fn project_page_lists_its_campaigns_and_news(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     let html = plain(&app.page("/projets/arpej").await);
-    assert!(
-        html.contains("Approche Régionale pour la Protection de l&#39;Enfance et de la Jeunesse")
-    );
+    assert!(html.contains("Approche Régionale pour la Protection de l’Enfance et de la Jeunesse"));
     assert!(html.contains("Le Parlement des femmes de Kara"));
-    assert!(html.contains("Première session plénière de l&#39;année à Kara"));
+    assert!(html.contains("Première session plénière de l’année à Kara"));
     assert!(
         !html.contains("Le sport pour grandir"),
         "other projects' campaigns are not listed"

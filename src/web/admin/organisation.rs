@@ -112,6 +112,7 @@ pub async fn upload_signature(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
+    state.public_status.refresh(&state.db).await?;
     Ok(Redirect::to("/admin/organisation?fait=1").into_response())
 }
 
@@ -201,6 +202,7 @@ pub async fn save(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
+    state.public_status.refresh(&state.db).await?;
     Ok(Redirect::to("/admin/organisation?fait=1").into_response())
 }
 

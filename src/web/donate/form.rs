@@ -175,7 +175,7 @@ async fn resumed_gift(
 }
 
 /// What the form says when Stripe cannot be reached.
-const PAYMENTS_UNAVAILABLE: &str = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
+pub(crate) const PAYMENTS_UNAVAILABLE: &str = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
 
 /// Records the pledge and opens its Checkout Session; `None` when Stripe cannot be reached.
 /// A donor who leaves the checkout comes back to `cancel_url`.

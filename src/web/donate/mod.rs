@@ -4,6 +4,7 @@
 //! the templates show.
 
 pub(crate) mod form;
+mod monthly_offer;
 pub mod readings;
 pub(crate) mod thanks;
 mod views;
@@ -11,7 +12,7 @@ mod views;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::AppState;
 
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/campagnes/{slug}/don", get(form::show).post(form::submit))
         .route("/merci", get(thanks::show))
+        .route("/merci/mensuel", post(monthly_offer::accept))
 }
 
 /// These pages hold a CSRF token or personal data: never cached.

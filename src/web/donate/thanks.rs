@@ -35,6 +35,31 @@ pub(crate) fn plausible_session_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// What a form on the thank-you page posts: its token and the gift's Checkout Session (the
+/// page's URL is the only key to it, so anyone holding that URL may send these forms).
+#[derive(Debug, Deserialize)]
+pub struct ThanksForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    pub session_id: String,
+}
+
+impl ThanksForm {
+    /// The gift's pledge, once the token is checked; a session that is not one of ours is a
+    /// 404.
+    pub async fn pledge(&self, state: &AppState, headers: &HeaderMap) -> Result<pledges::Pledge> {
+        state
+            .form_key
+            .check(headers, self.csrf_token.as_deref(), dates::now())?;
+        if !plausible_session_id(&self.session_id) {
+            return Err(AppError::NotFound);
+        }
+        pledges::find_by_session(state.db.pool(), &self.session_id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+}
+
 impl ThanksQuery {
     /// Stripe's ids are `cs_…` in letters, digits and `_`; anything else (a NUL would make
     /// PostgreSQL fail the query) cannot be one of ours.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
+use super::monthly_offer::suggested_monthly;
 use crate::domain::amount::AmountLimits;
 use crate::domain::attribution;
 use crate::domain::dates;
@@ -16,6 +17,7 @@ use crate::store::campaigns::{Campaign, ImpactTier, SuggestedAmount};
 use crate::store::pledges::Pledge;
 use crate::web::AppState;
 use crate::web::layout::Layout;
+use crate::web::share::{ShareLink, share_links};
 use crate::web::views::CampaignView;
 
 /// One suggested amount as a radio button.
@@ -121,6 +123,41 @@ pub struct DonateTemplate {
     limits: AmountLimits,
     min_amount: String,
     max_amount: String,
+    recap: Recap,
+}
+
+/// The gift as chosen when the page was made, beside the form on a laptop (`donate.js`
+/// follows the donor's choices from there).
+#[derive(Default)]
+pub struct Recap {
+    gift: Option<String>,
+    cost: Option<String>,
+    impact: Option<String>,
+}
+
+impl Recap {
+    fn new(
+        groups: &[AmountGroup],
+        free_amount: Option<String>,
+        free_cost: Option<String>,
+    ) -> Recap {
+        let ticked = groups
+            .iter()
+            .find(|g| g.current)
+            .and_then(|g| g.amounts.iter().find(|a| a.checked));
+        match ticked {
+            Some(a) => Recap {
+                gift: Some(a.amount.clone()),
+                cost: Some(a.cost_after_tax.clone()),
+                impact: a.label.clone(),
+            },
+            None => Recap {
+                gift: free_amount,
+                cost: free_cost,
+                impact: None,
+            },
+        }
+    }
 }
 
 impl DonateTemplate {
@@ -140,15 +177,20 @@ impl DonateTemplate {
         // Without the script, the cost of a free amount sent back; each suggestion shows its
         // own, and a sentence under them would go stale when another is ticked.
         let free_amount_chosen = groups.iter().any(|g| g.current && g.other_checked);
-        let cost_preview = free_amount_chosen
+        let free_amount = free_amount_chosen
             .then(|| form.chosen_amount(limits))
-            .flatten()
-            .map(|cents| {
-                format_money(
-                    tax.cost_after_reduction(cents, frequency.instalments_per_year()),
-                    campaign.currency,
-                )
-            });
+            .flatten();
+        let cost_preview = free_amount.map(|cents| {
+            format_money(
+                tax.cost_after_reduction(cents, frequency.instalments_per_year()),
+                campaign.currency,
+            )
+        });
+        let recap = Recap::new(
+            &groups,
+            free_amount.map(|cents| format_money(cents, campaign.currency)),
+            cost_preview.clone(),
+        );
         let country = form.country.clone().unwrap_or_else(|| "FR".to_owned());
         DonateTemplate {
             layout: Layout::new(state, format!("Je donne — {}", campaign.title)),
@@ -170,6 +212,7 @@ impl DonateTemplate {
             limits,
             min_amount: format_money(limits.min_cents, Currency::EUR),
             max_amount: format_money(limits.max_cents, Currency::EUR),
+            recap,
         }
     }
 }
@@ -364,10 +407,24 @@ pub struct ThanksTemplate {
     checkout_url: Option<String>,
     /// The form again, with the entries kept.
     retry_url: String,
+    /// While the payment is being confirmed: the page asked again (by `thanks.js`, or the
+    /// reader's click without JavaScript).
     refresh_url: Option<String>,
+    thanks_js: String,
     cost_intro: String,
     /// For the form that sends a sign-in link to « Mon espace ».
     csrf_token: String,
+    /// Telling others about the campaign, once the gift is made.
+    share: Vec<ShareLink>,
+    /// After a one-off gift confirmed: keep giving each month ([`super::monthly_offer`]).
+    monthly_offer: Option<MonthlyOffer>,
+}
+
+/// The monthly gift offered: « 5 € » a month, « 60 € » over a year, « 1,70 € » after tax.
+pub struct MonthlyOffer {
+    amount: String,
+    yearly: String,
+    cost: String,
 }
 
 impl ThanksTemplate {
@@ -422,7 +479,23 @@ impl ThanksTemplate {
                 frequency.as_str()
             ),
             refresh_url,
+            thanks_js: crate::web::assets::versioned_url("thanks.js"),
             cost_intro: tax.cost_intro(),
+            monthly_offer: (standing.state == PaymentProgress::Confirmed
+                && frequency == Frequency::Once)
+                .then(|| {
+                    let monthly =
+                        suggested_monthly(pledge.amount_cents, state.config.amount_limits);
+                    MonthlyOffer {
+                        amount: format_money(monthly, pledge.currency),
+                        yearly: format_money(monthly * 12, pledge.currency),
+                        cost: format_money(tax.cost_after_reduction(monthly, 12), pledge.currency),
+                    }
+                }),
+            share: share_links(
+                &campaign.title,
+                &format!("{}/campagnes/{}", state.base_url, campaign.slug),
+            ),
             session_id,
             csrf_token,
         }

@@ -19,9 +19,9 @@ use crate::error::{AppError, Result};
 use crate::jobs::email::Message;
 use crate::jobs::{self, Job};
 use crate::store::sign_in_tokens::{self, LinkKind, LinkState};
-use crate::store::{pledges, supporters};
+use crate::store::supporters;
 use crate::web::AppState;
-use crate::web::donate::thanks::plausible_session_id;
+use crate::web::donate::thanks::ThanksForm;
 use crate::web::extract::{AppForm, AppPath};
 use crate::web::layout::Layout;
 use crate::web::session::Visitor;
@@ -186,13 +186,6 @@ fn sent(state: &AppState, email: String, pending: bool) -> Result<Response> {
     Ok(personal(StatusCode::OK, html, None))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct AfterGiftForm {
-    csrf_token: Option<String>,
-    #[serde(default)]
-    session_id: String,
-}
-
 /// `POST /mon-espace/lien-apres-don`, from the thank-you page: a sign-in link sent to the
 /// address the gift was made with. The page names that address only in part: anyone with
 /// the thank-you page's URL could send the form.
@@ -200,19 +193,11 @@ pub async fn after_gift(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    AppForm(form): AppForm<AfterGiftForm>,
+    AppForm(form): AppForm<ThanksForm>,
 ) -> Result<Response> {
     let now = dates::now();
-    state
-        .form_key
-        .check(&headers, form.csrf_token.as_deref(), now)?;
-    if !plausible_session_id(&form.session_id) {
-        return Err(AppError::NotFound);
-    }
+    let pledge = form.pledge(&state, &headers).await?;
     let pool = state.db.pool();
-    let pledge = pledges::find_by_session(pool, &form.session_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let email = pledge.donor.email.clone();
     let masked = masked(email.as_str());
     if state
