@@ -272,7 +272,7 @@ async fn complete_settings(db: &Db, data_dir: &std::path::Path) {
     settings::save(&mut tx, &organisation, now)
         .await
         .expect("settings");
-    settings::set_signature(&mut tx, &address, now)
+    settings::set_picture(&mut tx, settings::Picture::Signature, &address, now)
         .await
         .expect("signature");
     tx.commit().await.expect("commit");

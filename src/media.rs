@@ -72,6 +72,14 @@ pub const SIGNATURE: ImageRules = ImageRules {
     max_side: 3000,
 };
 
+/// The organisation's logo, in every page's header (shown 40 px high).
+pub const LOGO: ImageRules = ImageRules {
+    kinds: &[ImageKind::Png, ImageKind::Jpeg, ImageKind::Webp],
+    max_bytes: 512 * 1024,
+    min_width: 64,
+    max_side: 3000,
+};
+
 /// A picture whose content was read and found to follow its rules.
 #[derive(Debug, Clone)]
 pub struct CheckedImage {

@@ -383,7 +383,7 @@ pub async fn seed_demo_organisation(db: &Db, data_dir: &std::path::Path) -> anyh
     .await?;
     if empty == 1 {
         settings::save(&mut tx, &organisation, now).await?;
-        settings::set_signature(&mut tx, &address, now).await?;
+        settings::set_picture(&mut tx, settings::Picture::Signature, &address, now).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -154,7 +154,7 @@ impl Application {
                 config.page_cache_seconds,
             ))),
             funnel: Arc::default(),
-            public_status: Arc::default(),
+            identity: Arc::default(),
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,
@@ -165,9 +165,9 @@ impl Application {
             .await
             .map_err(StartError::Sessions)?;
         state.funnel.clone().keep_flushing(state.db.clone());
-        // The first pages' footer states the organisation's status; it is read again later.
-        if let Err(error) = state.public_status.refresh(&state.db).await {
-            tracing::warn!(%error, "organisation status not read");
+        // The first pages show the organisation's logo and status; they are read again later.
+        if let Err(error) = state.identity.refresh(&state.db).await {
+            tracing::warn!(%error, "organisation identity not read");
         }
         let jobs = state.config.jobs_worker.then(|| JobContext {
             db: state.db.clone(),

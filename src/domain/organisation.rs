@@ -64,6 +64,10 @@ pub struct Organisation {
     /// The signature's picture (`/medias/…`): uploaded on its own, never from the text form.
     #[serde(skip_deserializing)]
     pub signature_image: String,
+    /// The logo every page's header shows (`/medias/…`), uploaded like the signature; empty
+    /// for the default mark.
+    #[serde(skip_deserializing)]
+    pub logo_image: String,
 }
 
 const MAX_TEXT: usize = 300;

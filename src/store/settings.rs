@@ -6,7 +6,7 @@ use crate::domain::organisation::Organisation;
 
 const COLUMNS: &str = "name, address_line1, postal_code, city, object, category, siren, rna, \
      cgi_articles, signatory_name, signatory_role, publication_director, contact_email, host, \
-     public_utility, signature_image";
+     public_utility, signature_image, logo_image";
 
 pub async fn organisation(pool: &AnyPool) -> sqlx::Result<Organisation> {
     sqlx::query_as(&format!(
@@ -46,11 +46,42 @@ pub async fn save(conn: &mut AnyConnection, o: &Organisation, now: i64) -> sqlx:
     .map(|_| ())
 }
 
-/// The signature's picture (an address under `/medias/`).
-pub async fn set_signature(conn: &mut AnyConnection, address: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE organisation_settings SET signature_image = $1, updated_at = $2 WHERE singleton = 1",
-    )
+/// One of the organisation's pictures: the receipts' signature or the header's logo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    Signature,
+    Logo,
+}
+
+impl Picture {
+    /// Its column, which holds an address under `/medias/`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Picture::Signature => "signature_image",
+            Picture::Logo => "logo_image",
+        }
+    }
+
+    /// Its address in `o`, empty when none was uploaded.
+    pub fn of(self, o: &Organisation) -> &str {
+        match self {
+            Picture::Signature => &o.signature_image,
+            Picture::Logo => &o.logo_image,
+        }
+    }
+}
+
+/// Sets one of the organisation's pictures (an address under `/medias/`).
+pub async fn set_picture(
+    conn: &mut AnyConnection,
+    picture: Picture,
+    address: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE organisation_settings SET {} = $1, updated_at = $2 WHERE singleton = 1",
+        picture.column()
+    ))
     .bind(address)
     .bind(now)
     .execute(conn)

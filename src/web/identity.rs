@@ -1,8 +1,8 @@
-//! The organisation's status as every page's footer states it (« Association reconnue
-//! d’utilité publique »), from the settings the back-office edits. Pages are rendered without
-//! waiting on the database for it: the last reading is used, and one older than a minute is
-//! read again in the background (so every instance follows a change within a minute; the
-//! instance that saved it at once).
+//! What every page's frame shows of the organisation from the settings the back-office
+//! edits: its logo (in the header) and its status (in the footer: « Association reconnue
+//! d’utilité publique »). Pages are rendered without waiting on the database for them: the
+//! last reading is used, and one older than a minute is read again in the background (so
+//! every instance follows a change within a minute; the instance that saved it at once).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -14,16 +14,25 @@ use crate::store::settings;
 
 const MAX_AGE: Duration = Duration::from_secs(60);
 
-pub struct PublicStatus {
-    reading: RwLock<(String, Instant)>,
+/// The organisation as the frame shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// « Association reconnue d’utilité publique », or empty.
+    pub status: String,
+    /// The uploaded logo's address (`/medias/…`), or empty for the default mark.
+    pub logo: String,
+}
+
+pub struct PublicIdentity {
+    reading: RwLock<(Identity, Instant)>,
     refreshing: AtomicBool,
 }
 
-impl Default for PublicStatus {
+impl Default for PublicIdentity {
     fn default() -> Self {
-        PublicStatus {
+        PublicIdentity {
             // Stale from the start: the first page asks for a reading.
-            reading: RwLock::new((String::new(), Instant::now() - 2 * MAX_AGE)),
+            reading: RwLock::new((Identity::default(), Instant::now() - 2 * MAX_AGE)),
             refreshing: AtomicBool::new(false),
         }
     }
@@ -41,31 +50,34 @@ pub fn describe(o: &Organisation) -> String {
         .map_or_else(String::new, |(_, label)| (*label).to_owned())
 }
 
-impl PublicStatus {
+impl PublicIdentity {
     /// The last reading; asks for a new one in the background when it is old.
-    pub fn current(self: &Arc<Self>, db: &Db) -> String {
-        let (text, read_at) = self
+    pub fn current(self: &Arc<Self>, db: &Db) -> Identity {
+        let (identity, read_at) = self
             .reading
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         if read_at.elapsed() > MAX_AGE && !self.refreshing.swap(true, Ordering::AcqRel) {
-            let (status, db) = (Arc::clone(self), db.clone());
+            let (identity, db) = (Arc::clone(self), db.clone());
             tokio::spawn(async move {
-                if let Err(error) = status.refresh(&db).await {
-                    tracing::warn!(%error, "organisation status not read");
+                if let Err(error) = identity.refresh(&db).await {
+                    tracing::warn!(%error, "organisation identity not read");
                 }
-                status.refreshing.store(false, Ordering::Release);
+                identity.refreshing.store(false, Ordering::Release);
             });
         }
-        text
+        identity
     }
 
     /// Reads the settings now (at start-up, and when the team saved them).
     pub async fn refresh(&self, db: &Db) -> sqlx::Result<()> {
         let organisation = settings::organisation(db.pool()).await?;
-        *self.reading.write().unwrap_or_else(PoisonError::into_inner) =
-            (describe(&organisation), Instant::now());
+        let identity = Identity {
+            status: describe(&organisation),
+            logo: organisation.logo_image,
+        };
+        *self.reading.write().unwrap_or_else(PoisonError::into_inner) = (identity, Instant::now());
         Ok(())
     }
 }

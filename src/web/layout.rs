@@ -2,6 +2,7 @@
 
 use super::AppState;
 use super::assets;
+use super::identity::Identity;
 
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -11,8 +12,8 @@ pub struct Layout {
     /// "Mode démonstration — aucun paiement réel".
     pub demo: bool,
     pub description: String,
-    /// « Association reconnue d’utilité publique », or empty.
-    pub status: String,
+    /// The organisation's logo and status ([`super::identity`]).
+    pub identity: Identity,
     /// The preview a shared link shows (Open Graph), on pages worth sharing.
     pub card: Option<SocialCard>,
 }
@@ -33,7 +34,7 @@ impl Layout {
             stylesheet: assets::versioned_url("app.css"),
             demo: state.config.demo_mode(),
             description: String::new(),
-            status: state.public_status.current(&state.db),
+            identity: state.identity.current(&state.db),
             card: None,
         }
     }

@@ -12,13 +12,13 @@ pub mod errors;
 pub mod extract;
 pub mod funnel;
 pub mod health;
+pub mod identity;
 pub mod layout;
 pub mod legal;
 pub mod medias;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;
-pub mod public_status;
 pub mod rate_limit;
 pub mod security;
 pub mod session;
@@ -75,8 +75,8 @@ pub struct AppState {
     pub form_readings: Arc<donate::readings::FormReadings>,
     /// Views of campaign pages and forms, on their way to `campaign_funnel`.
     pub funnel: Arc<funnel::Funnel>,
-    /// The organisation's status, as the footer states it.
-    pub public_status: Arc<public_status::PublicStatus>,
+    /// The organisation's logo and status, as every page shows them.
+    pub identity: Arc<identity::PublicIdentity>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.

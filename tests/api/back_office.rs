@@ -272,6 +272,7 @@ const CHANGES: &[(&str, Role, Fields)] = &[
     ("/admin/projets/{projet}/image", Role::Editor, &[]),
     ("/admin/organisation", Role::Admin, &[("name", "Autre nom")]),
     ("/admin/organisation/signature", Role::Admin, &[]),
+    ("/admin/organisation/logo", Role::Admin, &[]),
     ("/admin/recus/annuels", Role::Editor, &[("year", "2025")]),
     (
         "/admin/recus/{recu}/annulation",
@@ -1509,6 +1510,39 @@ async fn admins_describe_the_organisation_and_see_what_receipts_still_need(backe
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.signature'")
+            .await,
+        1
+    );
+
+    // The logo: every page's header shows it at once (the default mark until then); a PDF
+    // is refused and changes nothing.
+    assert!(app.page("/").await.contains("class=\"brand__mark\""));
+    let refused = admin
+        .upload(
+            "/admin/organisation",
+            "/admin/organisation/logo",
+            b"%PDF-1.7".to_vec(),
+            true,
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let logo = include_bytes!("../fixtures/cover.png").to_vec();
+    let sent = admin
+        .upload(
+            "/admin/organisation",
+            "/admin/organisation/logo",
+            logo,
+            true,
+        )
+        .await;
+    assert_eq!(sent.status(), 303);
+    let home = app.page("/").await;
+    assert!(
+        home.contains("<img class=\"brand__logo\" src=\"/medias/") && !home.contains("brand__mark"),
+        "{home}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.logo'")
             .await,
         1
     );

@@ -54,7 +54,7 @@ async fn complete_settings(app: &TestApp) {
     let now = dates::now();
     let mut tx = app.db.begin_write().await.unwrap();
     settings::save(&mut tx, &organisation, now).await.unwrap();
-    settings::set_signature(&mut tx, &address, now)
+    settings::set_picture(&mut tx, settings::Picture::Signature, &address, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -132,6 +132,14 @@ pub fn router() -> Router<AppState> {
                     .layer(uploads::body_limit(media::SIGNATURE)),
             ),
         )
+        .route(
+            "/admin/organisation/logo",
+            post(organisation::upload_logo).layer(
+                ServiceBuilder::new()
+                    .layer(uploads::closing())
+                    .layer(uploads::body_limit(media::LOGO)),
+            ),
+        )
         .route("/admin/donateurs/{id}", get(donations::donor))
 }
 

@@ -16,7 +16,8 @@ use crate::domain::organisation::{CATEGORIES, CGI_ARTICLES, Organisation};
 use crate::domain::staff::Role;
 use crate::error::Result;
 use crate::media;
-use crate::store::{audit, settings};
+use crate::store::audit;
+use crate::store::settings::{self, Picture};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppQuery};
 use crate::web::layout::Layout;
@@ -76,22 +77,53 @@ pub async fn upload_signature(
     me: Staff,
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Result<Response> {
-    let sent = uploads::read(multipart, media::SIGNATURE).await?;
+    upload(&state, &headers, &me, multipart, Picture::Signature).await
+}
+
+/// `POST /admin/organisation/logo`: the logo every page's header shows (PNG, JPEG or WebP,
+/// checked by content).
+pub async fn upload_logo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    me: Staff,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    upload(&state, &headers, &me, multipart, Picture::Logo).await
+}
+
+/// Stores one of the organisation's pictures, journaled; the form again with the reason when
+/// the file is refused.
+async fn upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    me: &Staff,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+    picture: Picture,
+) -> Result<Response> {
+    let rules = match picture {
+        Picture::Signature => media::SIGNATURE,
+        Picture::Logo => media::LOGO,
+    };
+    let sent = uploads::read(multipart, rules).await?;
     let now = dates::now();
     state
         .form_key
-        .check(&headers, sent.csrf_token.as_deref(), now)?;
+        .check(headers, sent.csrf_token.as_deref(), now)?;
     me.require(Role::Admin)?;
     let o = settings::organisation(state.db.pool()).await?;
+    let field = match picture {
+        Picture::Signature => "signature",
+        Picture::Logo => "logo",
+    };
     let image = match sent.image {
         Ok(image) => image,
         Err(message) => {
             let mut errors = FieldErrors::new();
-            errors.insert("signature", message);
+            errors.insert(field, message);
             return organisation_page(
-                &state,
-                &headers,
-                &me,
+                state,
+                headers,
+                me,
                 o,
                 errors,
                 false,
@@ -102,17 +134,20 @@ pub async fn upload_signature(
     };
     let address = uploads::store(&state.config.data_dir, image).await?;
     let mut tx = state.db.begin_write().await?;
-    settings::set_signature(&mut tx, &address, now).await?;
+    settings::set_picture(&mut tx, picture, &address, now).await?;
     let entry = audit::Entry {
         staff_id: Some(me.id),
-        action: "organisation.signature",
+        action: match picture {
+            Picture::Signature => "organisation.signature",
+            Picture::Logo => "organisation.logo",
+        },
         subject: "organisation".to_owned(),
-        before: Some(serde_json::json!({ "signature_image": o.signature_image })),
-        after: Some(serde_json::json!({ "signature_image": address })),
+        before: Some(serde_json::json!({ picture.column(): picture.of(&o) })),
+        after: Some(serde_json::json!({ picture.column(): address })),
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    state.public_status.refresh(&state.db).await?;
+    state.identity.refresh(&state.db).await?;
     Ok(Redirect::to("/admin/organisation?fait=1").into_response())
 }
 
@@ -174,6 +209,7 @@ pub async fn save(
         cgi_articles: ticked.join(","),
         public_utility: i64::from(form.utility.is_some()),
         signature_image: before.signature_image.clone(),
+        logo_image: before.logo_image.clone(),
         ..form.o
     };
     let checked = match typed.clone().checked() {
@@ -202,7 +238,7 @@ pub async fn save(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    state.public_status.refresh(&state.db).await?;
+    state.identity.refresh(&state.db).await?;
     Ok(Redirect::to("/admin/organisation?fait=1").into_response())
 }
 
@@ -214,6 +250,6 @@ fn json_of(o: &Organisation) -> serde_json::Value {
         "rna": o.rna, "cgi_articles": o.cgi_articles, "signatory_name": o.signatory_name,
         "signatory_role": o.signatory_role, "publication_director": o.publication_director,
         "contact_email": o.contact_email, "host": o.host, "public_utility": o.public_utility,
-        "signature_image": o.signature_image,
+        "signature_image": o.signature_image, "logo_image": o.logo_image,
     })
 }
