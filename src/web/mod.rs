@@ -114,6 +114,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
     };
     Ok(router
         .fallback(errors::not_found)
+        .layer(middleware::from_fn(extract::refuse_nul_in_address))
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(middleware::map_response_with_state(
             state.clone(),

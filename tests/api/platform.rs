@@ -13,6 +13,7 @@ dual_backend_tests!(
     static_files_are_embedded_and_cached,
     static_files_are_served_compressed_ahead_of_time,
     malformed_requests_get_french_400_and_405_pages,
+    a_nul_in_an_address_or_a_form_is_refused_before_any_query,
 );
 
 async fn healthz_reports_the_database(backend: Backend) {
@@ -217,4 +218,70 @@ async fn malformed_requests_get_french_400_and_405_pages(backend: Backend) {
         "405 keeps its Allow header"
     );
     assert!(response.text().await.unwrap().contains("Action impossible"));
+}
+
+/// PostgreSQL refuses a NUL in text (a 500 where SQLite said 200, seen from outside with
+/// `?reprendre=%00`): no address of ours can carry one, so every route answers the French
+/// 404 page before a handler reads it; a form field holding one is refused by its form. On
+/// both backends, never a 500, nothing written.
+async fn a_nul_in_an_address_or_a_form_is_refused_before_any_query(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let pledges = app.count("SELECT COUNT(*) FROM pledges").await;
+    let supporters = app.count("SELECT COUNT(*) FROM supporters").await;
+    for path in [
+        "/campagnes/le-sport-pour-grandir/don?reprendre=%00",
+        "/campagnes/le-sport-pour-grandir/don?frequence=once&utm_source=a%00b",
+        "/campagnes/le-sport-pour-grandir?montant=30%00",
+        "/campagnes/le-sport-%00pour-grandir",
+        "/projets/peps?x=%00",
+        "/merci?session_id=cs_%00",
+        "/mon-espace/recus?page=%00",
+        "/admin/dons?q=martin%00",
+        "/api/v1/campaigns?status=%00",
+        "/sandbox?x=%00",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let html = app
+        .get("/merci?session_id=cs_%00")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Page introuvable"), "the French page: {html}");
+    for (path, fields) in [
+        (
+            "/campagnes/le-sport-pour-grandir/don",
+            vec![("first_name", "Ma\u{0}rie"), ("email", "marie@example.org")],
+        ),
+        (
+            "/mon-espace/connexion",
+            vec![("email", "marie\u{0}@example.org")],
+        ),
+        ("/merci/mensuel", vec![("session_id", "cs_\u{0}")]),
+        (
+            "/admin/connexion",
+            vec![("email", "a\u{0}@example.org"), ("password", "x")],
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{path}: {status}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM pledges").await,
+        pledges,
+        "nothing written"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM supporters").await,
+        supporters
+    );
 }
