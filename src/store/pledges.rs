@@ -143,6 +143,23 @@ pub async fn find_by_session(pool: &AnyPool, session_id: &str) -> sqlx::Result<O
     .await
 }
 
+/// A pledge whose checkout could not be opened (Stripe unreachable): failed, so that no
+/// `open` pledge without a checkout stays behind (the donor got the form back, their
+/// entries kept, and gives again from it).
+pub async fn fail_without_checkout(pool: &AnyPool, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE pledges SET status = $1, updated_at = $2 \
+         WHERE id = $3 AND status = $4 AND stripe_checkout_session_id IS NULL",
+    )
+    .bind(PledgeStatus::Failed.as_str())
+    .bind(now)
+    .bind(id)
+    .bind(PledgeStatus::Open.as_str())
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
 /// Records the outcome of the checkout ([`PledgeStatus::settle`]: only forward) and the
 /// supporter it became. Nothing is written when nothing changes. The pledge must have been
 /// read locked ([`find_locked`]); the update still checks that its status is the one read,

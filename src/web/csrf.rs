@@ -6,7 +6,8 @@
 //! expiry and the nonce under a server key kept in the database (the same for every instance).
 //! A post is accepted only when its token is genuine, unexpired and names the nonce of the
 //! cookie that came with it: a forged site can neither read the cookie nor make a token for
-//! a nonce of its own.
+//! a nonce of its own. A post the browser marks as coming from another site
+//! (`Sec-Fetch-Site: cross-site`) is refused before the token is even read.
 
 use std::sync::Arc;
 
@@ -62,6 +63,14 @@ impl FormKey {
         now: i64,
     ) -> Result<(), AppError> {
         let refused = || AppError::Forbidden(REFUSED.to_owned());
+        // A second line: the browser says the post comes from another site's page (every
+        // current browser sends `Sec-Fetch-Site`; the cookie's `SameSite=Lax` is the first).
+        if headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+        {
+            return Err(refused());
+        }
         let cookie = cookie_nonce(headers).ok_or_else(refused)?;
         let mut parts = submitted.ok_or_else(refused)?.split('.');
         let (Some(expires), Some(nonce), Some(mac), None) =
@@ -132,6 +141,20 @@ mod tests {
     }
 
     const NONCE: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_post_a_browser_says_comes_from_another_site_is_refused_even_with_its_token() {
+        let token = key().token(NONCE, 1_000);
+        for (site, accepted) in [("same-origin", true), ("none", true), ("cross-site", false)] {
+            let mut headers = with_cookie(NONCE);
+            headers.insert("sec-fetch-site", HeaderValue::from_static(site));
+            assert_eq!(
+                key().check(&headers, Some(&token), 0).is_ok(),
+                accepted,
+                "{site}"
+            );
+        }
+    }
 
     #[test]
     fn a_token_is_accepted_with_its_cookie_until_it_expires() {

@@ -20,12 +20,17 @@ fn csp(origin: &str) -> String {
 }
 
 type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
-pub type SecurityHeaders = ServiceBuilder<
-    Stack<
-        HeaderLayer,
-        Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>>,
-    >,
+type Five = Stack<
+    HeaderLayer,
+    Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>>,
 >;
+pub type SecurityHeaders =
+    ServiceBuilder<Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Five>>>>;
+
+/// No page of ours uses the camera, the microphone, the location, the browser's payment
+/// sheet (Stripe's pages take the card) or USB; and none is an interest-based ad target.
+const PERMISSIONS: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()";
 
 /// HSTS is only sent when the public URL is https (never on a plain-http laptop).
 pub fn headers(base_url: &str) -> SecurityHeaders {
@@ -55,6 +60,20 @@ pub fn headers(base_url: &str) -> SecurityHeaders {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             hsts,
+        ))
+        .layer(set(
+            HeaderName::from_static("permissions-policy"),
+            PERMISSIONS,
+        ))
+        // Another site's window never shares a browsing context with ours, nor loads our
+        // responses into its pages.
+        .layer(set(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(set(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
         ))
 }
 

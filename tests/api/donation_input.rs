@@ -603,6 +603,16 @@ async fn a_post_with_a_wrong_csrf_token_is_refused(backend: Backend) {
         let posted = post_form(&app, &app.client, SLUG, &gift_form(Some(forged), &[])).await;
         assert_error_page(posted, 403, CSRF_REFUSED).await;
     }
+    // The right token, in a post the browser says comes from another site's page.
+    let cross_site = app
+        .client
+        .post(app.url(&format!("/campagnes/{SLUG}/don")))
+        .header("sec-fetch-site", "cross-site")
+        .form(&gift_form(Some(&token), &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_error_page(cross_site, 403, CSRF_REFUSED).await;
     // A visitor without a session has no token to match, not even an empty one.
     let stranger = another_client();
     let posted = post_form(&app, &stranger, SLUG, &gift_form(Some(""), &[])).await;

@@ -56,6 +56,14 @@ async fn pages_carry_security_headers_and_compress(backend: Backend) {
         "strict-origin-when-cross-origin"
     );
     assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
+    assert_eq!(headers["cross-origin-opener-policy"], "same-origin");
+    assert_eq!(headers["cross-origin-resource-policy"], "same-origin");
 
     let html = response.text().await.unwrap();
     assert!(

@@ -7,11 +7,13 @@ use obole::seed;
 use obole::store::counters;
 use secrecy::SecretString;
 
+use crate::helpers::fixtures;
 use crate::helpers::{Backend, Content, TestDatabase, spawn_app, spawn_with, test_config};
 
 dual_backend_tests!(
     seeding_is_idempotent,
-    demo_content_is_never_seeded_with_stripe_keys
+    demo_content_is_never_seeded_with_stripe_keys,
+    stripe_unreachable_gives_the_form_back_and_leaves_no_open_pledge,
 );
 
 async fn project_count(db: &obole::db::Db) -> i64 {
@@ -175,4 +177,34 @@ fn create_staff_takes_its_password_from_standard_input_and_hashes_it() {
     assert!(!text.contains("une phrase assez longue"));
     assert!(text.contains("$argon2id$"));
     assert!(text.contains("staff.create"));
+}
+
+/// With a real key and Stripe out of reach, the donor gets a French 503 and the form with
+/// their entries; the pledge that could get no checkout is failed, not left `open`.
+async fn stripe_unreachable_gives_the_form_back_and_leaves_no_open_pledge(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Empty);
+    config.stripe_secret_key = Some(SecretString::from("sk_test_not_a_real_key"));
+    config.stripe_webhook_secret = Some(SecretString::from("whsec_not_a_real_secret"));
+    // Nothing listens on the discard port of the loopback.
+    config.stripe_api_base = Some("http://127.0.0.1:9/".to_owned());
+    let app = spawn_with(database, config).await;
+    let project = fixtures::insert_project(&app.db, "peps", "PEPS").await;
+    fixtures::insert_campaign(&app.db, project, "ete", "published", 100_000, 10).await;
+    let response = app
+        .submit_gift("ete", &[("first_name", "Héloïse"), ("amount", "4000")])
+        .await;
+    assert_eq!(response.status(), 503);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Le service de paiement ne répond pas"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Héloïse\""), "entries kept");
+    let statuses: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, stripe_checkout_session_id FROM pledges")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(statuses, vec![("failed".to_owned(), None)]);
 }

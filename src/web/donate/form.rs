@@ -214,6 +214,7 @@ pub(crate) async fn start_checkout(
         Ok(created) => created,
         Err(error) => {
             tracing::error!(%error, pledge_id, "checkout session could not be created");
+            pledges::fail_without_checkout(state.db.pool(), pledge_id, now).await?;
             return Ok(None);
         }
     };
