@@ -23,19 +23,11 @@ pub struct Identity {
     pub logo: String,
 }
 
+/// The last reading and when it was made (`None`: never, so the first page asks for one).
+#[derive(Default)]
 pub struct PublicIdentity {
-    reading: RwLock<(Identity, Instant)>,
+    reading: RwLock<(Identity, Option<Instant>)>,
     refreshing: AtomicBool,
-}
-
-impl Default for PublicIdentity {
-    fn default() -> Self {
-        PublicIdentity {
-            // Stale from the start: the first page asks for a reading.
-            reading: RwLock::new((Identity::default(), Instant::now() - 2 * MAX_AGE)),
-            refreshing: AtomicBool::new(false),
-        }
-    }
 }
 
 /// The status in words: public utility first, else the receipt's category; empty when the
@@ -58,7 +50,8 @@ impl PublicIdentity {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        if read_at.elapsed() > MAX_AGE && !self.refreshing.swap(true, Ordering::AcqRel) {
+        let stale = read_at.is_none_or(|at| at.elapsed() > MAX_AGE);
+        if stale && !self.refreshing.swap(true, Ordering::AcqRel) {
             let (identity, db) = (Arc::clone(self), db.clone());
             tokio::spawn(async move {
                 if let Err(error) = identity.refresh(&db).await {
@@ -77,7 +70,8 @@ impl PublicIdentity {
             status: describe(&organisation),
             logo: organisation.logo_image,
         };
-        *self.reading.write().unwrap_or_else(PoisonError::into_inner) = (identity, Instant::now());
+        *self.reading.write().unwrap_or_else(PoisonError::into_inner) =
+            (identity, Some(Instant::now()));
         Ok(())
     }
 }
