@@ -7,23 +7,19 @@ use sqlx::error::BoxDynError;
 pub struct Email(String);
 
 impl Email {
-    /// A pragmatic check (one `@`, a dotted domain, no spaces); the real proof is the email
-    /// that reaches the donor.
+    /// As a mail system reads an address (RFC 5321/5322, with RFC 6531's UTF-8): a local
+    /// part of « atext » characters in dot-separated atoms (no quoted forms, no `<`, `(`,
+    /// `\`…), and a domain of at least two labels of letters, digits and inner hyphens, 63
+    /// characters each at most, its last not all digits. The real proof is the email that
+    /// reaches the donor.
     pub fn parse(raw: &str) -> Option<Email> {
         let email = raw.trim().to_lowercase();
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if email.len() > 254 {
             return None;
         }
         let (local, domain) = email.split_once('@')?;
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && !domain.contains('@')
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        (!local.is_empty() && local.len() <= 64 && domain_ok).then_some(Email(email))
+        let valid = local.len() <= 64 && dot_atoms(local) && domain_name(domain);
+        valid.then_some(Email(email))
     }
 
     /// An address read back from the database, as it was stored. What was accepted once
@@ -37,6 +33,36 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Letters and digits (any script), and the symbols RFC 5322 allows unquoted.
+fn is_atext(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+/// Atoms of `atext` separated by single dots, none empty.
+fn dot_atoms(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(is_atext))
+}
+
+/// A domain name as DNS takes it: labels of letters, digits and inner hyphens.
+fn domain_name(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.chars().count() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 // Rows decode through [`Email::from_stored`], never through the form's parser.
@@ -68,6 +94,36 @@ mod tests {
             "marie.dupont@exemple.fr"
         );
         assert!(Email::parse("a+dons@sous.domaine.org").is_some());
+    }
+
+    #[test]
+    fn refuses_what_a_mail_system_would() {
+        for refused in [
+            "<script>alert(1)</script>@exemple.fr",
+            "marie@-exemple.fr",
+            "marie@exemple-.fr",
+            "marie@exemple",
+            "marie@exemple..fr",
+            ".marie@exemple.fr",
+            "marie.@exemple.fr",
+            "ma..rie@exemple.fr",
+            "\"marie\"@exemple.fr",
+            "marie(dons)@exemple.fr",
+            "marie@exemple.fr\u{0}",
+            "marie@[127.0.0.1]",
+            "marie@10.0.0.1",
+            "ma rie@exemple.fr",
+            "marie@exemple.fr@autre.fr",
+        ] {
+            assert!(Email::parse(refused).is_none(), "{refused}");
+        }
+        for accepted in [
+            "o'brien@exemple.ie",
+            "élodie@café.fr",
+            "a_b-c+d@x-y.exemple.org",
+        ] {
+            assert!(Email::parse(accepted).is_some(), "{accepted}");
+        }
     }
 
     #[test]

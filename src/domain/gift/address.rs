@@ -42,7 +42,7 @@ pub fn line2(field: &Option<String>) -> Result<String, String> {
     let value = trimmed(field);
     if value.chars().count() > MAX_ADDRESS {
         Err("Ce complément d’adresse est trop long.".to_owned())
-    } else if value.chars().any(char::is_control) {
+    } else if value.chars().any(super::text::is_unfit) {
         Err(CONTROL_CHARACTERS.to_owned())
     } else {
         Ok(value)

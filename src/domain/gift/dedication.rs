@@ -34,7 +34,7 @@ pub fn dedication(
             "Indiquez le nom de la personne à qui vous dédiez ce don (100 caractères au plus)."
                 .to_owned(),
         ))
-    } else if name.chars().any(char::is_control) {
+    } else if name.chars().any(super::text::is_unfit) {
         Err(("dedication_name", CONTROL_CHARACTERS.to_owned()))
     } else {
         Ok(Some((kind, name)))

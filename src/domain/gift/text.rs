@@ -3,6 +3,15 @@
 /// Control characters have no place on a tax receipt (and PostgreSQL cannot store a NUL).
 pub const CONTROL_CHARACTERS: &str = "Ce champ contient des caractères non autorisés.";
 
+/// Characters no name or address of ours may hold: control characters, and those that turn
+/// the text around or break its line where it is shown to others (bidirectional overrides
+/// and isolates U+202A–U+202E, U+2066–U+2069; line and paragraph separators U+2028, U+2029):
+/// a public name starting with U+202E would read backwards on the campaign page.
+pub fn is_unfit(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
 /// A field as sent, trimmed; a missing field reads as empty.
 pub fn trimmed(field: &Option<String>) -> String {
     field.as_deref().unwrap_or("").trim().to_owned()
@@ -15,7 +24,7 @@ pub fn required(field: &Option<String>, max: usize, what: &str) -> Result<String
         Err(format!("Indiquez {what}."))
     } else if value.chars().count() > max {
         Err(format!("Ce champ est limité à {max} caractères."))
-    } else if value.chars().any(char::is_control) {
+    } else if value.chars().any(is_unfit) {
         Err(CONTROL_CHARACTERS.to_owned())
     } else {
         Ok(value)
@@ -33,6 +42,24 @@ mod tests {
 
     fn some(value: &str) -> Option<String> {
         Some(value.to_owned())
+    }
+
+    #[test]
+    fn names_that_would_turn_around_or_break_on_a_page_are_refused() {
+        for name in [
+            "\u{202E}eivlyS",
+            "Marie\u{2066}",
+            "Ma\u{2028}rie",
+            "Ma\u{2029}rie",
+            "A\u{0}",
+        ] {
+            assert_eq!(
+                required(&some(name), 100, "votre prénom"),
+                Err(CONTROL_CHARACTERS.to_owned()),
+                "{name:?}"
+            );
+        }
+        assert!(required(&some("Zoé N’Diaye-Lefèvre"), 100, "votre prénom").is_ok());
     }
 
     #[test]
