@@ -517,18 +517,7 @@ pub fn create_portal_session(
             ..ApiError::no_such("customer", customer)
         });
     }
-    let return_url = match form.get(&["return_url"]) {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-            Some(url.to_owned())
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "return_url",
-                "Not a valid URL (absolute http or https expected)",
-            ));
-        }
-        None => None,
-    };
+    let return_url = super::checkout::url_param(form, "return_url", &state.public_url)?;
     let id = new_id("bps_");
     let session = super::state::PortalSession {
         url: format!("{}/portal/{id}", state.public_url),

@@ -97,9 +97,9 @@ pub fn create(state: &mut State, form: &Form) -> Result<Value, ApiError> {
         }
         _ => {}
     }
-    let success_url =
-        url_param(form, "success_url")?.ok_or_else(|| ApiError::missing("success_url"))?;
-    let cancel_url = url_param(form, "cancel_url")?;
+    let success_url = url_param(form, "success_url", &state.public_url)?
+        .ok_or_else(|| ApiError::missing("success_url"))?;
+    let cancel_url = url_param(form, "cancel_url", &state.public_url)?;
     let mut payment_method_types = form.list(&["allowed_payment_method_types"]);
     if payment_method_types.is_empty() {
         payment_method_types.push("card".to_owned());
@@ -180,18 +180,34 @@ pub fn create(state: &mut State, form: &Form) -> Result<Value, ApiError> {
     Ok(json)
 }
 
-/// An absolute http(s) URL parameter, if given.
-fn url_param(form: &Form, param: &str) -> Result<Option<String>, ApiError> {
-    match form.get(&[param]) {
-        None => Ok(None),
-        Some(text) if text.starts_with("http://") || text.starts_with("https://") => {
-            Ok(Some(text.to_owned()))
-        }
-        Some(_) => Err(ApiError::invalid(
+/// An absolute http(s) URL parameter, if given, on the site the sandbox serves: the pages
+/// redirect there, and a sandbox left open on the internet must not send visitors anywhere a
+/// caller chose (an open redirect from the site's own origin).
+pub(crate) fn url_param(
+    form: &Form,
+    param: &str,
+    public_url: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(text) = form.get(&[param]) else {
+        return Ok(None);
+    };
+    let parsed = url::Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let Some(parsed) = parsed else {
+        return Err(ApiError::invalid(
             param,
             "Not a valid URL (absolute http or https expected)",
-        )),
+        ));
+    };
+    let site = url::Url::parse(public_url).map(|u| u.origin());
+    if site.ok() != Some(parsed.origin()) {
+        return Err(ApiError::invalid(
+            param,
+            "Not an address of the site this sandbox serves",
+        ));
     }
+    Ok(Some(text.to_owned()))
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`.

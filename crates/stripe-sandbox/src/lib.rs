@@ -248,8 +248,31 @@ pub(crate) mod testing {
              &line_items[0][price_data][product_data][name]=Don&line_items[0][price_data][unit_amount]=1250\
              &line_items[0][quantity]=1&customer_email=a@b.fr&metadata[donation_id]=7\
              &allowed_payment_method_types[0]=card&allowed_payment_method_types[1]=sepa_debit\
-             &success_url=http://h/merci?s={{CHECKOUT_SESSION_ID}}&cancel_url=http://h/don{recurring}{extra}"
+             &success_url=http://127.0.0.1:9/merci?s={{CHECKOUT_SESSION_ID}}&cancel_url=http://127.0.0.1:9/don{recurring}{extra}"
         ))
+    }
+
+    #[tokio::test]
+    async fn checkouts_and_portals_lead_back_only_to_the_site_the_sandbox_serves() {
+        let sandbox = scenario_sandbox();
+        let mut state = sandbox.lock();
+        let base = "mode=payment&line_items[0][price_data][currency]=eur\
+             &line_items[0][price_data][product_data][name]=Don&line_items[0][price_data][unit_amount]=1250\
+             &line_items[0][quantity]=1&payment_intent_data[metadata][donation_id]=7";
+        for (param, urls) in [
+            ("success_url", "&success_url=https://ailleurs.example/merci"),
+            (
+                "cancel_url",
+                "&success_url=http://127.0.0.1:9/merci&cancel_url=http://127.0.0.1:8/don",
+            ),
+        ] {
+            let refused = checkout::create(&mut state, &Form::parse(&format!("{base}{urls}")));
+            assert_eq!(refused.err().and_then(|e| e.param).as_deref(), Some(param));
+        }
+        let own = format!(
+            "{base}&success_url=http://127.0.0.1:9/merci&cancel_url=http://127.0.0.1:9/don"
+        );
+        assert!(checkout::create(&mut state, &Form::parse(&own)).is_ok());
     }
 
     /// Creates a session in `mode` and pays it with `choice`; returns the session id.
@@ -342,7 +365,9 @@ pub(crate) mod testing {
             let customer = state.subscriptions[0].customer.clone();
             billing::create_portal_session(
                 &mut state,
-                &Form::parse(&format!("customer={customer}&return_url=http://h/espace")),
+                &Form::parse(&format!(
+                    "customer={customer}&return_url=http://127.0.0.1:9/espace"
+                )),
             )
             .expect("portal");
         }

@@ -456,8 +456,8 @@ impl PaymentView {
                 .customer
                 .as_deref()
                 .and_then(|id| find(&records.customers, id))
-                .and_then(|c| c.email.clone())
-                .unwrap_or_else(|| "—".to_owned()),
+                .and_then(|c| c.email.as_deref())
+                .map_or_else(|| "—".to_owned(), masked_email),
             kind,
             product_name,
             reference,
@@ -764,5 +764,28 @@ mod tests {
     #[test]
     fn clock_is_shown_in_french() {
         assert_eq!(french_date_time(1_795_960_800), "29 novembre 2026 à 14:00");
+    }
+}
+
+/// An email as the dashboard shows it, enough to tell donors apart and no more: the
+/// dashboard is open to anyone who reaches the demo (`marie.dupont@exemple.fr` → `ma…@exemple.fr`).
+fn masked_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let start: String = local.chars().take(2).collect();
+            format!("{start}…@{domain}")
+        }
+        None => "…".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::masked_email;
+
+    #[test]
+    fn an_email_shows_its_first_letters_and_its_domain() {
+        assert_eq!(masked_email("marie.dupont@exemple.fr"), "ma…@exemple.fr");
+        assert_eq!(masked_email("é@x.fr"), "é…@x.fr");
     }
 }
