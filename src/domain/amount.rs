@@ -202,3 +202,46 @@ mod tests {
         assert_eq!(message, "Le don minimum est de 5 €.");
     }
 }
+
+/// Properties over every amount, beyond the cases above: what the pages write reads back as
+/// the same cents, and no input at all makes the parser panic or accept what is out of range.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::money::{Currency, euros_as_typed, format_money};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn what_a_field_or_a_page_shows_reads_back_as_the_same_amount(
+            cents in 500i64..=5_000_000,
+        ) {
+            let limits = AmountLimits::default();
+            prop_assert_eq!(parse_amount(&euros_as_typed(cents), limits), Ok(cents));
+            // « 1 234,50 € », with its no-break spaces, as a donor might paste it back.
+            let shown = format_money(cents, Currency::EUR);
+            prop_assert_eq!(parse_amount(&shown, limits), Ok(cents), "{}", shown);
+        }
+
+        #[test]
+        fn an_english_decimal_point_reads_as_a_comma(euros in 5i64..=50_000, rest in 0i64..100) {
+            let typed = format!("{euros}.{rest:02}");
+            prop_assert_eq!(
+                parse_amount(&typed, AmountLimits::default()),
+                Ok(euros * 100 + rest)
+            );
+        }
+
+        #[test]
+        fn any_text_is_an_amount_within_the_limits_or_a_clear_refusal(raw in ".{0,24}") {
+            let limits = AmountLimits::default();
+            match parse_amount(&raw, limits) {
+                Ok(cents) => prop_assert!((limits.min_cents..=limits.max_cents).contains(&cents)),
+                Err(error) => prop_assert!(!error.to_string().is_empty()),
+            }
+        }
+    }
+}

@@ -116,3 +116,51 @@ mod tests {
         );
     }
 }
+
+/// Properties of the signature check over many payloads: a change of any byte of the payload,
+/// or of the signature, is refused; arbitrary bytes never get through and never panic.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const SECRET: &str = "whsec_property_secret";
+    const PAYLOAD: &str = r#"{"id":"evt_1","object":"event","type":"customer.created","created":1,"livemode":false,"pending_webhooks":0,"data":{"object":{}}}"#;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn changing_any_byte_of_a_signed_payload_is_refused(at in 0usize..PAYLOAD.len(), by in 1u8..=255) {
+            let signed = Webhook::generate_test_header(PAYLOAD, SECRET, Some(crate::domain::dates::now()));
+            let mut bytes = PAYLOAD.as_bytes().to_vec();
+            bytes[at] = bytes[at].wrapping_add(by);
+            let verdict = verify(&bytes, Some(&signed), SECRET);
+            prop_assert!(
+                matches!(verdict, Err(Rejection::BadSignature | Rejection::NotUtf8)),
+                "{:?}",
+                verdict
+            );
+        }
+
+        #[test]
+        fn changing_any_character_of_the_signature_is_refused(at in 0usize..200, c in "[0-9a-f]") {
+            let signed = Webhook::generate_test_header(PAYLOAD, SECRET, Some(crate::domain::dates::now()));
+            let v1 = signed.find("v1=").unwrap() + 3;
+            let at = v1 + at % (signed.len() - v1);
+            prop_assume!(signed[at..].chars().next().map(String::from) != Some(c.clone()));
+            let mut forged = signed.clone();
+            forged.replace_range(at..at + 1, &c);
+            prop_assert_eq!(verify(PAYLOAD.as_bytes(), Some(&forged), SECRET), Err(Rejection::BadSignature));
+        }
+
+        #[test]
+        fn arbitrary_bytes_and_headers_never_get_through(
+            payload in proptest::collection::vec(any::<u8>(), 0..256),
+            header in ".{0,80}",
+        ) {
+            prop_assert!(verify(&payload, Some(&header), SECRET).is_err());
+        }
+    }
+}
