@@ -90,12 +90,16 @@ impl Publisher {
     }
 }
 
-async fn publisher(state: &AppState) -> Result<Publisher> {
+/// A legal page titled `title`, its template made by `page` from the frame and what the
+/// settings say of the organisation.
+async fn render<T: Template>(
+    state: &AppState,
+    title: &str,
+    page: fn(Layout, Publisher) -> T,
+) -> Result<Html<String>> {
     let organisation = settings::organisation(state.db.pool()).await?;
-    Ok(Publisher::new(
-        &organisation,
-        &state.config.organisation_name,
-    ))
+    let p = Publisher::new(&organisation, &state.config.organisation_name);
+    Ok(Html(page(Layout::new(state, title), p).render()?))
 }
 
 #[derive(Template)]
@@ -106,9 +110,11 @@ struct NoticeTemplate {
 }
 
 async fn legal_notice(State(state): State<AppState>) -> Result<Html<String>> {
-    let p = publisher(&state).await?;
-    let layout = Layout::new(&state, "Mentions légales");
-    Ok(Html(NoticeTemplate { layout, p }.render()?))
+    render(&state, "Mentions légales", |layout, p| NoticeTemplate {
+        layout,
+        p,
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -119,9 +125,10 @@ struct PrivacyTemplate {
 }
 
 async fn privacy(State(state): State<AppState>) -> Result<Html<String>> {
-    let p = publisher(&state).await?;
-    let layout = Layout::new(&state, "Vos données personnelles");
-    Ok(Html(PrivacyTemplate { layout, p }.render()?))
+    render(&state, "Vos données personnelles", |layout, p| {
+        PrivacyTemplate { layout, p }
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -132,9 +139,11 @@ struct ContactTemplate {
 }
 
 async fn contact(State(state): State<AppState>) -> Result<Html<String>> {
-    let p = publisher(&state).await?;
-    let layout = Layout::new(&state, "Nous contacter");
-    Ok(Html(ContactTemplate { layout, p }.render()?))
+    render(&state, "Nous contacter", |layout, p| ContactTemplate {
+        layout,
+        p,
+    })
+    .await
 }
 
 /// « Faire un don »: the form of the first campaign the home page shows, else the home page.
