@@ -31,6 +31,7 @@ use obole::jobs::JobContext;
 use obole::jobs::email::Mailer;
 use obole::jobs::worker::Worker;
 use obole::links::LinkKey;
+use obole::startup::payments_beside_serve;
 use scratch_postgres::ScratchPostgres;
 use secrecy::SecretString;
 
@@ -157,6 +158,7 @@ async fn context(db: &Db, config: &Config, base_url: &str) -> JobContext {
         base_url: base_url.into(),
         mailer: Mailer::from_config(config).expect("mailer"),
         links: LinkKey::load(db, 0).await.expect("key"),
+        payments: payments_beside_serve(config).expect("payments"),
     }
 }
 

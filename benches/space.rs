@@ -40,6 +40,7 @@ use obole::jobs::JobContext;
 use obole::jobs::email::{Mailer, read_outbox};
 use obole::jobs::worker::Worker;
 use obole::links::LinkKey;
+use obole::startup::payments_beside_serve;
 use obole::store::counters;
 use page_views::{Client, Load, views};
 use reqwest::cookie::CookieStore;
@@ -561,6 +562,7 @@ async fn emailed_link(db: &Db, config: &Config, base: &str, to: &str) -> String 
         base_url: base.into(),
         mailer: Mailer::from_config(config).expect("mailer"),
         links: LinkKey::load(db, 0).await.expect("key"),
+        payments: payments_beside_serve(config).expect("payments"),
     });
     let outbox = config.data_dir.join("outbox");
     for _ in 0..100 {

@@ -53,6 +53,9 @@ pub struct Config {
     /// Run the job worker (emails) inside `obole serve`; off when separate `obole worker`
     /// processes do it.
     pub jobs_worker: bool,
+    /// How often the job worker reconciles the ledger with Stripe, in hours (0: never; run
+    /// `obole reconcile` instead). Daily by default.
+    pub reconcile_every_hours: u64,
     /// Seed the demo content into an empty database (demo mode only).
     pub seed_demo_content: bool,
 }
@@ -132,6 +135,7 @@ impl Config {
             mail_from: var("MAIL_FROM").unwrap_or_else(|| DEMO_MAIL_FROM.to_owned()),
             mail_reply_to: var("MAIL_REPLY_TO"),
             jobs_worker: var("JOBS_WORKER").is_none_or(|v| v != "0" && v != "false"),
+            reconcile_every_hours: number("RECONCILE_EVERY_HOURS", 0, 24 * 7)?.unwrap_or(24) as u64,
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
         })
     }
@@ -160,6 +164,8 @@ impl Config {
             mail_from: DEMO_MAIL_FROM.to_owned(),
             mail_reply_to: None,
             jobs_worker: true,
+            // Tests hold events back on purpose: no reconciliation behind their back.
+            reconcile_every_hours: 0,
             seed_demo_content: true,
         }
     }

@@ -1,5 +1,5 @@
 //! Command line: `obole [serve]`, `worker`, `jobs`, `migrate`, `seed`, `recount`,
-//! `create-staff`.
+//! `reconcile`, `receipts`, `create-staff`.
 
 use std::process::ExitCode;
 
@@ -10,7 +10,11 @@ use obole::domain::dates;
 use obole::domain::email::Email;
 use obole::domain::money::{Currency, format_money};
 use obole::domain::staff::Role;
-use obole::startup::{Application, open_database, run_worker, shutdown_signal};
+use obole::payments::reconcile;
+use obole::startup::{
+    Application, open_database, payments_beside_serve, run_worker, shutdown_signal,
+};
+use obole::store::reconcile_runs::StartedBy;
 use obole::store::{counters, jobs};
 use obole::{receipts, seed, telemetry};
 
@@ -43,6 +47,15 @@ enum Command {
     Jobs,
     /// Recount campaign and organisation totals from the donations, repairing any drift.
     Recount,
+    /// Compare the ledger with what Stripe holds (Checkout Sessions, invoices, subscriptions,
+    /// refunds, disputes) and repair what missed webhooks left out, printing each change.
+    /// Running it again changes nothing. In demonstration mode, `obole serve` must be running
+    /// (the sandbox lives in it).
+    Reconcile {
+        /// The first day to read, e.g. 2026-11-01 (by default, the last 35 days).
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Issue the annual tax receipts of a year (the gifts no receipt covers yet): running it
     /// again issues nothing new.
     Receipts {
@@ -154,6 +167,34 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             print_receipts_run(&db, year).await
+        }
+        Command::Reconcile { since } => {
+            let since = match since {
+                Some(day) => obole::domain::campaign_form::day(&day)
+                    .ok_or_else(|| format!("« {day} » n'est pas une date AAAA-MM-JJ"))?,
+                None => dates::now() - reconcile::DEFAULT_LOOKBACK_DAYS * dates::DAY,
+            };
+            let db = open_database(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let payments = payments_beside_serve(&config).map_err(|e| e.to_string())?;
+            let report = reconcile::run_recorded(&payments, &db, StartedBy::Command, since)
+                .await
+                .map_err(|e| e.to_string())?;
+            for change in &report.changes {
+                println!("réparé : {change}");
+            }
+            for (object, why) in &report.waiting {
+                println!("pas encore applicable : {object} ({why})");
+            }
+            println!(
+                "{} objet(s) de Stripe lu(s) depuis le {}, {} réparé(s), {} en attente",
+                report.checked,
+                dates::french_date(since),
+                report.changes.len(),
+                report.waiting.len()
+            );
+            Ok(())
         }
         Command::Recount => {
             let db = open_database(&config.database_url)

@@ -175,6 +175,7 @@ impl Application {
             base_url: state.base_url.clone(),
             mailer,
             links: state.links.clone(),
+            payments: state.payments.clone(),
         });
         Ok(Application {
             listener,
@@ -250,12 +251,14 @@ pub async fn run_worker(
     let links = LinkKey::load(&db, dates::now())
         .await
         .map_err(StartError::ServerKeys)?;
+    let payments = payments_beside_serve(&config)?;
     let ctx = JobContext {
         db: db.clone(),
         config: Arc::new(config),
         base_url: base_url.into(),
         mailer,
         links,
+        payments,
     };
     let (stop, stopped) = watch::channel(false);
     let worker = tokio::spawn(Worker::new(ctx).run(stopped));
@@ -264,6 +267,34 @@ pub async fn run_worker(
     let _ = worker.await;
     db.close().await;
     Ok(())
+}
+
+/// Stripe for the commands and workers that run beside `obole serve`: real Stripe with the
+/// configured keys; in demonstration mode, the sandbox the `serve` instance on `PORT` of
+/// this machine holds (it lives in that process).
+pub fn payments_beside_serve(config: &Config) -> Result<Payments, StartError> {
+    if !config.demo_mode() {
+        return stripe_payments(config);
+    }
+    let host = if config.host.is_unspecified() {
+        [127, 0, 0, 1].into()
+    } else {
+        config.host
+    };
+    let api_base = config.stripe_api_base.clone().unwrap_or_else(|| {
+        format!(
+            "http://{}/sandbox/stripe/",
+            SocketAddr::new(host, config.port)
+        )
+    });
+    // Nothing is verified with it here: these never receive webhooks.
+    let unused = secrecy::SecretString::from("whsec_unused");
+    Ok(Payments::new(&demo_secret_key(), Some(&api_base), unused)?)
+}
+
+/// The key Obole presents to the sandbox in demonstration mode.
+fn demo_secret_key() -> secrecy::SecretString {
+    secrecy::SecretString::from("sk_test_obole_sandbox")
 }
 
 /// Real Stripe, with the keys of the configuration.
@@ -315,8 +346,7 @@ fn sandbox_payments(
         .stripe_api_base
         .clone()
         .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
-    let key = secrecy::SecretString::from("sk_test_obole_sandbox");
-    let payments = Payments::new(&key, Some(&api_base), secret)?;
+    let payments = Payments::new(&demo_secret_key(), Some(&api_base), secret)?;
     Ok((payments, sandbox))
 }
 

@@ -8,6 +8,7 @@
 pub mod annual_receipts;
 pub mod email;
 pub mod news;
+pub mod reconcile;
 pub mod worker;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use sqlx::AnyConnection;
 use crate::config::Config;
 use crate::db::Db;
 use crate::links::LinkKey;
+use crate::payments::Payments;
 use crate::store::jobs::{self, NewJob};
 
 /// A job, as its cause writes it and the worker reads it back.
@@ -37,6 +39,10 @@ pub enum Job {
     },
     /// A page of a year's annual receipts ([`annual_receipts`]).
     AnnualReceipts(annual_receipts::RunPage),
+    /// The reconciliation with Stripe of one period of the schedule ([`reconcile`]).
+    Reconcile {
+        period: i64,
+    },
 }
 
 impl Job {
@@ -47,6 +53,7 @@ impl Job {
             Job::NewsFanOut { .. } => "news_fan_out",
             Job::ReceiptCorrection { .. } => "receipt_correction",
             Job::AnnualReceipts(_) => "annual_receipts",
+            Job::Reconcile { .. } => "reconcile",
         }
     }
 
@@ -65,6 +72,9 @@ impl Job {
                 "refunded_cents": refunded_cents,
             })),
             Job::AnnualReceipts(page) => serde_json::to_string(page),
+            Job::Reconcile { period } => {
+                serde_json::to_string(&serde_json::json!({ "period": period }))
+            }
         }
     }
 
@@ -92,6 +102,9 @@ impl Job {
             "annual_receipts" => serde_json::from_str(payload)
                 .map(Job::AnnualReceipts)
                 .map_err(unreadable),
+            "reconcile" => serde_json::from_str::<reconcile::Period>(payload)
+                .map(|p| Job::Reconcile { period: p.period })
+                .map_err(unreadable),
             other => Err(JobError::Permanent(format!(
                 "type de tâche inconnu : « {other} »"
             ))),
@@ -111,6 +124,7 @@ impl Job {
                 "annual-receipts:{}:{}:{}",
                 page.year, page.started_at, page.after
             )),
+            Job::Reconcile { period } => Some(format!("reconcile:{period}")),
         }
     }
 
@@ -137,7 +151,8 @@ impl Job {
             Job::Email(_)
             | Job::NewsFanOut { .. }
             | Job::ReceiptCorrection { .. }
-            | Job::AnnualReceipts(_) => None,
+            | Job::AnnualReceipts(_)
+            | Job::Reconcile { .. } => None,
         }
     }
 
@@ -147,6 +162,8 @@ impl Job {
             | Job::NewsFanOut { .. }
             | Job::ReceiptCorrection { .. }
             | Job::AnnualReceipts(_) => email::MAX_ATTEMPTS,
+            // The next period's run reads the same objects again.
+            Job::Reconcile { .. } => reconcile::MAX_ATTEMPTS,
         }
     }
 
@@ -165,6 +182,7 @@ impl Job {
                 correct_receipt(ctx, *donation_id).await.map(|()| None)
             }
             Job::AnnualReceipts(page) => annual_receipts::run(ctx, *page).await.map(|()| None),
+            Job::Reconcile { .. } => reconcile::run(ctx).await.map(|()| None),
         }
     }
 }
@@ -245,6 +263,8 @@ pub struct JobContext {
     pub mailer: email::Mailer,
     /// Signs the links emails carry (fix a payment, unsubscribe).
     pub links: LinkKey,
+    /// Stripe, for the reconciliation.
+    pub payments: Payments,
 }
 
 /// Why a job did not complete.

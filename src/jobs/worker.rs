@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::email::Sent;
+use super::reconcile::Schedule;
 use super::{Job, JobContext, JobError, retry_delay};
 use crate::domain::dates;
 use crate::store::jobs::{self, AfterFailure, ClaimedJob, SentEmail};
@@ -47,8 +48,12 @@ impl Worker {
     /// Runs jobs until `stop` turns true; the jobs in hand are finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "job worker started");
+        let mut schedule = Schedule::every_hours(self.ctx.config.reconcile_every_hours);
         while !*stop.borrow() {
             let batch = tokio::time::Instant::now();
+            if let Err(error) = schedule.enqueue_next(&self.ctx.db, dates::now()).await {
+                tracing::warn!(%error, "job worker: cannot schedule the reconciliation");
+            }
             let ran = match self.run_due().await {
                 Ok(ran) => ran,
                 Err(error) => {

@@ -5,6 +5,7 @@ pub mod applier;
 pub mod checkout;
 pub mod events;
 pub mod portal;
+pub mod reconcile;
 pub mod refunds;
 pub mod rules;
 pub mod subscriptions;

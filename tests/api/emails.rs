@@ -11,6 +11,7 @@ use obole::jobs::email::{Mailer, Message};
 use obole::jobs::worker::Worker;
 use obole::jobs::{self, Job, JobContext};
 use obole::links::LinkKey;
+use obole::startup::payments_beside_serve;
 use obole::store::jobs as job_rows;
 use secrecy::SecretString;
 
@@ -294,6 +295,7 @@ async fn workers_side_by_side_never_send_one_message_twice(backend: Backend) {
         };
         let ctx = JobContext {
             mailer: Mailer::from_config(&config).unwrap(),
+            payments: payments_beside_serve(&config).unwrap(),
             db,
             config: config.into(),
             base_url: app.address.clone().into(),

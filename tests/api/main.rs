@@ -25,6 +25,7 @@ mod pages;
 mod platform;
 mod public_supporters;
 mod receipts;
+mod reconcile;
 mod schema;
 mod smtp_sink;
 mod startup;

@@ -15,11 +15,14 @@ use super::form::Form;
 use super::payments::RefundRequest;
 use super::state::{self, IdempotentResponse, find};
 use super::subscription_changes::{self, CancellationDetailsChange};
-use super::{Sandbox, billing, checkout, objects, payments};
+use super::{Sandbox, billing, checkout, lists, objects, payments};
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
-        .route("/checkout/sessions", post(create_checkout_session))
+        .route(
+            "/checkout/sessions",
+            post(create_checkout_session).get(list_with(lists::checkout_sessions)),
+        )
         .route("/checkout/sessions/{id}", get(retrieve_checkout_session))
         .route(
             "/checkout/sessions/{id}/expire",
@@ -32,9 +35,16 @@ pub fn router() -> Router<Sandbox> {
                 .post(update_subscription)
                 .delete(cancel_subscription),
         )
+        .route("/invoices", get(list_with(lists::invoices)))
         .route("/invoices/{id}", get(retrieve_invoice))
+        .route("/subscriptions", get(list_with(lists::subscriptions)))
+        .route("/disputes", get(list_with(lists::disputes)))
+        .route("/events", get(list_with(lists::events)))
         .route("/invoice_payments", get(list_invoice_payments))
-        .route("/refunds", post(create_refund))
+        .route(
+            "/refunds",
+            post(create_refund).get(list_with(lists::refunds)),
+        )
         .route("/disputes/{id}", get(retrieve_dispute))
         .route("/disputes/{id}/close", post(close_dispute))
         .route("/billing_portal/sessions", post(create_portal_session))
@@ -146,6 +156,16 @@ impl Sandbox {
             );
         }
         json_response(status, body_out)
+    }
+}
+
+/// A handler for a list endpoint: its query string read, the list made under the lock.
+fn list_with(
+    list: fn(&state::State, &Form) -> Result<Value, ApiError>,
+) -> impl Fn(State<Sandbox>, RawQuery) -> std::future::Ready<Response> + Clone {
+    move |State(sandbox): State<Sandbox>, RawQuery(query): RawQuery| {
+        let query = Form::parse(query.as_deref().unwrap_or_default());
+        std::future::ready(sandbox.read(|state| list(state, &query)))
     }
 }
 

@@ -27,6 +27,7 @@ mod disputes;
 mod error;
 mod form;
 mod french;
+mod lists;
 mod objects;
 mod pages;
 mod payments;

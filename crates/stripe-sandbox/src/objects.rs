@@ -7,8 +7,8 @@
 use serde_json::{Map, Value, json};
 
 use super::state::{
-    Charge, CheckoutSession, Customer, Dispute, Invoice, Mode, PortalSession, Price, Refund,
-    Subscription,
+    Charge, CheckoutSession, Customer, Dispute, Invoice, Mode, PaymentIntent, PortalSession, Price,
+    Refund, State, Subscription,
 };
 
 pub fn checkout_session(s: &CheckoutSession) -> Value {
@@ -519,6 +519,29 @@ pub fn charge(c: &Charge, refunds: &[Refund]) -> Value {
             "transfer_group": null,
         }),
     )
+}
+
+/// A PaymentIntent, as a list expands it (`expand[]=data.payment_intent`): created when its
+/// charge was made (or with its checkout session before that), the method it was paid with.
+pub fn payment_intent(p: &PaymentIntent, state: &State, session_created: i64) -> Value {
+    let charge = p
+        .latest_charge
+        .as_deref()
+        .and_then(|id| state.charges.iter().find(|c| c.id == id));
+    json!({
+        "id": p.id,
+        "object": "payment_intent",
+        "amount": p.amount,
+        "amount_received": if p.status == "succeeded" { p.amount } else { 0 },
+        "created": charge.map_or(session_created, |c| c.created),
+        "currency": p.currency,
+        "customer": p.customer,
+        "latest_charge": p.latest_charge,
+        "livemode": false,
+        "metadata": p.metadata,
+        "payment_method_types": [p.method.payment_method_type()],
+        "status": p.status,
+    })
 }
 
 pub fn refund(r: &Refund) -> Value {

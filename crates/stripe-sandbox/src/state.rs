@@ -417,7 +417,8 @@ record!(
     Charge,
     Refund,
     Dispute,
-    PortalSession
+    PortalSession,
+    EventRecord
 );
 
 pub fn find<'a, T: Record>(records: &'a [T], id: &str) -> Option<&'a T> {

@@ -9,6 +9,7 @@ use axum::response::Response;
 use time::OffsetDateTime;
 
 use super::charts::{self, Point};
+use super::reconciliation::LastReconciliation;
 use super::{Staff, StaffBar, form_token, page};
 use crate::domain::dates::{self, DAY, french_date};
 use crate::domain::money::{Currency, format_count, format_money};
@@ -16,8 +17,8 @@ use crate::domain::progress::{Progress, TimeLeft};
 use crate::domain::recurring_history::{self, GiftSpan, month_starts};
 use crate::domain::staff::Role;
 use crate::error::Result;
-use crate::store::campaigns;
 use crate::store::figures::{self, Periods, Raised};
+use crate::store::{campaigns, reconcile_runs};
 use crate::web::AppState;
 use crate::web::layout::Layout;
 
@@ -44,6 +45,7 @@ struct DashboardTemplate {
     months: Vec<MonthRow>,
     sources: Vec<SourceRow>,
     funnel: Vec<FunnelRow>,
+    reconciliation: LastReconciliation,
 }
 
 struct SourceRow {
@@ -152,10 +154,11 @@ pub async fn show(
         figures::gift_spans(pool),
         figures::daily(pool, chart_since),
     )?;
-    let (sources, funnel, recoveries) = tokio::try_join!(
+    let (sources, funnel, recoveries, last_run) = tokio::try_join!(
         figures::sources(pool, periods.month),
         figures::funnel(pool, chart_since),
         figures::recoveries(pool, periods.month),
+        reconcile_runs::latest(pool),
     )?;
     let daily_points: Vec<Point> = (0..CHART_DAYS)
         .map(|i| {
@@ -293,6 +296,7 @@ pub async fn show(
                 raised: format_money(raised, Currency::EUR),
             })
             .collect(),
+        reconciliation: LastReconciliation::of(last_run),
         funnel: funnel
             .into_iter()
             .map(|(campaign, page_views, form_views, started, completed)| FunnelRow {

@@ -29,6 +29,7 @@ mod news;
 mod organisation;
 mod projects;
 mod receipts;
+mod reconciliation;
 mod sign_in;
 mod team;
 mod uploads;
