@@ -21,6 +21,7 @@ pub mod page_cache;
 pub mod public;
 pub mod rate_limit;
 pub mod security;
+pub mod serve;
 pub mod session;
 pub mod share;
 pub mod spreadsheet;
