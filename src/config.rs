@@ -67,6 +67,9 @@ pub struct HttpLimits {
     /// A request's headers must arrive within this, from the moment the server waits for
     /// them; an idle keep-alive connection is closed after it too.
     pub header_timeout: Duration,
+    /// A request's whole body must arrive within this, once its handler starts reading it;
+    /// past it the answer is 408. Below the 30 s a request may take in all.
+    pub body_timeout: Duration,
     /// Connections served at once; those beyond wait in the system's queue until one closes.
     pub max_connections: usize,
 }
@@ -75,6 +78,7 @@ impl Default for HttpLimits {
     fn default() -> HttpLimits {
         HttpLimits {
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(15),
             max_connections: 512,
         }
     }
@@ -214,7 +218,7 @@ fn number(name: &'static str, min: i64, max: i64) -> Result<Option<i64>, ConfigE
     }
 }
 
-/// `HEADER_TIMEOUT_SECONDS` and `MAX_CONNECTIONS`.
+/// `HEADER_TIMEOUT_SECONDS`, `BODY_TIMEOUT_SECONDS` and `MAX_CONNECTIONS`.
 fn http_limits() -> Result<HttpLimits, ConfigError> {
     let default = HttpLimits::default();
     let seconds = |name, max, default: Duration| -> Result<Duration, ConfigError> {
@@ -222,6 +226,9 @@ fn http_limits() -> Result<HttpLimits, ConfigError> {
     };
     Ok(HttpLimits {
         header_timeout: seconds("HEADER_TIMEOUT_SECONDS", 300, default.header_timeout)?,
+        // A request has 30 s in all (`web::REQUEST_TIMEOUT`): its body must leave its
+        // handler time to answer.
+        body_timeout: seconds("BODY_TIMEOUT_SECONDS", 20, default.body_timeout)?,
         max_connections: number("MAX_CONNECTIONS", 1, 100_000)?
             .map_or(default.max_connections, |n| n as usize),
     })
