@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use secrecy::SecretString;
 
@@ -58,6 +59,32 @@ pub struct Config {
     pub reconcile_every_hours: u64,
     /// Seed the demo content into an empty database (demo mode only).
     pub seed_demo_content: bool,
+    /// How long a client may take to send a request, and how many may be connected at once.
+    pub http: HttpLimits,
+}
+
+/// What a client gets of the server's time and connections, so that slow or idle clients
+/// cannot hold it (a reverse proxy in front adds its own: see README).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// A request's headers must arrive within this, from the moment the server waits for
+    /// them; an idle keep-alive connection is closed after it too.
+    pub header_timeout: Duration,
+    /// A request's whole body must arrive within this, once its handler starts reading it;
+    /// past it the answer is 408. Below the 30 s a request may take in all.
+    pub body_timeout: Duration,
+    /// Connections served at once; those beyond wait in the system's queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(15),
+            max_connections: 512,
+        }
+    }
 }
 
 /// The organisation of the demonstration, until one is configured.
@@ -137,6 +164,7 @@ impl Config {
             jobs_worker: var("JOBS_WORKER").is_none_or(|v| v != "0" && v != "false"),
             reconcile_every_hours: number("RECONCILE_EVERY_HOURS", 0, 24 * 7)?.unwrap_or(24) as u64,
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
+            http: http_limits()?,
         })
     }
 
@@ -167,6 +195,7 @@ impl Config {
             // Tests hold events back on purpose: no reconciliation behind their back.
             reconcile_every_hours: 0,
             seed_demo_content: true,
+            http: HttpLimits::default(),
         }
     }
 
@@ -193,6 +222,22 @@ fn number(name: &'static str, min: i64, max: i64) -> Result<Option<i64>, ConfigE
             reason: format!("attendu : un nombre entier de {min} à {max}"),
         }),
     }
+}
+
+/// `HEADER_TIMEOUT_SECONDS`, `BODY_TIMEOUT_SECONDS` and `MAX_CONNECTIONS`.
+fn http_limits() -> Result<HttpLimits, ConfigError> {
+    let default = HttpLimits::default();
+    let seconds = |name, max, default: Duration| -> Result<Duration, ConfigError> {
+        Ok(number(name, 1, max)?.map_or(default, |s| Duration::from_secs(s as u64)))
+    };
+    Ok(HttpLimits {
+        header_timeout: seconds("HEADER_TIMEOUT_SECONDS", 300, default.header_timeout)?,
+        // A request has 30 s in all (`web::REQUEST_TIMEOUT`): its body must leave its
+        // handler time to answer.
+        body_timeout: seconds("BODY_TIMEOUT_SECONDS", 20, default.body_timeout)?,
+        max_connections: number("MAX_CONNECTIONS", 1, 100_000)?
+            .map_or(default.max_connections, |n| n as usize),
+    })
 }
 
 /// Whole euros, as cents.

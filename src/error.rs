@@ -72,6 +72,18 @@ impl ErrorPage {
                 "Envoi trop volumineux",
                 "Les informations envoyées dépassent la taille autorisée.",
             ),
+            StatusCode::REQUEST_TIMEOUT => (
+                "Délai dépassé",
+                "Les informations envoyées ne sont pas arrivées à temps. Merci de réessayer.",
+            ),
+            StatusCode::URI_TOO_LONG => (
+                "Adresse trop longue",
+                "L'adresse demandée est trop longue pour être traitée.",
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+                "Requête trop volumineuse",
+                "Votre navigateur a envoyé une requête trop volumineuse. Effacer les cookies de ce site peut résoudre le problème.",
+            ),
             StatusCode::TOO_MANY_REQUESTS => (
                 "Trop de tentatives",
                 "Vous avez fait trop de demandes en peu de temps. Merci de réessayer dans quelques minutes.",

@@ -215,19 +215,8 @@ impl Application {
         let worker = self
             .jobs
             .map(|ctx| tokio::spawn(Worker::new(ctx).run(stopped)));
-        // Responses go out as soon as they are written (no Nagle delay on small replies).
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        let limits = self.state.config.http;
+        web::serve::serve(self.listener, self.router, limits, shutdown).await;
         let _ = stop_worker.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;

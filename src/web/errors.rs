@@ -1,5 +1,6 @@
-//! Turns every error response into our styled French page (or JSON under `/api/`), whatever
-//! produced it: a handler's `AppError`, an unknown route, axum itself (405, 413) or a panic.
+//! Turns every error response into our styled French page (or JSON under `/api/` and
+//! `/webhooks/`), whatever produced it: a handler's `AppError`, an unknown route, axum itself
+//! (405, 413), the request's limits (408, 414, 431), its timeout (503) or a panic.
 
 use std::any::Any;
 
@@ -28,10 +29,15 @@ pub async fn not_found() -> AppError {
 /// A panicking handler answers like any other server error (the panic is logged by the hook).
 pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    status_page(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An error response with the status's generic page, for the layer below to render.
+pub fn status_page(status: StatusCode) -> Response {
+    let mut response = status.into_response();
     response
         .extensions_mut()
-        .insert(ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR));
+        .insert(ErrorPage::for_status(status));
     response
 }
 
@@ -53,7 +59,7 @@ pub async fn render_error_pages(
     };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    if uri.path().starts_with("/api/") {
+    if speaks_json(uri.path()) {
         let body = json!({ "error": { "status": status.as_u16(), "message": page.message } });
         parts.headers.insert(
             header::CONTENT_TYPE,
@@ -83,6 +89,11 @@ pub async fn render_error_pages(
             )
         }
     }
+}
+
+/// The API's clients and Stripe's webhooks read JSON, never a page.
+fn speaks_json(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/webhooks/")
 }
 
 fn has_own_body(response: &Response) -> bool {

@@ -15,12 +15,14 @@ pub mod health;
 pub mod identity;
 pub mod layout;
 pub mod legal;
+pub mod limits;
 pub mod medias;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;
 pub mod rate_limit;
 pub mod security;
+pub mod serve;
 pub mod session;
 pub mod share;
 pub mod spreadsheet;
@@ -82,6 +84,9 @@ pub struct AppState {
 /// Form posts are small; webhooks set their own (1 MiB) limit.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// What a request may take in all, its body included, before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Every route with its layers; the session layer only on the pages that use it.
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
@@ -116,6 +121,15 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .fallback(errors::not_found)
         .layer(middleware::from_fn(extract::refuse_nul_in_address))
         .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.http.body_timeout,
+            limits::enforce,
+        ))
+        // What the layers above answer is rendered as our page, with the security headers.
         .layer(middleware::map_response_with_state(
             state.clone(),
             errors::render_error_pages,
@@ -131,10 +145,6 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
                 .compress_when(DefaultPredicate::new().and(encoded::not_precompressed)),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state))
 }
