@@ -8,6 +8,10 @@ use axum::response::{IntoResponse, Response};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// When to try again after a 503: a database restart or a Stripe hiccup is usually over by
+/// then.
+pub const RETRY_AFTER_SECONDS: &str = "10";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("page introuvable")]
@@ -118,6 +122,9 @@ impl AppError {
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(error) if crate::db::is_unavailable(error) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Database(_) | AppError::Template(_) | AppError::Other(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -137,10 +144,19 @@ impl IntoResponse for AppError {
             | AppError::Conflict(message)
             | AppError::Unavailable(message) => page.message = message.clone(),
             AppError::NotFound => {}
+            AppError::Database(error) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::warn!(%error, "database unavailable");
+            }
             // Logged once here, with the cause; the visitor only sees the generic page.
             other => tracing::error!(error = %other, "request failed"),
         }
         let mut response = (status, page.message.clone()).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
         response.extensions_mut().insert(page);
         response
     }

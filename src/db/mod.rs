@@ -269,6 +269,40 @@ impl Db {
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
+/// Whether `error` says the database is out of reach or cannot take writes for now (a
+/// connection lost or refused, a server shutting down or restarting, a file locked, read-only
+/// or on a full disk), rather than something wrong with the query: worth trying again later,
+/// so answered 503 with `Retry-After`, never 500.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if code.len() == 5 {
+                // PostgreSQL's SQLSTATE: connection exceptions (class 08), too many
+                // connections (53300), shutdown or restart (57P01–57P03), a database not
+                // accepting connections (55000).
+                code.starts_with("08")
+                    || matches!(
+                        code.as_ref(),
+                        "53300" | "57P01" | "57P02" | "57P03" | "55000"
+                    )
+            } else {
+                // SQLite's result code: busy or locked (5, 6), read-only (8), I/O error (10),
+                // disk full (13), cannot open (14); an extended code keeps the primary one in
+                // its low byte.
+                code.parse::<i32>()
+                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+            }
+        }
+        _ => false,
+    }
+}
+
 pub fn mask_password(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
@@ -350,5 +384,37 @@ mod tests {
         assert_eq!(Backend::from_url("sqlite://x"), Some(Backend::Sqlite));
         assert_eq!(Backend::from_url("postgresql://x"), Some(Backend::Postgres));
         assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[tokio::test]
+    async fn a_read_only_database_is_unavailable_and_a_broken_rule_is_not() {
+        use sqlx::{Connection, SqliteConnection};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let mut conn = SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t (id) VALUES (1)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let duplicate = sqlx::query("INSERT INTO t (id) VALUES (1)")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(!is_unavailable(&duplicate), "{duplicate}");
+        let read_only = format!("sqlite://{}?mode=ro", file.display());
+        let mut conn = SqliteConnection::connect(&read_only).await.unwrap();
+        let refused = sqlx::query("INSERT INTO t (id) VALUES (2)")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(is_unavailable(&refused), "{refused}");
+        let missing = format!("sqlite://{}?mode=ro", dir.path().join("none.db").display());
+        let unopened = SqliteConnection::connect(&missing).await.unwrap_err();
+        assert!(is_unavailable(&unopened), "{unopened}");
     }
 }

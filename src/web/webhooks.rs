@@ -53,6 +53,10 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             tracing::warn!(%event_id, what, "row changed while the event applied; Stripe will retry");
             reply(StatusCode::SERVICE_UNAVAILABLE, "changed while applying")
         }
+        Err(ApplyError::Database(error)) if crate::db::is_unavailable(&error) => {
+            tracing::warn!(%event_id, %error, "database unavailable; Stripe will retry");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
         Err(error) => {
             tracing::error!(%event_id, %error, "event could not be applied");
             reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied")
@@ -67,5 +71,12 @@ fn reply(status: StatusCode, message: &str) -> Response {
     } else {
         "error"
     };
-    (status, axum::Json(json!({ key: message }))).into_response()
+    let mut response = (status, axum::Json(json!({ key: message }))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static(crate::error::RETRY_AFTER_SECONDS),
+        );
+    }
+    response
 }

@@ -21,6 +21,7 @@ mod event_order;
 mod http_limits;
 mod ledger_rows;
 mod legal_pages;
+mod outage;
 mod page_cache;
 mod pages;
 mod platform;

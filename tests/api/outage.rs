@@ -1,0 +1,93 @@
+//! The database out of reach: pages, the API and webhooks answer 503 with `Retry-After` (the
+//! French page, or JSON), never 500, and everything works again once it is back, without
+//! restarting Obole. PostgreSQL only: the test's database is closed to connections and its
+//! connections are cut, as a restart of the server does, while the server itself keeps
+//! serving the other tests.
+
+use sqlx::{Connection, PgConnection};
+
+use crate::helpers::{Content, TestApp, postgres_url, spawn_app};
+
+const SLUG: &str = "le-sport-pour-grandir";
+
+/// The test database's name and an admin connection to the server.
+async fn admin(app: &TestApp) -> (String, PgConnection) {
+    let name = url::Url::parse(app.database_url())
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let admin = PgConnection::connect(&postgres_url().unwrap())
+        .await
+        .unwrap();
+    (name, admin)
+}
+
+async fn set_reachable(admin: &mut PgConnection, name: &str, reachable: bool) {
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {reachable}"
+    ))
+    .execute(&mut *admin)
+    .await
+    .unwrap();
+    if !reachable {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_a_503_with_retry_after_and_recovers_without_a_restart() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let app = spawn_app(crate::helpers::Backend::Postgres, Content::Demo).await;
+    // Not visited before: the page cache would serve a copy (which is the point of it).
+    let page_path = format!("/campagnes/{SLUG}");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let (name, mut admin) = admin(&app).await;
+    set_reachable(&mut admin, &name, false).await;
+
+    // A page: the French page, and when to come back.
+    let page = app.get(&page_path).await;
+    assert_eq!(page.status(), 503);
+    assert_eq!(page.headers()["retry-after"], "10");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("momentanément indisponible"), "{html}");
+
+    // The API: JSON.
+    let api = app.get("/api/v1/campaigns").await;
+    assert_eq!(api.status(), 503);
+    assert!(api.headers().contains_key("retry-after"));
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert!(
+        body["error"].is_object() || body["error"].is_string(),
+        "{body}"
+    );
+
+    // A webhook: 503, so that Stripe delivers it again.
+    let event = serde_json::json!({
+        "id": "evt_outage", "object": "event", "type": "customer.created", "created": 1,
+        "livemode": false, "pending_webhooks": 1, "data": { "object": {} },
+    });
+    assert_eq!(app.deliver(&event).await, 503);
+
+    // Health says which dependency is down.
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 503);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["database"], "unreachable");
+
+    // Back: the same requests succeed, on the same Obole.
+    set_reachable(&mut admin, &name, true).await;
+    assert_eq!(app.get(&page_path).await.status(), 200);
+    assert_eq!(app.get("/api/v1/campaigns").await.status(), 200);
+    assert_eq!(app.deliver(&event).await, 200);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
