@@ -118,7 +118,10 @@ impl Application {
                 let ledger = crate::store::ledger::id(&db)
                     .await
                     .map_err(StartError::Ledger)?;
-                let (payments, sandbox) = sandbox_payments(&config, &base_url, local, ledger)?;
+                let key = sandbox_secret_key(&db)
+                    .await
+                    .map_err(StartError::ServerKeys)?;
+                let (payments, sandbox) = sandbox_payments(&config, &base_url, local, ledger, key)?;
                 (payments, Some(sandbox))
             }
         };
@@ -293,6 +296,7 @@ fn sandbox_payments(
     base_url: &str,
     local: SocketAddr,
     ledger: String,
+    key: secrecy::SecretString,
 ) -> Result<(Payments, stripe_sandbox::Sandbox), StartError> {
     // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
     let internal_ip = if local.ip().is_unspecified() {
@@ -308,6 +312,7 @@ fn sandbox_payments(
         public_url: format!("{base_url}/sandbox"),
         webhook_url: format!("{internal_url}/webhooks/stripe"),
         webhook_secret: secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+        secret_key: secrecy::ExposeSecret::expose_secret(&key).to_owned(),
         state_file: Some(config.data_dir.join(SANDBOX_STATE_FILE)),
         owner: Some(ledger),
     })?;
@@ -315,9 +320,18 @@ fn sandbox_payments(
         .stripe_api_base
         .clone()
         .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
-    let key = secrecy::SecretString::from("sk_test_obole_sandbox");
     let payments = Payments::new(&key, Some(&api_base), secret)?;
     Ok((payments, sandbox))
+}
+
+/// The secret key Obole calls its sandbox with, the only one the sandbox accepts: random,
+/// made at the first start and kept with the server's other keys (so that another process
+/// on this database can call it too). The sandbox is mounted on the public site, and its
+/// API hands out donors' emails and addresses: a key anyone could guess would open it.
+#[cfg(feature = "sandbox")]
+async fn sandbox_secret_key(db: &Db) -> sqlx::Result<secrecy::SecretString> {
+    let secret = crate::store::server_keys::load_or_create(db, "sandbox_api", dates::now()).await?;
+    Ok(format!("sk_test_{}", String::from_utf8_lossy(&secret)).into())
 }
 
 /// Connects and runs the migrations, with errors that name the (masked) URL.
