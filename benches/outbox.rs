@@ -158,7 +158,7 @@ async fn context(db: &Db, config: &Config, base_url: &str) -> JobContext {
         base_url: base_url.into(),
         mailer: Mailer::from_config(config).expect("mailer"),
         links: LinkKey::load(db, 0).await.expect("key"),
-        payments: payments_beside_serve(config).expect("payments"),
+        payments: payments_beside_serve(config, db).await.expect("payments"),
     }
 }
 

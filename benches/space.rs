@@ -562,7 +562,7 @@ async fn emailed_link(db: &Db, config: &Config, base: &str, to: &str) -> String 
         base_url: base.into(),
         mailer: Mailer::from_config(config).expect("mailer"),
         links: LinkKey::load(db, 0).await.expect("key"),
-        payments: payments_beside_serve(config).expect("payments"),
+        payments: payments_beside_serve(config, db).await.expect("payments"),
     });
     let outbox = config.data_dir.join("outbox");
     for _ in 0..100 {

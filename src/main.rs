@@ -177,7 +177,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             let db = open_database(&config.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
-            let payments = payments_beside_serve(&config).map_err(|e| e.to_string())?;
+            let payments = payments_beside_serve(&config, &db)
+                .await
+                .map_err(|e| e.to_string())?;
             let report = reconcile::run_recorded(&payments, &db, StartedBy::Command, since)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -118,7 +118,10 @@ impl Application {
                 let ledger = crate::store::ledger::id(&db)
                     .await
                     .map_err(StartError::Ledger)?;
-                let (payments, sandbox) = sandbox_payments(&config, &base_url, local, ledger)?;
+                let key = sandbox_secret_key(&db)
+                    .await
+                    .map_err(StartError::ServerKeys)?;
+                let (payments, sandbox) = sandbox_payments(&config, &base_url, local, ledger, key)?;
                 (payments, Some(sandbox))
             }
         };
@@ -240,7 +243,7 @@ pub async fn run_worker(
     let links = LinkKey::load(&db, dates::now())
         .await
         .map_err(StartError::ServerKeys)?;
-    let payments = payments_beside_serve(&config)?;
+    let payments = payments_beside_serve(&config, &db).await?;
     let ctx = JobContext {
         db: db.clone(),
         config: Arc::new(config),
@@ -261,10 +264,24 @@ pub async fn run_worker(
 /// Stripe for the commands and workers that run beside `obole serve`: real Stripe with the
 /// configured keys; in demonstration mode, the sandbox the `serve` instance on `PORT` of
 /// this machine holds (it lives in that process).
-pub fn payments_beside_serve(config: &Config) -> Result<Payments, StartError> {
+pub async fn payments_beside_serve(config: &Config, db: &Db) -> Result<Payments, StartError> {
     if !config.demo_mode() {
         return stripe_payments(config);
     }
+    sandbox_beside_serve(config, db).await
+}
+
+#[cfg(not(feature = "sandbox"))]
+async fn sandbox_beside_serve(_: &Config, _: &Db) -> Result<Payments, StartError> {
+    Err(StartError::DemoModeUnavailable)
+}
+
+/// The sandbox's API, on `PORT` of this machine, with the key it accepts.
+#[cfg(feature = "sandbox")]
+async fn sandbox_beside_serve(config: &Config, db: &Db) -> Result<Payments, StartError> {
+    let key = sandbox_secret_key(db)
+        .await
+        .map_err(StartError::ServerKeys)?;
     let host = if config.host.is_unspecified() {
         [127, 0, 0, 1].into()
     } else {
@@ -278,12 +295,7 @@ pub fn payments_beside_serve(config: &Config) -> Result<Payments, StartError> {
     });
     // Nothing is verified with it here: these never receive webhooks.
     let unused = secrecy::SecretString::from("whsec_unused");
-    Ok(Payments::new(&demo_secret_key(), Some(&api_base), unused)?)
-}
-
-/// The key Obole presents to the sandbox in demonstration mode.
-fn demo_secret_key() -> secrecy::SecretString {
-    secrecy::SecretString::from("sk_test_obole_sandbox")
+    Ok(Payments::new(&key, Some(&api_base), unused)?)
 }
 
 /// Real Stripe, with the keys of the configuration.
@@ -313,6 +325,7 @@ fn sandbox_payments(
     base_url: &str,
     local: SocketAddr,
     ledger: String,
+    key: secrecy::SecretString,
 ) -> Result<(Payments, stripe_sandbox::Sandbox), StartError> {
     // Obole calls itself (the sandbox, its webhooks) on loopback, whatever BASE_URL says.
     let internal_ip = if local.ip().is_unspecified() {
@@ -328,6 +341,7 @@ fn sandbox_payments(
         public_url: format!("{base_url}/sandbox"),
         webhook_url: format!("{internal_url}/webhooks/stripe"),
         webhook_secret: secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+        secret_key: secrecy::ExposeSecret::expose_secret(&key).to_owned(),
         state_file: Some(config.data_dir.join(SANDBOX_STATE_FILE)),
         owner: Some(ledger),
     })?;
@@ -335,8 +349,18 @@ fn sandbox_payments(
         .stripe_api_base
         .clone()
         .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
-    let payments = Payments::new(&demo_secret_key(), Some(&api_base), secret)?;
+    let payments = Payments::new(&key, Some(&api_base), secret)?;
     Ok((payments, sandbox))
+}
+
+/// The secret key Obole calls its sandbox with, the only one the sandbox accepts: random,
+/// made at the first start and kept with the server's other keys (so that another process
+/// on this database can call it too). The sandbox is mounted on the public site, and its
+/// API hands out donors' emails and addresses: a key anyone could guess would open it.
+#[cfg(feature = "sandbox")]
+async fn sandbox_secret_key(db: &Db) -> sqlx::Result<secrecy::SecretString> {
+    let secret = crate::store::server_keys::load_or_create(db, "sandbox_api", dates::now()).await?;
+    Ok(format!("sk_test_{}", String::from_utf8_lossy(&secret)).into())
 }
 
 /// Connects and runs the migrations, with errors that name the (masked) URL.

@@ -1,5 +1,6 @@
 //! Visitor sessions (tower-sessions, stored in the same database) and what Obole keeps in
-//! them, typed: the donation form to re-fill after a cancelled checkout. A session row is
+//! them, typed: the donation form to re-fill after a cancelled checkout, and the checkouts
+//! this browser started (their ids are secrets only it may present). A session row is
 //! written only when a form is sent: the form's CSRF token needs none (see `web::csrf`).
 
 use std::time::Duration;
@@ -139,6 +140,45 @@ impl Visitor {
         Ok(self
             .0
             .get::<Vec<Draft>>(DRAFTS_KEY)
+            .await
+            .map_err(session_error)?
+            .unwrap_or_default())
+    }
+}
+
+const CHECKOUTS_KEY: &str = "checkouts";
+/// How many checkouts started in one browser it can still come back to, newest first.
+const MAX_CHECKOUTS: usize = 20;
+
+impl Visitor {
+    /// Remembers that this browser started `checkout_session`. A Checkout Session id names
+    /// a donor, a gift and a way to pay it: the thank-you page and what it offers (resuming
+    /// the payment, a monthly gift, a sign-in link) answer only the browser that started it,
+    /// wherever else its URL ends up (a shared link, a screenshot, a log).
+    pub async fn remember_checkout(&self, checkout_session: &str) -> Result<(), AppError> {
+        let mut started = self.checkouts().await?;
+        started.retain(|id| id != checkout_session);
+        started.insert(0, checkout_session.to_owned());
+        started.truncate(MAX_CHECKOUTS);
+        self.0
+            .insert(CHECKOUTS_KEY, started)
+            .await
+            .map_err(session_error)
+    }
+
+    /// Whether this browser started `checkout_session` (reads the session, writes nothing).
+    pub async fn started_checkout(&self, checkout_session: &str) -> Result<bool, AppError> {
+        Ok(self
+            .checkouts()
+            .await?
+            .iter()
+            .any(|id| id == checkout_session))
+    }
+
+    async fn checkouts(&self) -> Result<Vec<String>, AppError> {
+        Ok(self
+            .0
+            .get::<Vec<String>>(CHECKOUTS_KEY)
             .await
             .map_err(session_error)?
             .unwrap_or_default())

@@ -4,11 +4,12 @@
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, Content, TestDatabase, spawn_app};
+use crate::helpers::{Backend, Content, TestApp, TestDatabase, spawn_app};
 
 dual_backend_tests!(
     a_monthly_gift_renews_is_refunded_and_changes_after_a_restart,
     a_new_database_with_the_same_data_dir_starts_with_an_empty_sandbox,
+    the_sandbox_api_answers_only_obole_s_own_random_key,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -19,10 +20,10 @@ fn paid(cents: i64) -> (String, i64, i64) {
     ("paid".to_owned(), cents, 0)
 }
 
-/// Calls the sandbox's Stripe API as Obole's client does.
-async fn stripe(request: reqwest::RequestBuilder) -> Value {
+/// Calls the sandbox's Stripe API as Obole's client does, with its key.
+async fn stripe(app: &TestApp, request: reqwest::RequestBuilder) -> Value {
     let response = request
-        .bearer_auth("sk_test_obole_sandbox")
+        .bearer_auth(app.sandbox().secret_key())
         .send()
         .await
         .expect("sandbox API answers");
@@ -82,7 +83,7 @@ async fn a_monthly_gift_renews_is_refunded_and_changes_after_a_restart(backend: 
             .await
             .unwrap();
     let path = format!("/sandbox/stripe/v1/subscriptions/{subscription}");
-    let current = stripe(app.client.get(app.url(&path))).await;
+    let current = stripe(&app, app.client.get(app.url(&path))).await;
     let item = &current["items"]["data"][0];
     let form = [
         ("items[0][id]", item["id"].as_str().expect("item id")),
@@ -95,7 +96,7 @@ async fn a_monthly_gift_renews_is_refunded_and_changes_after_a_restart(backend: 
         ("items[0][price_data][unit_amount]", "4000"),
         ("proration_behavior", "none"),
     ];
-    stripe(app.client.post(app.url(&path)).form(&form)).await;
+    stripe(&app, app.client.post(app.url(&path)).form(&form)).await;
     app.settle_webhooks().await;
     let amount: i64 = sqlx::query_scalar("SELECT amount_cents FROM recurring_gifts")
         .fetch_one(app.db.pool())
@@ -175,4 +176,67 @@ async fn a_new_database_with_the_same_data_dir_starts_with_an_empty_sandbox(back
         "nothing renewed into the new ledger"
     );
     assert_eq!(app.donations_of(EMAIL).await, []);
+}
+
+/// The sandbox is mounted on the public site and its API hands out donors' emails and
+/// addresses: it answers only Obole's own secret key, random for each database and kept
+/// across restarts. Any other key (the one once built into Obole included) gets Stripe's
+/// 401 JSON and nothing of the donor's.
+async fn the_sandbox_api_answers_only_obole_s_own_random_key(backend: Backend) {
+    let mut app = spawn_app(backend, Content::Demo).await;
+    let (session_id, _) = app.give(SLUG, &[("email", EMAIL)], "card").await;
+    app.settle_webhooks().await;
+    let key = app.sandbox().secret_key().to_owned();
+    assert!(key.starts_with("sk_test_") && key.len() >= 64, "{key}");
+    let path = format!("/sandbox/stripe/v1/checkout/sessions/{session_id}");
+    let own = stripe(&app, app.client.get(app.url(&path))).await;
+    assert_eq!(own["customer_email"], EMAIL, "Obole's own key opens it");
+
+    let longer = format!("{key}0");
+    for other in [
+        "sk_test_obole_sandbox",
+        "sk_live_anything",
+        "sk_",
+        "",
+        &key[..key.len() - 1],
+        longer.as_str(),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{other}");
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains(EMAIL) && !text.contains(&session_id),
+            "{text}"
+        );
+        let error: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(error["error"]["type"], "invalid_request_error", "{text}");
+    }
+    let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let refunds = app
+        .client
+        .post(app.url("/sandbox/stripe/v1/refunds"))
+        .bearer_auth("sk_test_obole_sandbox")
+        .form(&[("payment_intent", "pi_anything")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refunds.status(), 401, "no refund either");
+
+    let other_database = spawn_app(backend, Content::Empty).await;
+    assert_ne!(other_database.sandbox().secret_key(), key, "random");
+    drop(other_database);
+
+    app.restart().await;
+    assert_eq!(app.sandbox().secret_key(), key, "kept across a restart");
+    let (_, paid) = app.give(SLUG, &[("email", EMAIL)], "card").await;
+    assert_eq!(paid.status(), 303, "Obole still pays through its sandbox");
+    app.settle_webhooks().await;
+    assert_eq!(app.donations_of(EMAIL).await.len(), 2);
 }

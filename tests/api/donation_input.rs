@@ -1206,16 +1206,32 @@ async fn signed_event_for_an_unknown_pledge_is_acknowledged_and_ignored(backend:
 // ---------------------------------------------------------------------------------------
 // Thank-you page
 
+/// What cannot be a Checkout Session id is a 404; a well-formed id this browser did not
+/// start (unknown, or another donor's: see `checkout_secrets`) the page that says nothing.
 async fn thank_you_page_for_unknown_sessions_is_404(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     // A real pledge exists, so a lookup that matched anything would show it.
     app.submit_gift(SLUG, &[]).await;
+    let unknown = app.get("/merci?session_id=cs_inconnu").await;
+    assert_eq!(unknown.status(), 200);
+    let unknown = unknown.text().await.unwrap();
+    assert!(
+        unknown.contains("Si vous venez de faire un don"),
+        "{unknown}"
+    );
+    let section = unknown
+        .split("class=\"wrap section thanks\"")
+        .nth(1)
+        .expect("the page's section");
+    assert!(
+        !section.contains("Marie") && !section.contains("30"),
+        "{section}"
+    );
     // Far longer than any id of Stripe's, within the address limit (beyond it: 414).
     let long = format!("/merci?session_id=cs_{}", "a".repeat(4_000));
     for path in [
         "/merci",
         "/merci?session_id=",
-        "/merci?session_id=cs_inconnu",
         "/merci?autre=cs_inconnu",
         "/merci?session_id=cs_%00",
         "/merci?session_id=%25",

@@ -613,7 +613,15 @@ async fn thank_you_page_waits_for_the_webhook(backend: Backend) {
     }
     let confirmed = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(confirmed.contains("Don confirmé"));
-    assert_eq!(app.get("/merci?session_id=cs_inconnu").await.status(), 404);
+    // A Checkout Session this browser did not start, ours or not: the page says nothing.
+    let unknown = app.get("/merci?session_id=cs_inconnu").await;
+    assert_eq!(unknown.status(), 200);
+    let unknown = unknown.text().await.unwrap();
+    assert!(
+        unknown.contains("Si vous venez de faire un don"),
+        "{unknown}"
+    );
+    assert!(!unknown.contains("Don confirmé") && !unknown.contains("Paiement non"));
     assert_eq!(app.get("/merci").await.status(), 404);
 }
 

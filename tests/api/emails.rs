@@ -295,7 +295,7 @@ async fn workers_side_by_side_never_send_one_message_twice(backend: Backend) {
         };
         let ctx = JobContext {
             mailer: Mailer::from_config(&config).unwrap(),
-            payments: payments_beside_serve(&config).unwrap(),
+            payments: payments_beside_serve(&config, &db).await.unwrap(),
             db,
             config: config.into(),
             base_url: app.address.clone().into(),

@@ -578,7 +578,7 @@ impl TestApp {
             .get(self.url(&format!(
                 "/sandbox/stripe/v1/invoice_payments?invoice={invoice}"
             )))
-            .bearer_auth("sk_test_obole_sandbox")
+            .bearer_auth(self.sandbox().secret_key())
             .send()
             .await
             .unwrap()
@@ -600,7 +600,7 @@ impl TestApp {
         let response = self
             .client
             .post(self.url("/sandbox/stripe/v1/refunds"))
-            .bearer_auth("sk_test_obole_sandbox")
+            .bearer_auth(self.sandbox().secret_key())
             .form(&form)
             .send()
             .await

@@ -556,17 +556,22 @@ async fn the_thank_you_page_sends_a_sign_in_link_to_the_gift_s_address(backend: 
     let (session_id, _) = app.give(SLUG, &[("amount", "6000")], "card").await;
     app.settle_webhooks().await;
     sink.wait_for(1).await;
-    let browser = Browser::new(&app);
-    let thanks = format!("/merci?session_id={session_id}");
-    let (status, page) = browser.get(&thanks).await;
-    assert_eq!(status, 200);
+    // From the donor's own browser, the one that gave (another is refused: see
+    // `checkout_secrets`).
+    let page = app.page(&format!("/merci?session_id={session_id}")).await;
     assert!(page.contains("Recevoir mon lien de connexion"), "{page}");
-    let sent = browser
-        .post(
-            "/mon-espace/lien-apres-don",
-            &[("csrf_token", &csrf(&page)), ("session_id", &session_id)],
-        )
-        .await;
+    let post = |form: [(&'static str, String); 2]| {
+        app.client
+            .post(app.url("/mon-espace/lien-apres-don"))
+            .form(&form)
+            .send()
+    };
+    let sent = post([
+        ("csrf_token", csrf(&page)),
+        ("session_id", session_id.clone()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(sent.status(), 200);
     let html = sent.text().await.unwrap();
     assert!(
@@ -578,23 +583,20 @@ async fn the_thank_you_page_sends_a_sign_in_link_to_the_gift_s_address(backend: 
     assert_eq!(received[1].recipients, [DONOR]);
     let (subject, _, _) = read(&received[1]);
     assert_eq!(subject, "Votre lien de connexion à « Mon espace »");
-    // Not a session of ours: nothing sent.
-    let unknown = browser
-        .post(
-            "/mon-espace/lien-apres-don",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("session_id", "cs_test_unknown"),
-            ],
-        )
-        .await;
-    assert_eq!(unknown.status(), 404);
-    let bad = browser
-        .post(
-            "/mon-espace/lien-apres-don",
-            &[("csrf_token", &csrf(&page)), ("session_id", "cs_\u{0}x")],
-        )
-        .await;
+    // Not a session this browser started (nor one of ours at all): nothing sent.
+    let unknown = post([
+        ("csrf_token", csrf(&page)),
+        ("session_id", "cs_test_unknown".to_owned()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 403);
+    let bad = post([
+        ("csrf_token", csrf(&page)),
+        ("session_id", "cs_\u{0}x".to_owned()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(bad.status(), 404);
 }
 

@@ -602,7 +602,7 @@ async fn a_supporter_manages_a_monthly_gift_through_stripe(backend: Backend) {
                 .await
                 .unwrap()
         )))
-        .bearer_auth("sk_test_obole_sandbox")
+        .bearer_auth(app.sandbox().secret_key())
         .send()
         .await
         .unwrap()

@@ -67,6 +67,9 @@ pub struct SandboxConfig {
     pub webhook_url: String,
     /// `whsec_…` secret used to sign deliveries.
     pub webhook_secret: String,
+    /// The secret key (`sk_…`) the API accepts, and no other: the caller's own, which it
+    /// should make unguessable. The API hands out donors' emails and addresses, and refunds.
+    pub secret_key: String,
     /// Where the state is kept across restarts (JSON, rewritten after every change);
     /// `None` keeps it in memory only. One file serves one sandbox at a time.
     pub state_file: Option<PathBuf>,
@@ -119,10 +122,16 @@ impl Sandbox {
     /// Router<()> that Obole nests at "/sandbox": the Stripe API under "/stripe/v1/…",
     /// hosted pages, the dashboard, the control endpoints.
     pub fn router(&self) -> Router {
+        let key = api::SecretKey(self.inner.config.secret_key.clone().into());
         Router::new()
-            .nest("/stripe/v1", api::router())
+            .nest("/stripe/v1", api::router().layer(axum::Extension(key)))
             .merge(pages::router())
             .with_state(self.clone())
+    }
+
+    /// The only secret key the API accepts ([`SandboxConfig::secret_key`]).
+    pub fn secret_key(&self) -> &str {
+        &self.inner.config.secret_key
     }
 
     /// Base URL for async-stripe: `{public_url}/stripe/` (trailing slash matters).
@@ -291,6 +300,7 @@ pub(crate) mod testing {
             public_url: "http://127.0.0.1:9/sandbox".into(),
             webhook_url: "http://127.0.0.1:9/webhooks/stripe".into(),
             webhook_secret: SECRET.into(),
+            secret_key: "sk_test_scenario".into(),
             state_file: None,
             owner: None,
         })

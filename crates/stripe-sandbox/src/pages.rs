@@ -105,7 +105,8 @@ impl CheckoutPage {
             product_name: session.product_name.clone(),
             amount: format_money(session.amount_total(), &session.currency),
             interval: session.interval.map(|i| i.french()),
-            email: session.customer_email.clone(),
+            // In part: whoever holds a session id (a shared thank-you link) can open this page.
+            email: session.customer_email.as_deref().map(masked_email),
             subscription: session.mode == Mode::Subscription,
             sepa: session
                 .payment_method_types
@@ -767,8 +768,9 @@ mod tests {
     }
 }
 
-/// An email as the dashboard shows it, enough to tell donors apart and no more: the
-/// dashboard is open to anyone who reaches the demo (`marie.dupont@exemple.fr` → `ma…@exemple.fr`).
+/// An email as the dashboard and the hosted checkout show it, enough to tell donors apart
+/// and no more: both are open to anyone who reaches the demo (`marie.dupont@exemple.fr` →
+/// `ma…@exemple.fr`).
 fn masked_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {

@@ -128,7 +128,7 @@ pub async fn submit(
         campaign.slug,
         gift.frequency.as_str()
     );
-    let Some(created) = start_checkout(&state, campaign, &gift, None, back).await? else {
+    let Some(created) = start_checkout(&state, &visitor, campaign, &gift, None, back).await? else {
         let feedback = Feedback::general(PAYMENTS_UNAVAILABLE);
         return page.render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE);
     };
@@ -150,9 +150,10 @@ pub(crate) fn still_open(campaign: &Campaign) -> Result<&Campaign> {
     Ok(campaign)
 }
 
-/// The gift of a Checkout Session to try again: the form as this browser sent it, or, from
-/// another browser or after the session expired, its frequency and amount only (the donor's
-/// identity is not put in a page anyone with the link could open).
+/// The gift of a Checkout Session to try again, if this browser started it: the form as it
+/// sent it, or (a monthly gift offered on the thank-you page, a gift taken up again from
+/// « Mon espace ») its frequency and amount. Any other browser gets a new form: the id is
+/// not a key to someone else's gift.
 async fn resumed_gift(
     state: &AppState,
     visitor: &Visitor,
@@ -161,6 +162,9 @@ async fn resumed_gift(
 ) -> Result<Option<GiftForm>> {
     if let Some(form) = visitor.draft(&campaign.slug, Some(session_id)).await? {
         return Ok(Some(form));
+    }
+    if !visitor.started_checkout(session_id).await? {
+        return Ok(None);
     }
     let Some(pledge) = pledges::find_by_session(state.db.pool(), session_id).await? else {
         return Ok(None);
@@ -177,10 +181,12 @@ async fn resumed_gift(
 /// What the form says when Stripe cannot be reached.
 pub(crate) const PAYMENTS_UNAVAILABLE: &str = "Le service de paiement ne répond pas pour le moment. Aucun montant n’a été prélevé : merci de réessayer dans quelques instants.";
 
-/// Records the pledge and opens its Checkout Session; `None` when Stripe cannot be reached.
+/// Records the pledge and opens its Checkout Session, which this browser alone may then
+/// come back to (see [`Visitor::remember_checkout`]); `None` when Stripe cannot be reached.
 /// A donor who leaves the checkout comes back to `cancel_url`.
 pub(crate) async fn start_checkout(
     state: &AppState,
+    visitor: &Visitor,
     campaign: &Campaign,
     gift: &Gift,
     restarts_gift_id: Option<i64>,
@@ -226,6 +232,7 @@ pub(crate) async fn start_checkout(
         now,
     )
     .await?;
+    visitor.remember_checkout(&created.session_id).await?;
     Ok(Some(created))
 }
 

@@ -19,6 +19,7 @@ use crate::error::{AppError, Result};
 use crate::store::campaigns;
 use crate::web::AppState;
 use crate::web::extract::AppForm;
+use crate::web::session::Visitor;
 
 /// The monthly gift offered after a one-off gift of `one_off_cents`: a twelfth of it, in
 /// whole euros rounded up, and never below the smallest gift taken. 60 € once → 5 € a month.
@@ -36,9 +37,10 @@ pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    visitor: Visitor,
     AppForm(form): AppForm<ThanksForm>,
 ) -> Result<Response> {
-    let pledge = form.pledge(&state, &headers).await?;
+    let pledge = form.pledge(&state, &headers, &visitor).await?;
     if pledge.frequency != Frequency::Once || pledge.status != PledgeStatus::Completed {
         return Err(AppError::Conflict(
             "Ce don ne peut pas devenir mensuel d’ici : faites un nouveau don depuis la page de la campagne."
@@ -70,7 +72,7 @@ pub async fn accept(
     };
     // Leaving the checkout comes back to the thank-you page of the first gift.
     let back = format!("{}/merci?session_id={}", state.base_url, form.session_id);
-    match start_checkout(&state, campaign, &gift, None, back).await? {
+    match start_checkout(&state, &visitor, campaign, &gift, None, back).await? {
         Some(created) => Ok(Redirect::to(&created.url).into_response()),
         None => Err(AppError::Unavailable(PAYMENTS_UNAVAILABLE.to_owned())),
     }

@@ -20,6 +20,8 @@ use crate::error::{AppError, Result};
 use crate::payments::checkout;
 use crate::store::{campaigns, donations, pledges};
 use crate::web::extract::AppQuery;
+use crate::web::layout::Layout;
+use crate::web::session::Visitor;
 use crate::web::{AppState, csrf};
 
 #[derive(Debug, Deserialize)]
@@ -35,8 +37,8 @@ pub(crate) fn plausible_session_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// What a form on the thank-you page posts: its token and the gift's Checkout Session (the
-/// page's URL is the only key to it, so anyone holding that URL may send these forms).
+/// What a form on the thank-you page posts: its token and the gift's Checkout Session,
+/// which only the browser that started the checkout may present.
 #[derive(Debug, Deserialize)]
 pub struct ThanksForm {
     csrf_token: Option<String>,
@@ -44,15 +46,27 @@ pub struct ThanksForm {
     pub session_id: String,
 }
 
+/// What a form of the thank-you page sent from another browser is told: the same whether
+/// the gift exists or not.
+const NOT_THIS_BROWSER: &str = "Nous ne retrouvons pas ce don dans ce navigateur : seul celui avec lequel il a été fait peut y donner suite. Vous retrouverez tous vos dons dans « Mon espace ».";
+
 impl ThanksForm {
-    /// The gift's pledge, once the token is checked; a session that is not one of ours is a
-    /// 404.
-    pub async fn pledge(&self, state: &AppState, headers: &HeaderMap) -> Result<pledges::Pledge> {
+    /// The gift's pledge, once the token is checked and if this browser started its
+    /// checkout (refused alike otherwise, whether it exists or not); a malformed id is a 404.
+    pub async fn pledge(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+        visitor: &Visitor,
+    ) -> Result<pledges::Pledge> {
         state
             .form_key
             .check(headers, self.csrf_token.as_deref(), dates::now())?;
         if !plausible_session_id(&self.session_id) {
             return Err(AppError::NotFound);
+        }
+        if !visitor.started_checkout(&self.session_id).await? {
+            return Err(AppError::Forbidden(NOT_THIS_BROWSER.to_owned()));
         }
         pledges::find_by_session(state.db.pool(), &self.session_id)
             .await?
@@ -75,9 +89,18 @@ impl ThanksQuery {
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
+    visitor: Visitor,
     AppQuery(query): AppQuery<ThanksQuery>,
 ) -> Result<Response> {
     let visit = query.visit().ok_or(AppError::NotFound)?;
+    // Before any lookup: another browser learns nothing, not even whether the id is ours.
+    if !visitor.started_checkout(&visit.session_id).await? {
+        let html = ElsewhereTemplate {
+            layout: Layout::new(&state, "Merci"),
+        }
+        .render()?;
+        return Ok(no_store(StatusCode::OK, html));
+    }
     let pool = state.db.pool();
     let pledge = pledges::find_by_session(pool, &visit.session_id)
         .await?
@@ -95,6 +118,14 @@ pub async fn show(
     let mut page = no_store(StatusCode::OK, template.render()?);
     page.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(page)
+}
+
+/// The thank-you page as any browser but the donor's sees it: a thank-you, and where the
+/// donor finds their gifts; nothing of the gift.
+#[derive(Template)]
+#[template(path = "thanks_elsewhere.html")]
+struct ElsewhereTemplate {
+    layout: Layout,
 }
 
 /// The ledger first (the webhook's word), then Stripe's view of the session while the

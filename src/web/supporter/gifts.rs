@@ -30,6 +30,7 @@ use crate::web::AppState;
 use crate::web::donate::form::{start_checkout, still_open};
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::session::Visitor;
 
 /// The longest pause a supporter can choose, in months.
 const LONGEST_PAUSE_MONTHS: i64 = 6;
@@ -420,6 +421,7 @@ pub async fn restart(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     SignedIn(supporter_id): SignedIn,
+    visitor: Visitor,
     AppPath(gift_id): AppPath<i64>,
     AppForm(form): AppForm<ChangeForm>,
 ) -> Result<Response> {
@@ -480,7 +482,9 @@ pub async fn restart(
         },
     };
     let back = format!("{}/mon-espace/dons-reguliers/{gift_id}", state.base_url);
-    let Some(created) = start_checkout(&state, campaign, &again, Some(gift_id), back).await? else {
+    let Some(created) =
+        start_checkout(&state, &visitor, campaign, &again, Some(gift_id), back).await?
+    else {
         return Err(AppError::Unavailable(
             "Le service de paiement ne répond pas pour le moment. Rien n’a été prélevé : réessayez dans quelques instants."
                 .to_owned(),

@@ -187,16 +187,17 @@ fn sent(state: &AppState, email: String, pending: bool) -> Result<Response> {
 }
 
 /// `POST /mon-espace/lien-apres-don`, from the thank-you page: a sign-in link sent to the
-/// address the gift was made with. The page names that address only in part: anyone with
-/// the thank-you page's URL could send the form.
+/// address the gift was made with, if this browser made the gift. The answer names that
+/// address only in part all the same (a shared computer).
 pub async fn after_gift(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    visitor: Visitor,
     AppForm(form): AppForm<ThanksForm>,
 ) -> Result<Response> {
     let now = dates::now();
-    let pledge = form.pledge(&state, &headers).await?;
+    let pledge = form.pledge(&state, &headers, &visitor).await?;
     let pool = state.db.pool();
     let email = pledge.donor.email.clone();
     let masked = masked(email.as_str());
