@@ -16,6 +16,7 @@ pub mod identity;
 pub mod layout;
 pub mod legal;
 pub mod medias;
+pub mod once;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;

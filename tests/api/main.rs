@@ -26,6 +26,7 @@ mod pages;
 mod platform;
 mod public_supporters;
 mod receipts;
+mod replays;
 mod schema;
 mod smtp_sink;
 mod startup;
