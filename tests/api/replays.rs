@@ -7,7 +7,7 @@ use obole::domain::staff::Role;
 
 use crate::back_office::signed_in_staff;
 use crate::emails::give_by_card;
-use crate::helpers::{Backend, Content, spawn_app};
+use crate::helpers::{Backend, Content, plain, spawn_app};
 use crate::supporter_space::{Browser, DONOR, csrf, link_for, only_gift_id};
 
 dual_backend_tests!(
@@ -17,6 +17,7 @@ dual_backend_tests!(
     back_office_posts_sent_again_act_once,
     a_refund_sent_again_once_the_first_is_in_the_ledger_refunds_nothing_more,
     supporter_posts_sent_again_act_once,
+    the_keys_of_expired_tokens_are_forgotten,
 );
 
 const SLUG: &str = "le-sport-pour-grandir";
@@ -192,8 +193,8 @@ async fn the_monthly_offer_sent_again_opens_no_second_checkout(backend: Backend)
     assert_eq!(app.count("SELECT COUNT(*) FROM pledges").await, pledges + 1);
 }
 
-/// An offline gift, its refund, a news emailed to supporters, a staff account, a cancelled
-/// receipt's reissue: each page sent again does nothing more and shows the first result.
+/// An offline gift, its refund, a news emailed to supporters, a staff account: each page
+/// sent again does nothing more and shows the first one's result.
 async fn back_office_posts_sent_again_act_once(backend: Backend) {
     let app = spawn_app(backend, Content::Demo).await;
     let admin = signed_in_staff(&app, "admin@example.org", Role::Admin).await;
@@ -240,10 +241,7 @@ async fn back_office_posts_sent_again_act_once(backend: Backend) {
     );
     let (status, shown) = admin.get(&first).await;
     assert_eq!(status, 200);
-    assert!(
-        plain_text(&shown).contains("Le don est enregistré"),
-        "{shown}"
-    );
+    assert!(plain(&shown).contains("Le don est enregistré"), "{shown}");
     // The same page, the entries of another cheque (the back button): another gift.
     let mut second_cheque = cheque;
     second_cheque[5] = ("reference", "Chèque n° 78");
@@ -328,10 +326,6 @@ async fn back_office_posts_sent_again_act_once(backend: Backend) {
             .await,
         1
     );
-}
-
-fn plain_text(html: &str) -> String {
-    crate::helpers::plain(html)
 }
 
 /// Through Stripe, the ledger moves when `charge.refunded` comes back. Before, the same post
@@ -468,4 +462,55 @@ async fn supporter_posts_sent_again_act_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(city, "Nantes", "not put back");
+}
+
+/// Only hashes are kept, and only while the token could still be sent: past a day, a post
+/// sent again is refused by its token anyway.
+async fn the_keys_of_expired_tokens_are_forgotten(backend: Backend) {
+    use obole::domain::dates::{self, DAY};
+    use obole::store::form_submissions::{self, Claim};
+
+    let app = spawn_app(backend, Content::Empty).await;
+    let pool = app.db.pool();
+    let now = dates::now();
+    for (key, at) in [("old", now - DAY - 1), ("recent", now - DAY + 60)] {
+        assert_eq!(
+            form_submissions::claim(pool, key, at).await.unwrap(),
+            Claim::First
+        );
+        form_submissions::complete(pool, key, "/fait")
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        form_submissions::claim(pool, "old", now).await.unwrap(),
+        Claim::Done("/fait".to_owned())
+    );
+    form_submissions::forget_expired(pool, now - DAY)
+        .await
+        .unwrap();
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM form_submissions")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["recent"]);
+    // A key let go (its post did not act) may be taken again; one done may not.
+    assert_eq!(
+        form_submissions::claim(pool, "running", now).await.unwrap(),
+        Claim::First
+    );
+    assert_eq!(
+        form_submissions::claim(pool, "running", now).await.unwrap(),
+        Claim::Running
+    );
+    form_submissions::release(pool, "running").await.unwrap();
+    form_submissions::release(pool, "recent").await.unwrap();
+    assert_eq!(
+        form_submissions::claim(pool, "running", now).await.unwrap(),
+        Claim::First
+    );
+    assert_eq!(
+        form_submissions::claim(pool, "recent", now).await.unwrap(),
+        Claim::Done("/fait".to_owned())
+    );
 }
