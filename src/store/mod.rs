@@ -10,6 +10,7 @@ pub mod donation_list;
 pub mod donations;
 pub mod donor_stats;
 pub mod figures;
+pub mod form_submissions;
 pub mod giving;
 pub mod jobs;
 pub mod ledger;

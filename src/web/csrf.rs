@@ -2,12 +2,18 @@
 //! nothing to the database, so a bot loading it a million times leaves no rows behind.
 //!
 //! The browser gets a random nonce in a cookie (`SameSite=Lax`: a cross-site post does not
-//! carry it), and the form a token `{expires}.{nonce}.{mac}`, the MAC an HMAC-SHA256 of the
-//! expiry and the nonce under a server key kept in the database (the same for every instance).
-//! A post is accepted only when its token is genuine, unexpired and names the nonce of the
-//! cookie that came with it: a forged site can neither read the cookie nor make a token for
-//! a nonce of its own. A post the browser marks as coming from another site
+//! carry it), and the form a token `{expires}.{nonce}.{serial}.{mac}`, the MAC an
+//! HMAC-SHA256 of what precedes it under a server key kept in the database (the same for
+//! every instance). A post is accepted only when its token is genuine, unexpired and names the
+//! nonce of the cookie that came with it: a forged site can neither read the cookie nor make a
+//! token for a nonce of its own. A post the browser marks as coming from another site
 //! (`Sec-Fetch-Site: cross-site`) is refused before the token is even read.
+//!
+//! The serial is random at each rendering of a page, so that a token names one page as it
+//! was shown: the posts that move money or change who someone is take effect once per token
+//! (`web::once`), and a second page opened in the same second must not share the first one's.
+//! A token of the earlier shape `{expires}.{nonce}.{mac}` (a page open while Obole was
+//! upgraded) is still accepted until it expires.
 
 use std::sync::Arc;
 
@@ -40,18 +46,19 @@ impl FormKey {
         Ok(FormKey(secret.into()))
     }
 
-    fn mac(&self, expires: i64, nonce: &str) -> Hmac<Sha256> {
+    fn mac(&self, signed: &str) -> Hmac<Sha256> {
         // Any key length is accepted by HMAC: this cannot fail.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(format!("{expires}.{nonce}").as_bytes());
+        mac.update(signed.as_bytes());
         mac
     }
 
-    /// A token for `nonce`, valid until `expires` (unix seconds).
-    pub fn token(&self, nonce: &str, expires: i64) -> String {
-        let mac = self.mac(expires, nonce).finalize().into_bytes();
-        format!("{expires}.{nonce}.{}", hex::encode(mac))
+    /// A token for `nonce` and one rendering (`serial`), valid until `expires` (unix seconds).
+    pub fn token(&self, nonce: &str, serial: &str, expires: i64) -> String {
+        let signed = format!("{expires}.{nonce}.{serial}");
+        let mac = self.mac(&signed).finalize().into_bytes();
+        format!("{signed}.{}", hex::encode(mac))
     }
 
     /// Accepts `submitted` only if this key signed it for the request's cookie nonce and it
@@ -72,16 +79,24 @@ impl FormKey {
             return Err(refused());
         }
         let cookie = cookie_nonce(headers).ok_or_else(refused)?;
-        let mut parts = submitted.ok_or_else(refused)?.split('.');
-        let (Some(expires), Some(nonce), Some(mac), None) =
+        let (signed, mac) = submitted
+            .ok_or_else(refused)?
+            .rsplit_once('.')
+            .ok_or_else(refused)?;
+        // `{expires}.{nonce}.{serial}`, or the earlier `{expires}.{nonce}`.
+        let mut parts = signed.split('.');
+        let (Some(expires), Some(nonce), serial, None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(refused());
         };
+        if serial.is_some_and(str::is_empty) {
+            return Err(refused());
+        }
         let expires: i64 = expires.parse().map_err(|_| refused())?;
         let mac = hex::decode(mac).map_err(|_| refused())?;
         // The MAC is compared in constant time; the rest is not secret.
-        let genuine = self.mac(expires, nonce).verify_slice(&mac).is_ok();
+        let genuine = self.mac(signed).verify_slice(&mac).is_ok();
         if genuine && nonce == cookie && now < expires {
             Ok(())
         } else {
@@ -106,6 +121,7 @@ fn cookie_nonce(headers: &HeaderMap) -> Option<&str> {
 /// The token for a rendering of the form, and the cookie to send with the page: the
 /// browser's nonce if it has one (so that forms open in several tabs all stay valid), a new
 /// one otherwise; the cookie is sent again either way, to extend its life with the token's.
+/// Each rendering has a serial of its own.
 pub fn for_form(
     key: &FormKey,
     headers: &HeaderMap,
@@ -120,8 +136,12 @@ pub fn for_form(
         format!("{COOKIE}={nonce}; Path=/; Max-Age={LIFETIME}; HttpOnly; SameSite=Lax{secure}");
     let cookie = HeaderValue::from_str(&cookie)
         .unwrap_or_else(|_| unreachable!("the cookie is made of ASCII letters and digits"));
-    (key.token(&nonce, now + LIFETIME), cookie)
+    let serial = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    (key.token(&nonce, serial, now + LIFETIME), cookie)
 }
+
+/// How long a token lives: a post older than this was refused anyway.
+pub const TOKEN_LIFETIME: i64 = LIFETIME;
 
 #[cfg(test)]
 mod tests {
@@ -141,10 +161,11 @@ mod tests {
     }
 
     const NONCE: &str = "0123456789abcdef0123456789abcdef";
+    const SERIAL: &str = "00112233aabbccdd";
 
     #[test]
     fn a_post_a_browser_says_comes_from_another_site_is_refused_even_with_its_token() {
-        let token = key().token(NONCE, 1_000);
+        let token = key().token(NONCE, SERIAL, 1_000);
         for (site, accepted) in [("same-origin", true), ("none", true), ("cross-site", false)] {
             let mut headers = with_cookie(NONCE);
             headers.insert("sec-fetch-site", HeaderValue::from_static(site));
@@ -158,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_token_is_accepted_with_its_cookie_until_it_expires() {
-        let token = key().token(NONCE, 1_000);
+        let token = key().token(NONCE, SERIAL, 1_000);
         let headers = with_cookie(NONCE);
         assert!(key().check(&headers, Some(&token), 999).is_ok());
         assert!(
@@ -174,7 +195,7 @@ mod tests {
             key().check(&HeaderMap::new(), Some(&token), 0).is_err(),
             "no cookie"
         );
-        let forged = FormKey(b"another key".as_slice().into()).token(NONCE, 1_000);
+        let forged = FormKey(b"another key".as_slice().into()).token(NONCE, SERIAL, 1_000);
         assert!(
             key().check(&headers, Some(&forged), 0).is_err(),
             "another key"
@@ -194,9 +215,31 @@ mod tests {
     }
 
     #[test]
+    fn a_serial_edited_or_dropped_is_refused_and_the_earlier_shape_still_passes() {
+        let headers = with_cookie(NONCE);
+        let token = key().token(NONCE, SERIAL, 1_000);
+        let edited = token.replacen(SERIAL, "00112233aabbccde", 1);
+        assert!(key().check(&headers, Some(&edited), 0).is_err());
+        let mac = token.rsplit('.').next().unwrap();
+        let dropped = format!("1000.{NONCE}.{mac}");
+        assert!(key().check(&headers, Some(&dropped), 0).is_err());
+        let emptied = format!("1000.{NONCE}..{mac}");
+        assert!(key().check(&headers, Some(&emptied), 0).is_err());
+        // `{expires}.{nonce}.{mac}`, as pages made before serials were.
+        let earlier = format!(
+            "1000.{NONCE}.{}",
+            hex::encode(key().mac(&format!("1000.{NONCE}")).finalize().into_bytes())
+        );
+        assert!(key().check(&headers, Some(&earlier), 0).is_ok());
+        assert!(key().check(&headers, Some(&earlier), 1_000).is_err());
+    }
+
+    #[test]
     fn the_form_keeps_the_browsers_nonce_or_makes_one() {
         let (token, cookie) = for_form(&key(), &with_cookie(NONCE), true, 0);
         assert!(token.starts_with(&format!("{LIFETIME}.{NONCE}.")));
+        let (again, _) = for_form(&key(), &with_cookie(NONCE), true, 0);
+        assert_ne!(token, again, "each rendering its own token");
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.starts_with(&format!("{COOKIE}={NONCE};")) && cookie.ends_with("; Secure"));
         let (token, cookie) = for_form(&key(), &HeaderMap::new(), false, 0);

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod legal;
 pub mod limits;
 pub mod medias;
+pub mod once;
 pub mod outbox;
 pub mod page_cache;
 pub mod public;

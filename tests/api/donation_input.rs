@@ -700,12 +700,16 @@ async fn viewing_the_form_writes_no_session_and_expired_tokens_are_refused(backe
             .send()
     };
     let before = ledger(&app).await;
-    let expired = key.token(nonce, dates::now() - 1);
+    let expired = key.token(nonce, "0123456789abcdef", dates::now() - 1);
     assert_error_page(post(expired).await.unwrap(), 403, CSRF_REFUSED).await;
-    let another_browsers = key.token("ffeeddccbbaa99887766554433221100", dates::now() + 60);
+    let another_browsers = key.token(
+        "ffeeddccbbaa99887766554433221100",
+        "0123456789abcdef",
+        dates::now() + 60,
+    );
     assert_error_page(post(another_browsers).await.unwrap(), 403, CSRF_REFUSED).await;
     assert_eq!(ledger(&app).await, before);
-    let valid = key.token(nonce, dates::now() + 60);
+    let valid = key.token(nonce, "0123456789abcdef", dates::now() + 60);
     assert_eq!(post(valid).await.unwrap().status(), 303);
 }
 
@@ -883,11 +887,13 @@ async fn behind_a_proxy_the_limit_is_per_donor_not_per_proxy(backend: Backend) {
     let gift = |token: &str| gift_form(Some(token), &[]);
 
     let first = client_behind_proxy("203.0.113.1");
-    let token = csrf_token(&app, &first, SLUG).await;
     for attempt in 1..=2 {
+        // A form loaded afresh each time: the same post sent again is no new checkout.
+        let token = csrf_token(&app, &first, SLUG).await;
         let response = post_form(&app, &first, SLUG, &gift(&token)).await;
         assert_eq!(response.status(), 303, "checkout {attempt}");
     }
+    let token = csrf_token(&app, &first, SLUG).await;
     let refused = post_form(&app, &first, SLUG, &gift(&token)).await;
     assert_eq!(refused.status(), 429, "the same donor, a third time");
 

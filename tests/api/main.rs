@@ -29,6 +29,7 @@ mod platform;
 mod public_supporters;
 mod receipts;
 mod reconcile;
+mod replays;
 mod schema;
 mod smtp_sink;
 mod startup;

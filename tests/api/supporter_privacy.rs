@@ -238,8 +238,18 @@ async fn a_new_email_is_confirmed_by_a_link_sent_to_it(backend: Backend) {
         .await,
         0
     );
-    // Used once only.
-    let again = elsewhere.post(&link, &[("csrf_token", &csrf(&page))]).await;
+    // « Confirmer » pressed twice: said to be done, nothing more happens.
+    let twice = elsewhere.post(&link, &[("csrf_token", &csrf(&page))]).await;
+    assert_eq!(twice.status(), 200);
+    assert!(
+        plain(&twice.text().await.unwrap()).contains("C’est déjà pris en compte"),
+        "the same post, sent again"
+    );
+    // Used once only: from a page loaded afresh, the link is spent.
+    let (_, fresh) = elsewhere.get("/mon-espace").await;
+    let again = elsewhere
+        .post(&link, &[("csrf_token", &csrf(&fresh))])
+        .await;
     assert_eq!(again.status(), 410);
 
     // Another supporter's address: refused when the link is opened, nothing changes.

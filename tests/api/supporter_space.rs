@@ -167,7 +167,7 @@ pub(crate) fn csrf(html: &str) -> String {
 
 /// A link for the supporter with `email`, made as the sign-in request makes it (the tests of
 /// the email itself are above): its path.
-async fn link_for(app: &TestApp, email: &str, expires_in: i64) -> String {
+pub(crate) async fn link_for(app: &TestApp, email: &str, expires_in: i64) -> String {
     let supporter: i64 = sqlx::query_scalar("SELECT id FROM supporters WHERE email = $1")
         .bind(email)
         .fetch_one(app.db.pool())

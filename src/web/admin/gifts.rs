@@ -32,8 +32,9 @@ use crate::store::donations::{self, NewDonation};
 use crate::store::receipts as store_receipts;
 use crate::store::{audit, campaigns, supporters};
 use crate::web::AppState;
-use crate::web::extract::{AppForm, AppPath, AppQuery};
+use crate::web::extract::{AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 
 #[derive(Template)]
 #[template(path = "admin/donation.html")]
@@ -155,13 +156,19 @@ pub async fn refund(
     headers: HeaderMap,
     me: Staff,
     AppPath(id): AppPath<i64>,
-    AppForm(form): AppForm<RefundForm>,
+    OnceForm(form, post): OnceForm<RefundForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    // Money: a refund asked for twice (a double click, a page sent again once the first
+    // one is in the ledger) is given once.
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let d = donation_list::detail(state.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -230,7 +237,9 @@ pub async fn refund(
         }
         audit::record(&mut tx, &entry, now).await?;
         tx.commit().await?;
-        return Ok(Redirect::to(&format!("/admin/dons/{id}?fait=rembourse")).into_response());
+        let location = format!("/admin/dons/{id}?fait=rembourse");
+        first.done(&location).await;
+        return Ok(Redirect::to(&location).into_response());
     }
     let request = RefundRequest {
         donation_id: id,
@@ -249,7 +258,9 @@ pub async fn refund(
     let mut tx = state.db.begin_write().await?;
     audit::record(&mut tx, &entry, now).await?;
     tx.commit_unseen().await?;
-    Ok(Redirect::to(&format!("/admin/dons/{id}?fait=remboursement")).into_response())
+    let location = format!("/admin/dons/{id}?fait=remboursement");
+    first.done(&location).await;
+    Ok(Redirect::to(&location).into_response())
 }
 
 #[derive(Template)]
@@ -463,13 +474,17 @@ pub async fn record_offline(
     State(state): State<AppState>,
     headers: HeaderMap,
     me: Staff,
-    AppForm(form): AppForm<OfflineForm>,
+    OnceForm(form, post): OnceForm<OfflineForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let open: Vec<i64> = campaigns::public(state.db.pool())
         .await?
         .iter()
@@ -537,5 +552,7 @@ pub async fn record_offline(
     .await?;
     tx.commit().await?;
     tracing::info!(donation_id = id, "offline gift recorded");
-    Ok(Redirect::to(&format!("/admin/dons/{id}?fait=saisie")).into_response())
+    let location = format!("/admin/dons/{id}?fait=saisie");
+    first.done(&location).await;
+    Ok(Redirect::to(&location).into_response())
 }

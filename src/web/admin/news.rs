@@ -19,8 +19,9 @@ use crate::jobs::{self, Job};
 use crate::store::news::{self, NewNewsPost};
 use crate::store::{audit, campaign_admin};
 use crate::web::AppState;
-use crate::web::extract::{AppForm, AppQuery};
+use crate::web::extract::AppQuery;
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 
 const SHOWN: i64 = 50;
 const MAX_TITLE: usize = 150;
@@ -248,13 +249,17 @@ pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     me: Staff,
-    AppForm(form): AppForm<NewsForm>,
+    OnceForm(form, post): OnceForm<NewsForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let post = match check(&state, &form, now).await? {
         Ok(post) => post,
         Err(errors) => {
@@ -309,5 +314,7 @@ pub async fn create(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to("/admin/nouvelles?fait=publication").into_response())
+    let location = "/admin/nouvelles?fait=publication";
+    first.done(location).await;
+    Ok(Redirect::to(location).into_response())
 }

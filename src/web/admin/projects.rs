@@ -25,6 +25,7 @@ use crate::store::{audit, projects};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 use crate::web::public;
 
 #[derive(Template)]
@@ -221,13 +222,17 @@ pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     me: Staff,
-    AppForm(submitted): AppForm<Submitted>,
+    OnceForm(submitted, post): OnceForm<Submitted>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, submitted.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let draft = match checked(&state, &submitted.form, None).await? {
         Ok(draft) => draft,
         Err(errors) => {
@@ -252,7 +257,9 @@ pub async fn create(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/admin/projets/{id}?fait=creation")).into_response())
+    let location = format!("/admin/projets/{id}?fait=creation");
+    first.done(&location).await;
+    Ok(Redirect::to(&location).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,8 +22,9 @@ use crate::receipts::{self, Outcome};
 use crate::store::{audit, receipts as store, settings};
 use crate::web::AppState;
 use crate::web::download;
-use crate::web::extract::{AppForm, AppPath, AppQuery};
+use crate::web::extract::{AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 use crate::web::spreadsheet;
 
 /// Receipts a search shows at most.
@@ -160,13 +161,17 @@ pub async fn cancel(
     headers: HeaderMap,
     me: Staff,
     AppPath(id): AppPath<i64>,
-    AppForm(form): AppForm<CancelForm>,
+    OnceForm(form, post): OnceForm<CancelForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 300 || reason.chars().any(char::is_control) {
         return Err(AppError::BadRequest(
@@ -192,7 +197,9 @@ pub async fn cancel(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to("/admin/recus?fait=annule").into_response())
+    let location = "/admin/recus?fait=annule";
+    first.done(location).await;
+    Ok(Redirect::to(location).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,13 +214,17 @@ pub async fn run_year(
     State(state): State<AppState>,
     headers: HeaderMap,
     me: Staff,
-    AppForm(form): AppForm<RunForm>,
+    OnceForm(form, post): OnceForm<RunForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Editor)?;
+    let sending = match once::claim(&state, &post).await? {
+        Sending::First(sending) => sending,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let this_year = dates::paris_year(now);
     let year = form
         .year
@@ -249,7 +260,9 @@ pub async fn run_year(
     };
     audit::record(&mut tx, &entry, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to("/admin/recus?fait=annuels").into_response())
+    let location = "/admin/recus?fait=annuels";
+    sending.done(location).await;
+    Ok(Redirect::to(location).into_response())
 }
 
 /// `GET /admin/recus/totaux.csv`: per tax year, the receipts standing and their amount, as

@@ -19,6 +19,7 @@ use crate::store::{audit, staff};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 
 #[derive(Template)]
 #[template(path = "admin/team.html")]
@@ -145,13 +146,17 @@ pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     me: Staff,
-    AppForm(form): AppForm<NewMemberForm>,
+    OnceForm(form, post): OnceForm<NewMemberForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     me.require(Role::Admin)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let typed_email = form.email.trim();
     let refuse = |message: String| Typed {
         email: typed_email,
@@ -194,7 +199,11 @@ pub async fn create(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to("/admin/equipe?fait=creation").into_response()),
+        Ok(_) => {
+            let location = "/admin/equipe?fait=creation";
+            first.done(location).await;
+            Ok(Redirect::to(location).into_response())
+        }
         Err(CreateError::Password(message)) => {
             team_page(
                 &state,

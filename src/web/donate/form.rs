@@ -19,14 +19,16 @@ use crate::domain::dates;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::{Gift, GiftForm};
 use crate::domain::money::Money;
+use crate::domain::pledge::PledgeStatus;
 use crate::domain::progress::TimeLeft;
 use crate::domain::slug::Slug;
 use crate::error::{AppError, Result};
 use crate::payments::checkout::{self, CheckoutRequest, CreatedCheckout};
 use crate::store::campaigns::{Campaign, SuggestedAmount};
 use crate::store::pledges;
-use crate::web::extract::{AppForm, AppPath, AppQuery, UNREADABLE_FORM};
+use crate::web::extract::{AppPath, AppQuery, UNREADABLE_FORM};
 use crate::web::funnel::Step;
+use crate::web::once::{self, OnceForm, Sending};
 use crate::web::session::Visitor;
 use crate::web::{AppState, csrf};
 
@@ -91,7 +93,7 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     visitor: Visitor,
-    AppForm(submission): AppForm<Submission>,
+    OnceForm(submission, post): OnceForm<Submission>,
 ) -> Result<Response> {
     // The decoder replaces what is not UTF-8 instead of failing: refuse, rather than keep a
     // mangled name or address for the tax receipt.
@@ -118,6 +120,15 @@ pub async fn submit(
             );
         }
     };
+    // The same entries sent twice with one token (a double click, the back button): the
+    // first one's checkout. Other entries (the amount changed after going back): another.
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(checkout_session) => {
+            return checkout_again(&state, &visitor, campaign, Some(&form), &checkout_session)
+                .await;
+        }
+    };
     // Counted once the gift is valid: card testers start checkouts, donors fix typos.
     if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
         return page.too_many_attempts(&form, wait);
@@ -132,10 +143,37 @@ pub async fn submit(
         let feedback = Feedback::general(PAYMENTS_UNAVAILABLE);
         return page.render(&form, feedback, StatusCode::SERVICE_UNAVAILABLE);
     };
+    first.done(&created.session_id).await;
     visitor
         .save_draft(&campaign.slug, &form, &created.session_id)
         .await?;
     Ok(Redirect::to(&created.url).into_response())
+}
+
+/// A form that opens a checkout, sent again with the same token: the checkout its first
+/// sending opened (or, once paid or closed, its thank-you page), remembered in this browser's
+/// session too, which after a double click may be the second answer's alone.
+pub(crate) async fn checkout_again(
+    state: &AppState,
+    visitor: &Visitor,
+    campaign: &Campaign,
+    form: Option<&GiftForm>,
+    checkout_session: &str,
+) -> Result<Response> {
+    let pledge = pledges::find_by_session(state.db.pool(), checkout_session)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    visitor.remember_checkout(checkout_session).await?;
+    if let Some(form) = form {
+        visitor
+            .save_draft(&campaign.slug, form, checkout_session)
+            .await?;
+    }
+    let location = match (&pledge.checkout_url, pledge.status) {
+        (Some(url), PledgeStatus::Open) => url.clone(),
+        _ => format!("/merci?session_id={checkout_session}"),
+    };
+    Ok(Redirect::to(&location).into_response())
 }
 
 /// The campaign, if it still takes gifts.

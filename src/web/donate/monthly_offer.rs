@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::form::{PAYMENTS_UNAVAILABLE, start_checkout, still_open};
+use super::form::{PAYMENTS_UNAVAILABLE, checkout_again, start_checkout, still_open};
 use super::thanks::ThanksForm;
 use crate::domain::amount::AmountLimits;
 use crate::domain::attribution::Attribution;
@@ -18,7 +18,7 @@ use crate::domain::pledge::PledgeStatus;
 use crate::error::{AppError, Result};
 use crate::store::campaigns;
 use crate::web::AppState;
-use crate::web::extract::AppForm;
+use crate::web::once::{self, OnceForm, Sending};
 use crate::web::session::Visitor;
 
 /// The monthly gift offered after a one-off gift of `one_off_cents`: a twelfth of it, in
@@ -38,7 +38,7 @@ pub async fn accept(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     visitor: Visitor,
-    AppForm(form): AppForm<ThanksForm>,
+    OnceForm(form, post): OnceForm<ThanksForm>,
 ) -> Result<Response> {
     let pledge = form.pledge(&state, &headers, &visitor).await?;
     if pledge.frequency != Frequency::Once || pledge.status != PledgeStatus::Completed {
@@ -51,6 +51,12 @@ pub async fn accept(
         .await?
         .ok_or(AppError::NotFound)?;
     let campaign = still_open(&campaign)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(checkout_session) => {
+            return checkout_again(&state, &visitor, campaign, None, &checkout_session).await;
+        }
+    };
     if state.checkout_limiter.check(peer.ip(), &headers).is_err() {
         return Err(AppError::TooMany(
             "Trop de tentatives de paiement depuis votre connexion en peu de temps : merci de réessayer dans quelques minutes."
@@ -73,7 +79,10 @@ pub async fn accept(
     // Leaving the checkout comes back to the thank-you page of the first gift.
     let back = format!("{}/merci?session_id={}", state.base_url, form.session_id);
     match start_checkout(&state, &visitor, campaign, &gift, None, back).await? {
-        Some(created) => Ok(Redirect::to(&created.url).into_response()),
+        Some(created) => {
+            first.done(&created.session_id).await;
+            Ok(Redirect::to(&created.url).into_response())
+        }
         None => Err(AppError::Unavailable(PAYMENTS_UNAVAILABLE.to_owned())),
     }
 }

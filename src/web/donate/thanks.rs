@@ -41,7 +41,7 @@ pub(crate) fn plausible_session_id(id: &str) -> bool {
 /// which only the browser that started the checkout may present.
 #[derive(Debug, Deserialize)]
 pub struct ThanksForm {
-    csrf_token: Option<String>,
+    pub csrf_token: Option<String>,
     #[serde(default)]
     pub session_id: String,
 }

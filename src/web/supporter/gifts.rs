@@ -27,9 +27,10 @@ use crate::store::campaigns;
 use crate::store::giving::{self, GiftLine};
 use crate::store::supporters;
 use crate::web::AppState;
-use crate::web::donate::form::{start_checkout, still_open};
-use crate::web::extract::{AppForm, AppPath, AppQuery};
+use crate::web::donate::form::{checkout_again, start_checkout, still_open};
+use crate::web::extract::{AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Post, Sending};
 use crate::web::session::Visitor;
 
 /// The longest pause a supporter can choose, in months.
@@ -211,9 +212,18 @@ pub async fn change(
     headers: HeaderMap,
     SignedIn(supporter_id): SignedIn,
     AppPath((gift_id, action)): AppPath<(i64, String)>,
-    AppForm(form): AppForm<ChangeForm>,
+    OnceForm(form, post): OnceForm<ChangeForm>,
 ) -> Result<Response> {
-    apply(&state, &headers, supporter_id, gift_id, &action, form).await
+    apply(
+        &state,
+        &headers,
+        supporter_id,
+        gift_id,
+        &action,
+        form,
+        &post,
+    )
+    .await
 }
 
 /// `POST /mon-espace/dons-reguliers/{id}/arret`: the cancellation, confirmed.
@@ -222,9 +232,18 @@ pub async fn cancel(
     headers: HeaderMap,
     SignedIn(supporter_id): SignedIn,
     AppPath(gift_id): AppPath<i64>,
-    AppForm(form): AppForm<ChangeForm>,
+    OnceForm(form, post): OnceForm<ChangeForm>,
 ) -> Result<Response> {
-    apply(&state, &headers, supporter_id, gift_id, "arret", form).await
+    apply(
+        &state,
+        &headers,
+        supporter_id,
+        gift_id,
+        "arret",
+        form,
+        &post,
+    )
+    .await
 }
 
 async fn apply(
@@ -234,12 +253,19 @@ async fn apply(
     gift_id: i64,
     action: &str,
     form: ChangeForm,
+    post: &Post,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(headers, form.csrf_token.as_deref(), now)?;
     let gift = own_gift(state, supporter_id, gift_id).await?;
+    // Before reading the gift's state, which the first sending may have changed: sent again,
+    // the form leads where the first one did.
+    let first = match once::claim(state, post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let Some(subscription) = gift.stripe_subscription_id.clone() else {
         return Err(AppError::NotFound);
     };
@@ -361,7 +387,9 @@ async fn apply(
         ));
     }
     tracing::info!(gift_id, action = %action, "recurring gift change requested");
-    Ok(Redirect::to(&format!("/mon-espace/dons-reguliers/{gift_id}?fait={done}")).into_response())
+    let location = format!("/mon-espace/dons-reguliers/{gift_id}?fait={done}");
+    first.done(&location).await;
+    Ok(Redirect::to(&location).into_response())
 }
 
 /// When the next instalment is due, as Stripe last said.
@@ -423,7 +451,7 @@ pub async fn restart(
     SignedIn(supporter_id): SignedIn,
     visitor: Visitor,
     AppPath(gift_id): AppPath<i64>,
-    AppForm(form): AppForm<ChangeForm>,
+    OnceForm(form, post): OnceForm<ChangeForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
@@ -443,6 +471,12 @@ pub async fn restart(
     let profile = supporters::profile(pool, supporter_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(checkout_session) => {
+            return checkout_again(&state, &visitor, campaign, None, &checkout_session).await;
+        }
+    };
     if let Err(wait) = state.checkout_limiter.check(peer.ip(), &headers) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let message = format!(
@@ -490,6 +524,7 @@ pub async fn restart(
                 .to_owned(),
         ));
     };
+    first.done(&created.session_id).await;
     tracing::info!(
         gift_id,
         "cancelled recurring gift restarted: checkout opened"

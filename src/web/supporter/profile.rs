@@ -25,6 +25,7 @@ use crate::store::supporters::{self, EmailChange, Profile};
 use crate::web::AppState;
 use crate::web::extract::{AppForm, AppPath, AppQuery};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending, already_sent};
 
 #[derive(Template)]
 #[template(path = "space/profile.html")]
@@ -139,20 +140,28 @@ pub async fn save_identity(
     State(state): State<AppState>,
     headers: HeaderMap,
     SignedIn(supporter_id): SignedIn,
-    AppForm(form): AppForm<IdentityForm>,
+    OnceForm(form, post): OnceForm<IdentityForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
         .form_key
         .check(&headers, form.csrf_token.as_deref(), now)?;
     let profile = own_profile(&state, supporter_id).await?;
+    // The name and address the receipts will say: a page sent again (the back button) does
+    // not put back what was changed since.
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     match form.profile.validate() {
         Ok(checked) => {
             let mut tx = state.db.begin_write().await?;
             supporters::set_name_and_address(&mut tx, supporter_id, &checked, now).await?;
             tx.commit().await?;
             tracing::info!(supporter_id, "supporter's name and address changed");
-            Ok(Redirect::to("/mon-espace/profil?fait=identite").into_response())
+            let location = "/mon-espace/profil?fait=identite";
+            first.done(location).await;
+            Ok(Redirect::to(location).into_response())
         }
         Err(errors) => {
             let outcome = Outcome {
@@ -337,7 +346,7 @@ pub async fn use_new_email(
     State(state): State<AppState>,
     headers: HeaderMap,
     AppPath(token): AppPath<String>,
-    AppForm(form): AppForm<TokenForm>,
+    OnceForm(form, post): OnceForm<TokenForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
@@ -347,6 +356,11 @@ pub async fn use_new_email(
     if !plausible(&token) {
         return refused(&state, kind, LinkState::Unknown);
     }
+    // « Confirmer » pressed twice: said to be done, not « Ce lien a déjà servi ».
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(_) => return already_sent(&state, "/mon-espace/profil"),
+    };
     let mut tx = state.db.begin_write().await?;
     let link = sign_in_tokens::use_once(&mut tx, kind, &sign_in::hash(&token), now).await?;
     let LinkState::Valid(supporter_id, Some(raw)) = link else {
@@ -356,6 +370,7 @@ pub async fn use_new_email(
     let email = Email::from_stored(raw);
     let change = supporters::change_email(&mut tx, supporter_id, &email, now).await?;
     tx.commit().await?;
+    first.done("").await;
     if change == EmailChange::Gone {
         return refused(&state, kind, LinkState::Unknown);
     }

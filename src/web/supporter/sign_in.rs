@@ -24,6 +24,7 @@ use crate::web::AppState;
 use crate::web::donate::thanks::ThanksForm;
 use crate::web::extract::{AppForm, AppPath};
 use crate::web::layout::Layout;
+use crate::web::once::{self, OnceForm, Sending};
 use crate::web::session::Visitor;
 
 #[derive(Template)]
@@ -344,7 +345,7 @@ pub async fn open(
     headers: HeaderMap,
     visitor: Visitor,
     AppPath(token): AppPath<String>,
-    AppForm(form): AppForm<TokenForm>,
+    OnceForm(form, post): OnceForm<TokenForm>,
 ) -> Result<Response> {
     let now = dates::now();
     state
@@ -353,6 +354,11 @@ pub async fn open(
     if !plausible(&token) {
         return refused(&state, LinkKind::SignIn, LinkState::Unknown);
     }
+    // « Ouvrir mon espace » pressed twice: the space, not « Ce lien a déjà servi ».
+    let first = match once::claim(&state, &post).await? {
+        Sending::First(first) => first,
+        Sending::Again(location) => return Ok(Redirect::to(&location).into_response()),
+    };
     let mut tx = state.db.begin_write().await?;
     let link =
         sign_in_tokens::use_once(&mut tx, LinkKind::SignIn, &sign_in::hash(&token), now).await?;
@@ -361,6 +367,7 @@ pub async fn open(
         return refused(&state, LinkKind::SignIn, link);
     };
     visitor.sign_in_supporter(supporter_id, now).await?;
+    first.done("/mon-espace").await;
     tracing::info!(supporter_id, "supporter signed in");
     Ok(Redirect::to("/mon-espace").into_response())
 }
