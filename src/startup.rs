@@ -137,7 +137,8 @@ impl Application {
             web::rate_limit::ClientLimiter::new(STAFF_SIGN_INS_PER_MINUTE, client_ip);
         let form_key = web::csrf::FormKey::load(&db, dates::now())
             .await
-            .map_err(StartError::ServerKeys)?;
+            .map_err(StartError::ServerKeys)?
+            .for_site(&base_url);
         let links = LinkKey::load(&db, dates::now())
             .await
             .map_err(StartError::ServerKeys)?;

@@ -7,7 +7,8 @@
 //! every instance). A post is accepted only when its token is genuine, unexpired and names the
 //! nonce of the cookie that came with it: a forged site can neither read the cookie nor make a
 //! token for a nonce of its own. A post the browser marks as coming from another site
-//! (`Sec-Fetch-Site: cross-site`) is refused before the token is even read.
+//! (`Sec-Fetch-Site: cross-site`), or whose `Origin` is not ours, is refused before the token
+//! is even read.
 //!
 //! The serial is random at each rendering of a page, so that a token names one page as it
 //! was shown: the posts that move money or change who someone is take effect once per token
@@ -35,20 +36,55 @@ const KEY_NAME: &str = "form";
 /// What a refused post says (the same page as when the token came from the session).
 const REFUSED: &str = "Votre session a expiré ou ce formulaire ne vient pas de notre site. Merci de recharger la page et de réessayer.";
 
-/// The server key the tokens are signed with; cheap to clone.
+/// The server key the tokens are signed with, and the site's public origin; cheap to clone.
 #[derive(Clone)]
-pub struct FormKey(Arc<[u8]>);
+pub struct FormKey {
+    secret: Arc<[u8]>,
+    /// `https://dons.example.org`, from `BASE_URL`: where our pages are served.
+    site: Option<Arc<str>>,
+}
 
 impl FormKey {
     /// The database's key, created at the first start-up.
     pub async fn load(db: &Db, now: i64) -> sqlx::Result<FormKey> {
         let secret = server_keys::load_or_create(db, KEY_NAME, now).await?;
-        Ok(FormKey(secret.into()))
+        Ok(FormKey::new(&secret))
+    }
+
+    fn new(secret: &[u8]) -> FormKey {
+        FormKey {
+            secret: secret.into(),
+            site: None,
+        }
+    }
+
+    /// The same key, for pages served at `base_url` (posts from its origin are ours).
+    pub fn for_site(self, base_url: &str) -> FormKey {
+        let site = url::Url::parse(base_url)
+            .ok()
+            .map(|url| url.origin().ascii_serialization().into());
+        FormKey { site, ..self }
+    }
+
+    /// Whether the `Origin` a browser sent names our site: its public origin, or the host
+    /// the request was sent to (a page opened at another of the server's addresses, with
+    /// no proxy between). `null` (a sandboxed frame, a redirect from elsewhere) is not.
+    fn is_our_origin(&self, origin: &HeaderValue, headers: &HeaderMap) -> bool {
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        if self.site.as_deref() == Some(origin) {
+            return true;
+        }
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| host == Some(authority))
     }
 
     fn mac(&self, signed: &str) -> Hmac<Sha256> {
         // Any key length is accepted by HMAC: this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(signed.as_bytes());
         mac
@@ -75,6 +111,13 @@ impl FormKey {
         if headers
             .get("sec-fetch-site")
             .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+        {
+            return Err(refused());
+        }
+        // And for browsers without `Sec-Fetch-Site`: the `Origin` every browser sends with a
+        // post.
+        if let Some(origin) = headers.get(header::ORIGIN)
+            && !self.is_our_origin(origin, headers)
         {
             return Err(refused());
         }
@@ -148,7 +191,7 @@ mod tests {
     use super::*;
 
     fn key() -> FormKey {
-        FormKey(b"a test key".as_slice().into())
+        FormKey::new(b"a test key").for_site("https://dons.example.org/")
     }
 
     fn with_cookie(nonce: &str) -> HeaderMap {
@@ -178,6 +221,34 @@ mod tests {
     }
 
     #[test]
+    fn a_post_whose_origin_is_not_our_site_is_refused_even_with_its_token() {
+        let token = key().token(NONCE, SERIAL, 1_000);
+        for (origin, host, accepted) in [
+            (None, "dons.example.org", true),
+            (Some("https://dons.example.org"), "127.0.0.1:3000", true),
+            (Some("http://127.0.0.1:3000"), "127.0.0.1:3000", true),
+            (Some("https://evil.example"), "dons.example.org", false),
+            (
+                Some("https://dons.example.org.evil.example"),
+                "dons.example.org",
+                false,
+            ),
+            (Some("null"), "dons.example.org", false),
+        ] {
+            let mut headers = with_cookie(NONCE);
+            headers.insert(header::HOST, HeaderValue::from_static(host));
+            if let Some(origin) = origin {
+                headers.insert(header::ORIGIN, HeaderValue::from_static(origin));
+            }
+            assert_eq!(
+                key().check(&headers, Some(&token), 0).is_ok(),
+                accepted,
+                "{origin:?} to {host}"
+            );
+        }
+    }
+
+    #[test]
     fn a_token_is_accepted_with_its_cookie_until_it_expires() {
         let token = key().token(NONCE, SERIAL, 1_000);
         let headers = with_cookie(NONCE);
@@ -195,7 +266,7 @@ mod tests {
             key().check(&HeaderMap::new(), Some(&token), 0).is_err(),
             "no cookie"
         );
-        let forged = FormKey(b"another key".as_slice().into()).token(NONCE, SERIAL, 1_000);
+        let forged = FormKey::new(b"another key").token(NONCE, SERIAL, 1_000);
         assert!(
             key().check(&headers, Some(&forged), 0).is_err(),
             "another key"

@@ -613,11 +613,33 @@ async fn a_post_with_a_wrong_csrf_token_is_refused(backend: Backend) {
         .await
         .unwrap();
     assert_error_page(cross_site, 403, CSRF_REFUSED).await;
+    // And in a post whose `Origin` is another site (a browser without `Sec-Fetch-Site`).
+    for origin in ["https://evil.example", "null"] {
+        let elsewhere = app
+            .client
+            .post(app.url(&format!("/campagnes/{SLUG}/don")))
+            .header("origin", origin)
+            .form(&gift_form(Some(&token), &[]))
+            .send()
+            .await
+            .unwrap();
+        assert_error_page(elsewhere, 403, CSRF_REFUSED).await;
+    }
     // A visitor without a session has no token to match, not even an empty one.
     let stranger = another_client();
     let posted = post_form(&app, &stranger, SLUG, &gift_form(Some(""), &[])).await;
     assert_error_page(posted, 403, CSRF_REFUSED).await;
     assert_eq!(ledger(&app).await, before);
+    // From our own origin, the same token goes through.
+    let ours = app
+        .client
+        .post(app.url(&format!("/campagnes/{SLUG}/don")))
+        .header("origin", &app.address)
+        .form(&gift_form(Some(&token), &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ours.status(), 303, "{}", ours.text().await.unwrap());
 }
 
 async fn a_csrf_token_from_another_session_is_refused(backend: Backend) {
