@@ -18,6 +18,7 @@ mod donor_pages;
 mod email_journeys;
 mod emails;
 mod event_order;
+mod faults;
 mod ledger_rows;
 mod legal_pages;
 mod page_cache;
