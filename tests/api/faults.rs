@@ -1,11 +1,12 @@
 //! Fault tests (issue 14): Obole killed mid-stream and mid-job, two instances on one
-//! PostgreSQL. Stripe's part is played by senders that
+//! PostgreSQL, a SQLite file that turns read-only. Stripe's part is played by senders that
 //! deliver signed events side by side and deliver again whatever was not acknowledged; each
 //! test ends with the ledger, counters, receipts and emails exactly as one undisturbed
 //! instance leaves them. The short forms run with `cargo test`; the long ones are ignored
 //! (README, « Fault tests »).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +24,10 @@ use crate::helpers::{
     Backend, Content, TestApp, TestDatabase, postgres_url, spawn_with, test_config,
 };
 
-dual_backend_tests!(a_server_killed_mid_stream_and_mid_job_applies_and_sends_everything_once);
+dual_backend_tests!(
+    a_server_killed_mid_stream_and_mid_job_applies_and_sends_everything_once,
+    a_write_whose_commit_failed_leaves_no_broken_connection_behind,
+);
 
 const SLUG: &str = "le-sport-pour-grandir";
 /// The webhook endpoint's secret, the same for every instance and the senders.
@@ -265,6 +269,152 @@ async fn two_instances(scale: Scale) {
     );
     let outboxes: Vec<&Path> = outboxes.iter().map(PathBuf::as_path).collect();
     assert_as_one_instance_leaves_it(&first.db, &events, &before, &outboxes).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite: the file turns read-only
+
+/// A few gifts: what a read-only spell needs.
+const FEW: Scale = Scale {
+    one_off: 10,
+    monthly: 4,
+    senders: 4,
+    kills: 0,
+    real_leases: false,
+};
+
+/// The database file turns read-only under a running server (the immutable attribute, which
+/// binds root too, and open files: each write then fails as on a read-only mount): webhooks
+/// are refused with a 5xx, so that Stripe retries; pages that only read are still served and
+/// a page that writes answers our French error page at once; the file stays intact; made
+/// writable again, the same server applies the redelivered events, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_turned_read_only_refuses_events_then_recovers_without_restart() {
+    let app = spawn_with_secret(Backend::Sqlite).await;
+    let events = Arc::new(gifts(&app, FEW).await);
+    let before = Before::read(&app.db).await;
+    let half = events.len() / 2;
+    let target = vec![app.address.clone()];
+    let streamed = stream(
+        target.clone(),
+        events.clone(),
+        (0..half).collect(),
+        4,
+        Arc::default(),
+    )
+    .await;
+    assert!(streamed.unacknowledged.is_empty(), "{streamed:?}");
+    // Emails of the first half sent: no job is in hand when the file freezes.
+    wait_for_jobs(&app.db, Duration::from_secs(30)).await;
+
+    let database = app.data_dir().join("obole.db");
+    let Some(frozen) = Frozen::new(&[database.with_extension("db-wal"), database.clone()]) else {
+        return;
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for event in &events[half..] {
+        let started = Instant::now();
+        let status = post_event(&client, &app.address, &event.to_string()).await;
+        assert!(
+            status.is_server_error(),
+            "{} refused with a 5xx while the file is read-only, not {status}",
+            event["type"]
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "answered at once"
+        );
+    }
+    assert_eq!(
+        app.get("/").await.status(),
+        200,
+        "pages that read are served"
+    );
+    let started = Instant::now();
+    let refused = app.submit_gift(SLUG, &[]).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered at once"
+    );
+    assert_eq!(refused.status(), 500);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Une erreur est survenue"), "{page}");
+    assert!(page.contains("<html lang=\"fr\""), "our page: {page}");
+    assert_intact(&app.db).await;
+
+    drop(frozen);
+    // The same server, not restarted: Stripe's retries apply, once; a gift can be given.
+    let mut again: Vec<usize> = (half..events.len()).collect();
+    again.extend((0..half).step_by(3));
+    let streamed = stream(target, events.clone(), again, 4, Arc::default()).await;
+    assert!(streamed.unacknowledged.is_empty(), "{streamed:?}");
+    assert_eq!(
+        app.submit_gift(SLUG, &[]).await.status(),
+        303,
+        "the form works again"
+    );
+    wait_for_jobs(&app.db, Duration::from_secs(30)).await;
+    assert_as_one_instance_leaves_it(&app.db, &events, &before, &[&app.data_dir().join("outbox")])
+        .await;
+    assert_intact(&app.db).await;
+}
+
+/// SQLite rolls back by itself a transaction whose `COMMIT` fails on an I/O error (a file
+/// turned read-only, a full disk); sqlx still counts it open, its `ROLLBACK` then fails, and
+/// every later `BEGIN` on that connection would be refused. Here the transaction is ended
+/// under sqlx's feet the same way; the writes that follow must all work.
+async fn a_write_whose_commit_failed_leaves_no_broken_connection_behind(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let db = obole::startup::open_database(database.url()).await.unwrap();
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+    // SQLite refuses the COMMIT (no transaction); PostgreSQL only warns.
+    let _ = tx.commit().await;
+    for _ in 0..20 {
+        let mut tx = db.begin_write().await.expect("a write transaction begins");
+        sqlx::query("SELECT 1").execute(&mut *tx).await.unwrap();
+        tx.commit().await.expect("and commits");
+    }
+    db.close().await;
+}
+
+/// Files made immutable (`chattr +i`) until dropped.
+struct Frozen(Vec<PathBuf>);
+
+impl Frozen {
+    /// `None` (said on stderr) where the attribute cannot be set: not root, or a file
+    /// system without it.
+    fn new(files: &[PathBuf]) -> Option<Frozen> {
+        let mut frozen = Frozen(Vec::new());
+        for file in files {
+            let set = Command::new("chattr").arg("+i").arg(file).output();
+            if !set.is_ok_and(|output| output.status.success()) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nread-only SQLite test skipped: `chattr +i` needs root and ext4, xfs or btrfs\n"
+                );
+                return None;
+            }
+            frozen.0.push(file.clone());
+        }
+        Some(frozen)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for file in &self.0 {
+            let unset = Command::new("chattr").arg("-i").arg(file).status();
+            assert!(
+                unset.is_ok_and(|s| s.success()),
+                "chattr -i {}",
+                file.display()
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -761,6 +911,12 @@ async fn try_post_event(
         .send()
         .await?;
     Ok(response.status())
+}
+
+async fn post_event(client: &reqwest::Client, target: &str, payload: &str) -> reqwest::StatusCode {
+    try_post_event(client, target, payload)
+        .await
+        .expect("Obole answers")
 }
 
 // ---------------------------------------------------------------------------------------
