@@ -18,9 +18,14 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub mod locks;
+mod quarantine;
 pub mod sessions;
 
+use quarantine::Quarantine;
 pub use sessions::SessionStore;
+
+/// How long a SQLite connection waits for another's write lock.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -153,13 +158,20 @@ impl Db {
             }
             Backend::Postgres => url.to_owned(),
         };
+        let quarantine = Quarantine::default();
+        let lending = quarantine.clone();
         let options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(10))
+            .before_acquire(move |conn, _meta| {
+                let lending = lending.clone();
+                Box::pin(async move { lending.may_lend::<Any>(conn).await })
+            })
             .after_connect(move |conn, _meta| {
+                let quarantine = quarantine.clone();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the writer. FULL: every commit is on
@@ -167,9 +179,12 @@ impl Db {
                         // a power cut); group commit keeps that to one sync per batch.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                             PRAGMA foreign_keys = ON;",
                         )
                         .await?;
+                        quarantine
+                            .mark_read_only::<Any>(conn, SQLITE_BUSY_TIMEOUT_MS)
+                            .await?;
                     }
                     Ok(())
                 })

@@ -6,13 +6,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+use sqlx::Sqlite;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::{Backend, Db};
+use super::{Backend, Db, Quarantine, SQLITE_BUSY_TIMEOUT_MS};
 
 /// Sessions are small and short: a few connections are plenty.
 const MAX_CONNECTIONS: u32 = 4;
@@ -36,9 +37,24 @@ impl Db {
                 // As the main pool: readers beside the writer, and writers wait their turn.
                 let options = SqliteConnectOptions::from_str(url)?
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS.into()));
+                // As the main pool's, connections a fault left unable to write are closed.
+                let quarantine = Quarantine::default();
+                let lending = quarantine.clone();
                 let pool = SqlitePoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
+                    .before_acquire(move |conn, _meta| {
+                        let lending = lending.clone();
+                        Box::pin(async move { lending.may_lend::<Sqlite>(conn).await })
+                    })
+                    .after_connect(move |conn, _meta| {
+                        let quarantine = quarantine.clone();
+                        Box::pin(async move {
+                            quarantine
+                                .mark_read_only::<Sqlite>(conn, SQLITE_BUSY_TIMEOUT_MS)
+                                .await
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 let store = SqliteStore::new(pool);

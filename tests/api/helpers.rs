@@ -274,8 +274,9 @@ impl TestApp {
     }
 
     /// Stopped as on SIGTERM: in-flight requests finish, connections close, the pool too,
-    /// so nothing of the old instance (its sandbox above all) outlives it.
-    async fn stop(&mut self) {
+    /// so nothing of the old instance (its sandbox above all) outlives it. The database and
+    /// `DATA_DIR` stay until the `TestApp` is dropped (another process may take them over).
+    pub async fn stop(&mut self) {
         if let Some(stop) = self.server.stop.take() {
             let _ = stop.send(());
         }

@@ -19,6 +19,7 @@ mod donor_pages;
 mod email_journeys;
 mod emails;
 mod event_order;
+mod faults;
 mod http_limits;
 mod ledger_rows;
 mod legal_pages;
