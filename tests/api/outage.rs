@@ -91,3 +91,89 @@ async fn an_unreachable_database_is_a_503_with_retry_after_and_recovers_without_
     assert_eq!(app.deliver(&event).await, 200);
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+/// The same outage under load: visitors and Stripe keep coming while the database goes away
+/// for a moment and comes back. Every answer is a success or a 503, never a 500; the events
+/// refused meanwhile apply, once, when Stripe sends them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_load_an_outage_answers_503s_only_and_what_was_refused_applies_after() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let app =
+        std::sync::Arc::new(spawn_app(crate::helpers::Backend::Postgres, Content::Demo).await);
+    // Gifts whose events are held back, to be delivered during the outage.
+    app.sandbox().set_auto_deliver(false);
+    for i in 0..4 {
+        let email = format!("pendant-la-coupure{i}@example.org");
+        app.give(SLUG, &[("email", email.as_str())], "card").await;
+    }
+    let events = app.sandbox().events();
+    let paths = [
+        "/".to_owned(),
+        format!("/campagnes/{SLUG}"),
+        "/api/v1/campaigns".to_owned(),
+        "/healthz".to_owned(),
+    ];
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut load = tokio::task::JoinSet::new();
+    for visitor in 0..3 {
+        let (app, running, paths) = (app.clone(), running.clone(), paths.clone());
+        load.spawn(async move {
+            let mut statuses = Vec::new();
+            let mut i = visitor;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                statuses.push(app.get(&paths[i % paths.len()]).await.status().as_u16());
+                i += 1;
+            }
+            statuses
+        });
+    }
+    let (name, mut admin) = admin(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    set_reachable(&mut admin, &name, false).await;
+    let mut refused = Vec::new();
+    for event in &events {
+        match app.deliver(event).await {
+            200 => {}
+            503 => refused.push(event.clone()),
+            other => panic!("a webhook answered {other} during the outage"),
+        }
+    }
+    assert!(!refused.is_empty(), "the outage was seen");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    set_reachable(&mut admin, &name, true).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut statuses = Vec::new();
+    while let Some(seen) = load.join_next().await {
+        statuses.extend(seen.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "only successes and 503s: {statuses:?}"
+    );
+    assert!(statuses.contains(&503), "the outage was seen by visitors");
+    assert_eq!(statuses.last(), Some(&200), "and is over for them");
+
+    // Stripe sends again what was refused: each applies once.
+    for event in &refused {
+        assert_eq!(app.deliver(event).await, 200, "{}", event["type"]);
+    }
+    for event in &events {
+        assert_eq!(app.deliver(event).await, 200);
+    }
+    for i in 0..4 {
+        let email = format!("pendant-la-coupure{i}@example.org");
+        assert_eq!(
+            app.donations_of(&email).await,
+            [("paid".to_owned(), 3000, 0)]
+        );
+    }
+    assert!(
+        obole::store::counters::recount(&app.db)
+            .await
+            .unwrap()
+            .all_exact()
+    );
+}
