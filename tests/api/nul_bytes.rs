@@ -215,18 +215,21 @@ async fn a_nul_in_any_parameter_of_any_route_is_refused_and_nothing_is_written(b
             .iter()
             .filter(|f| (f.sent && !f.checkbox) || f.file)
         {
-            let response = form
-                .post_with_nul_in(browser(*who), &app, &field.name)
-                .await;
-            let status = response.status().as_u16();
-            let what = || {
-                format!(
-                    "POST {} with a NUL in {} as {who:?}",
-                    form.action, field.name
-                )
-            };
-            problems.status(status, what);
-            problems.writes(&app, what).await;
+            // Early, where a parser would stop at it; last, past what it checks.
+            for at_end in [false, true] {
+                let response = form
+                    .post_with_nul_in(browser(*who), &app, &field.name, at_end)
+                    .await;
+                let status = response.status().as_u16();
+                let what = || {
+                    format!(
+                        "POST {} with a NUL in {} as {who:?}",
+                        form.action, field.name
+                    )
+                };
+                problems.status(status, what);
+                problems.writes(&app, what).await;
+            }
         }
     }
 
@@ -585,15 +588,20 @@ struct Field {
 }
 
 impl Form {
-    /// Posts the form as the page has it, but with a NUL in the field `nul`.
+    /// Posts the form as the page has it, but with a NUL in the field `nul`: after its first
+    /// character, or at its end.
     async fn post_with_nul_in(
         &self,
         browser: &Browser,
         app: &TestApp,
         nul: &str,
+        at_end: bool,
     ) -> reqwest::Response {
         let with_nul = |value: &str| {
-            let split = value.chars().next().map_or(0, char::len_utf8);
+            let split = match at_end {
+                true => value.len(),
+                false => value.chars().next().map_or(0, char::len_utf8),
+            };
             format!("{}\0{}", &value[..split], &value[split..])
         };
         let url = app.url(&self.action);
