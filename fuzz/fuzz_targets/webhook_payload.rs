@@ -11,7 +11,10 @@ const SECRET: &str = "whsec_fuzz_secret";
 
 fuzz_target!(|payload: &[u8]| {
     let Ok(text) = std::str::from_utf8(payload) else {
-        assert_eq!(verify(payload, Some("t=1,v1=00"), SECRET), Err(Rejection::NotUtf8));
+        assert_eq!(
+            verify(payload, Some("t=1,v1=00"), SECRET),
+            Err(Rejection::NotUtf8)
+        );
         return;
     };
     let now = obole::domain::dates::now();
