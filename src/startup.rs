@@ -202,6 +202,12 @@ impl Application {
         &self.state.db
     }
 
+    /// Every path template the router serves (the sandbox's own routes excepted: it lists
+    /// them itself), so that a test can reach them all.
+    pub fn route_paths(&self) -> Vec<String> {
+        web::route_paths(&self.router)
+    }
+
     /// The Stripe sandbox, in demonstration mode.
     #[cfg(feature = "sandbox")]
     pub fn sandbox(&self) -> Option<&stripe_sandbox::Sandbox> {

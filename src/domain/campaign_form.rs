@@ -7,6 +7,7 @@ use super::amount::{AmountLimits, parse_amount};
 use super::dates::DAY;
 use super::frequency::Frequency;
 use super::gift::FieldErrors;
+use super::gift::text::CONTROL_CHARACTERS;
 use super::slug::Slug;
 
 /// The form, as typed.
@@ -51,6 +52,19 @@ const MAX_STORY: usize = 20_000;
 const MAX_LABEL: usize = 200;
 /// Amounts offered per frequency at most (the form shows them as buttons).
 const MAX_AMOUNTS: usize = 6;
+
+/// Marks each field whose text holds a control character (line breaks and tabs aside, which
+/// the longer texts take): PostgreSQL cannot store a NUL, and none belongs on a public page.
+pub(super) fn refuse_control_characters(errors: &mut FieldErrors, fields: &[(&'static str, &str)]) {
+    for (field, value) in fields {
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            errors.insert(field, CONTROL_CHARACTERS.to_owned());
+        }
+    }
+}
 
 pub(super) fn text(field: &Option<String>) -> String {
     field.as_deref().unwrap_or("").trim().to_owned()
@@ -199,6 +213,15 @@ impl CampaignForm {
                 format!("Le récit tient en {MAX_STORY} caractères."),
             );
         }
+        refuse_control_characters(
+            &mut errors,
+            &[
+                ("title", &title),
+                ("summary", &summary),
+                ("story", &story),
+                ("tiers", &text(&self.tiers)),
+            ],
+        );
         let goal = parse_amount(
             self.goal.as_deref().unwrap_or(""),
             AmountLimits {
@@ -290,7 +313,7 @@ impl CampaignForm {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn form() -> CampaignForm {
@@ -309,6 +332,36 @@ mod tests {
             tiers: Some("60 = un équipement\n25 = un mois de sport\n".into()),
             position: Some("2".into()),
         }
+    }
+
+    /// `value` with `control` before its last character (past what parsing would refuse).
+    pub(in crate::domain) fn within(value: &str, control: &str) -> String {
+        let value = value.trim_end();
+        let last = value.chars().last().map_or(0, char::len_utf8);
+        let (head, tail) = value.split_at(value.len() - last);
+        format!("{head}{control}{tail}")
+    }
+
+    #[test]
+    fn a_nul_or_a_control_character_in_any_text_is_refused() {
+        for control in ["\u{0}", "\u{7}", "\u{1b}[2J"] {
+            for field in ["title", "summary", "story", "tiers"] {
+                let mut form = form();
+                let text = match field {
+                    "title" => &mut form.title,
+                    "summary" => &mut form.summary,
+                    "story" => &mut form.story,
+                    _ => &mut form.tiers,
+                };
+                *text = text.as_deref().map(|value| within(value, control));
+                let errors = form.validate(&[1]).unwrap_err();
+                assert_eq!(errors[field], CONTROL_CHARACTERS, "{field} {control:?}");
+            }
+        }
+        // Line breaks and tabs belong in a story.
+        let mut form = form();
+        form.story = Some("Un.\r\n\tDeux.".into());
+        assert!(form.validate(&[1]).is_ok());
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(crate) mod address;
 mod choice;
 mod dedication;
 pub(crate) mod identity;
-mod text;
+pub(crate) mod text;
 
 pub use address::COUNTRIES;
 use text::{checked, trimmed as text};

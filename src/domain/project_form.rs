@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::amount::{AmountLimits, parse_amount};
-use super::campaign_form::{slug_of, text, tiers};
+use super::campaign_form::{refuse_control_characters, slug_of, text, tiers};
 use super::gift::FieldErrors;
 use super::slug::Slug;
 
@@ -110,6 +110,18 @@ impl ProjectForm {
                     .to_owned(),
             );
         }
+        refuse_control_characters(
+            &mut errors,
+            &[
+                ("name", &name),
+                ("full_name", &full_name),
+                ("tagline", &tagline),
+                ("location", &location),
+                ("description", &description),
+                ("impact_unit", &label),
+                ("tiers", &text(&self.tiers)),
+            ],
+        );
         let tiers = tiers(&self.tiers).map_err(|m| errors.insert("tiers", m));
         match (slug, impact_unit, tiers) {
             (Some(slug), Ok(impact_unit), Ok(tiers)) if errors.is_empty() => Ok(ProjectDraft {
@@ -142,6 +154,38 @@ mod tests {
             impact_unit: Some("300".into()),
             impact_unit_label: Some("enfants accompagnés pendant un an".into()),
             tiers: Some("25 = un mois de sport".into()),
+        }
+    }
+
+    #[test]
+    fn a_nul_or_a_control_character_in_any_text_is_refused() {
+        use crate::domain::campaign_form::tests::within;
+        use crate::domain::gift::text::CONTROL_CHARACTERS;
+
+        for control in ["\u{0}", "\u{7}", "\u{1b}[2J"] {
+            for (field, key) in [
+                ("name", "name"),
+                ("full_name", "full_name"),
+                ("tagline", "tagline"),
+                ("location", "location"),
+                ("description", "description"),
+                ("impact_unit_label", "impact_unit"),
+                ("tiers", "tiers"),
+            ] {
+                let mut form = form();
+                let text = match field {
+                    "name" => &mut form.name,
+                    "full_name" => &mut form.full_name,
+                    "tagline" => &mut form.tagline,
+                    "location" => &mut form.location,
+                    "description" => &mut form.description,
+                    "impact_unit_label" => &mut form.impact_unit_label,
+                    _ => &mut form.tiers,
+                };
+                *text = text.as_deref().map(|value| within(value, control));
+                let errors = form.validate().unwrap_err();
+                assert_eq!(errors[key], CONTROL_CHARACTERS, "{field} {control:?}");
+            }
         }
     }
 

@@ -30,6 +30,11 @@ pub fn verify(
     let signature = signature.ok_or(Rejection::MissingSignature)?;
     let payload = std::str::from_utf8(payload).map_err(|_| Rejection::NotUtf8)?;
     match Webhook::construct_event(payload, signature, secret) {
+        // Signed, but no event of Stripe's holds a NUL, and PostgreSQL cannot store one: the
+        // event would fail on every redelivery.
+        Ok(_) | Err(WebhookError::BadParse(_)) if holds_a_nul(payload) => {
+            Err(Rejection::Unreadable)
+        }
         Ok(event) => Ok(events::from_typed(event)),
         // Signature and timestamp are checked before parsing, so this payload is Stripe's.
         // Not the parser's reason in the log: it may quote a value of the payload (an email).
@@ -47,9 +52,38 @@ pub fn verify(
     }
 }
 
+/// Whether JSON text holds a NUL: a `\u0000` escape (not an escaped backslash followed by
+/// `u0000`), or the byte itself.
+fn holds_a_nul(json: &str) -> bool {
+    json.contains('\0')
+        || json.match_indices("u0000").any(|(at, _)| {
+            let backslashes = json[..at].bytes().rev().take_while(|b| *b == b'\\').count();
+            backslashes % 2 == 1
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signed_event_holding_a_nul_is_unreadable() {
+        for payload in [
+            r#"{"id":"evt_\u0000","object":"event","type":"customer.created","created":1,"livemode":false,"pending_webhooks":0,"data":{"object":{}}}"#,
+            r#"{"id":"evt_1","type":"charge.refunded","data":{"object":{"payment_intent":"pi_\\\u0000","amount_refunded":1}}}"#,
+        ] {
+            let signed = Webhook::generate_test_header(payload, SECRET, Some(now()));
+            assert_eq!(
+                verify(payload.as_bytes(), Some(&signed), SECRET),
+                Err(Rejection::Unreadable),
+                "{payload}"
+            );
+        }
+        // An escaped backslash, then the text « u0000 »: no NUL.
+        let payload = r#"{"id":"evt_\\u0000","object":"event","type":"customer.created","created":1,"livemode":false,"pending_webhooks":0,"data":{"object":{}}}"#;
+        let signed = Webhook::generate_test_header(payload, SECRET, Some(now()));
+        assert!(verify(payload.as_bytes(), Some(&signed), SECRET).is_ok());
+    }
 
     const SECRET: &str = "whsec_test_secret";
 

@@ -1,10 +1,11 @@
 //! Our own extractors: a malformed path, query string or form body renders our 400 page,
 //! never axum's plain-text rejection.
 
+use axum::body::{Body, Bytes};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -35,6 +36,24 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // The decoder puts U+FFFD in place of bytes that are not UTF-8 and goes on: read the
+        // body first, so that a field never reaches a form other than as it was sent.
+        let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
+        let body = match Bytes::from_request(req, state).await {
+            Ok(body) => body,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(rejection.into_response());
+            }
+            Err(_) => return Err(AppError::BadRequest(UNREADABLE_FORM.to_owned()).into_response()),
+        };
+        if std::str::from_utf8(&percent_decoded(&body)).is_err() {
+            return Err(AppError::BadRequest(UNREADABLE_FORM.to_owned()).into_response());
+        }
+        let mut req = Request::new(Body::from(body));
+        *req.method_mut() = Method::POST;
+        if let Some(content_type) = content_type {
+            req.headers_mut().insert(header::CONTENT_TYPE, content_type);
+        }
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(value)) => Ok(AppForm(value)),
             // Axum's 413, which the error layer renders as our "Envoi trop volumineux" page.
@@ -73,6 +92,27 @@ impl From<FormRejection> for AppError {
     }
 }
 
+/// URL-encoded text with its `%XX` escapes decoded (and nothing else: `&`, `=` and `+` are
+/// ASCII, so they cannot make or break UTF-8 around them).
+fn percent_decoded(encoded: &[u8]) -> Vec<u8> {
+    let hex = |at: usize| encoded.get(at).and_then(|b| char::from(*b).to_digit(16));
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut at = 0;
+    while at < encoded.len() {
+        match (encoded[at], hex(at + 1), hex(at + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.extend(u8::try_from(high * 16 + low));
+                at += 3;
+            }
+            (byte, ..) => {
+                decoded.push(byte);
+                at += 1;
+            }
+        }
+    }
+    decoded
+}
+
 /// Whether URL-encoded text carries a NUL (`%00`, or the byte itself). No parameter of ours
 /// can hold one, and PostgreSQL refuses it in text (`invalid byte sequence for encoding
 /// "UTF8": 0x00`, a 500 where SQLite said 200). Form fields are checked by the forms
@@ -96,9 +136,141 @@ pub async fn refuse_nul_in_address(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Form bodies decoded as a handler receives them, and arbitrary ones to decode, for the
+/// forms' property tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use axum::body::Body;
+    use axum::extract::{FromRequest, Request};
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+
+    use super::AppForm;
+    use crate::error::ErrorPage;
+
+    /// What `AppForm` makes of `body`: the form, or the message the visitor is shown.
+    pub fn decode<T: DeserializeOwned>(body: Vec<u8>) -> Result<T, String> {
+        let request = Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("a request");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        match runtime.block_on(AppForm::<T>::from_request(request, &())) {
+            Ok(AppForm(form)) => Ok(form),
+            Err(response) => Err(response.extensions().get::<ErrorPage>().map_or_else(
+                || response.status().to_string(),
+                |page| page.message.clone(),
+            )),
+        }
+    }
+
+    /// Whether `body` itself writes U+FFFD (the character decoding puts in place of what is
+    /// not UTF-8), so that a field may hold one as sent.
+    pub fn spells_a_replacement_character(body: &[u8]) -> bool {
+        super::percent_decoded(body)
+            .windows(3)
+            .any(|w| w == "\u{FFFD}".as_bytes())
+    }
+
+    /// Text as a form field may hold it: anything, with a bias to what encoding trips on.
+    pub fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,40}",
+            "[%+&=\\x00\u{FFFD}\u{202E}a-z ]{0,20}",
+            (any::<char>(), 0usize..4096).prop_map(|(c, n)| c.to_string().repeat(n)),
+            Just("x".repeat(60_000)),
+        ]
+    }
+
+    /// One way of writing a byte in a form body: as is when harmless, escaped in either case
+    /// otherwise (or by choice), a space as `+` or `%20`.
+    fn written(byte: u8, escape: bool, upper: bool) -> Vec<u8> {
+        let plain = byte.is_ascii_alphanumeric() || b"-._~*".contains(&byte);
+        match byte {
+            b' ' if !escape => b"+".to_vec(),
+            _ if plain && !escape => vec![byte],
+            _ if upper => format!("%{byte:02X}").into_bytes(),
+            _ => format!("%{byte:02x}").into_bytes(),
+        }
+    }
+
+    /// `fields` written as a form body, each byte escaped or not as `choices` say.
+    pub fn encoded(fields: &[(String, String)], choices: &[(bool, bool)]) -> Vec<u8> {
+        let mut choices = choices.iter().cycle();
+        let mut write = |text: &str, body: &mut Vec<u8>| {
+            for byte in text.bytes() {
+                let (escape, upper) = choices.next().copied().unwrap_or((false, false));
+                body.extend(written(byte, escape, upper));
+            }
+        };
+        let mut body = Vec::new();
+        for (at, (key, value)) in fields.iter().enumerate() {
+            if at > 0 {
+                body.push(b'&');
+            }
+            write(key, &mut body);
+            body.push(b'=');
+            write(value, &mut body);
+        }
+        body
+    }
+
+    /// A form's own fields, each present or not, with any text.
+    pub fn fields(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::vec(proptest::option::of(text()), keys.len()).prop_map(
+            move |values| {
+                keys.iter()
+                    .zip(values)
+                    .filter_map(|(key, value)| Some(((*key).to_owned(), value?)))
+                    .collect()
+            },
+        )
+    }
+
+    /// Escaping choices for [`encoded`].
+    pub fn escapes() -> impl Strategy<Value = Vec<(bool, bool)>> {
+        proptest::collection::vec(any::<(bool, bool)>(), 1..64)
+    }
+
+    /// Any body at all: raw bytes, broken escapes, invalid UTF-8, NULs, the form's keys
+    /// again and again, unknown ones.
+    pub fn any_body(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
+        let key = prop_oneof![
+            proptest::sample::select(keys).prop_map(|k| k.as_bytes().to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..12),
+        ];
+        let value = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..40),
+            "(%[0-9a-fA-F]{0,2}|%00|%FF|%C3|\\+|&|=|[a-z])*".prop_map(String::into_bytes),
+        ];
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            proptest::collection::vec((key, value), 0..30).prop_map(|pairs| {
+                let mut body = Vec::new();
+                for (key, value) in pairs {
+                    body.extend(key);
+                    body.push(b'=');
+                    body.extend(value);
+                    body.push(b'&');
+                }
+                body
+            }),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::has_encoded_nul;
+    use super::{has_encoded_nul, percent_decoded};
+
+    #[test]
+    fn escapes_are_decoded_and_broken_ones_kept_as_they_are() {
+        assert_eq!(percent_decoded(b"a=%C3%A9t%c3%a9+x"), "a=été+x".as_bytes());
+        assert_eq!(percent_decoded(b"%%4%zz%4"), b"%%4%zz%4");
+        assert_eq!(percent_decoded(b"%00%ff"), [0, 0xff]);
+    }
 
     #[test]
     fn a_nul_is_seen_however_it_is_written() {

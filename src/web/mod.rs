@@ -88,6 +88,32 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// What a request may take in all, its body included, before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Every path template `router` serves, from its `Debug` form: axum has no other listing of
+/// its routes, and the test that sends NUL bytes to every parameter of every route must not
+/// miss one that no hand-kept list knows. Fallbacks and the tail of a nested service (axum's
+/// `__private__` parameters) are left out; a nested service is listed at its mount point
+/// (with and without a trailing slash).
+pub fn route_paths<S>(router: &Router<S>) -> Vec<String> {
+    const MARK: &str = "): \"";
+    let debug = format!("{router:?}");
+    let mut paths: Vec<String> = debug
+        .match_indices("RouteId(")
+        .filter_map(|(at, _)| {
+            let rest = &debug[at..];
+            let start = rest.find(MARK)? + MARK.len();
+            // Before the first `)`: a `RouteId(3): "/path"` entry, not `RouteId(3): MethodRouter(..)`.
+            rest[..start]
+                .find(')')
+                .filter(|close| close + MARK.len() == start)?;
+            let path = &rest[start..start + rest[start..].find('"')?];
+            (!path.contains("__private__")).then(|| path.to_owned())
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// Every route with its layers; the session layer only on the pages that use it.
 pub async fn router(state: AppState) -> sqlx::Result<Router> {
     let secure = state.base_url.starts_with("https://");
@@ -148,4 +174,33 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::{get, post};
+
+    use super::*;
+
+    #[test]
+    fn route_paths_lists_every_route_nested_or_not_and_no_fallback() {
+        let api = Router::<()>::new().route("/campaigns/{slug}", get(|| async {}));
+        let router = Router::<()>::new()
+            .route("/", get(|| async {}))
+            .route("/merci/mensuel", post(|| async {}))
+            .nest("/api/v1", api)
+            .nest_service("/sandbox", Router::new().route("/x", get(|| async {})))
+            .fallback(|| async {})
+            .layer(middleware::from_fn(extract::refuse_nul_in_address));
+        assert_eq!(
+            route_paths(&router),
+            [
+                "/",
+                "/api/v1/campaigns/{slug}",
+                "/merci/mensuel",
+                "/sandbox",
+                "/sandbox/"
+            ]
+        );
+    }
 }

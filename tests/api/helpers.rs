@@ -168,6 +168,8 @@ pub struct TestApp {
     pub db: Db,
     /// The Stripe sandbox Obole pays through (tests run in demonstration mode).
     pub sandbox: Option<Sandbox>,
+    /// Every path template Obole's router serves (`Application::route_paths`).
+    pub routes: Vec<String>,
     server: Server,
     /// What it was started with, to start it again (`restart`).
     config: Config,
@@ -212,7 +214,7 @@ pub async fn spawn_with(database: TestDatabase, mut config: Config) -> TestApp {
         obole::telemetry::init();
     }
     config.data_dir = database.data_dir().to_owned();
-    let (address, db, sandbox, server) = start(config.clone()).await;
+    let (address, db, sandbox, server, routes) = start(config.clone()).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -223,6 +225,7 @@ pub async fn spawn_with(database: TestDatabase, mut config: Config) -> TestApp {
         client,
         db,
         sandbox,
+        routes,
         server,
         config,
         _database: database,
@@ -231,8 +234,9 @@ pub async fn spawn_with(database: TestDatabase, mut config: Config) -> TestApp {
 }
 
 /// Builds Obole and serves it in a task: its address, database, sandbox and server.
-async fn start(config: Config) -> (String, Db, Option<Sandbox>, Server) {
+async fn start(config: Config) -> (String, Db, Option<Sandbox>, Server, Vec<String>) {
     let app = Application::build(config).await.expect("Obole starts");
+    let routes = app.route_paths();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let sandbox = app.sandbox().cloned();
@@ -248,7 +252,7 @@ async fn start(config: Config) -> (String, Db, Option<Sandbox>, Server) {
         task,
         stop: Some(stop),
     };
-    (address, db, sandbox, server)
+    (address, db, sandbox, server, routes)
 }
 
 impl TestApp {
@@ -257,7 +261,7 @@ impl TestApp {
     /// listens on another port.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (address, db, sandbox, server) = start(self.config.clone()).await;
+        let (address, db, sandbox, server, _) = start(self.config.clone()).await;
         (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
     }
 
@@ -266,7 +270,7 @@ impl TestApp {
     pub async fn restart_on(&mut self, database: TestDatabase) {
         self.stop().await;
         self.config.database_url = database.url().to_owned();
-        let (address, db, sandbox, server) = start(self.config.clone()).await;
+        let (address, db, sandbox, server, _) = start(self.config.clone()).await;
         (self.address, self.db, self.sandbox, self.server) = (address, db, sandbox, server);
         let earlier = std::mem::replace(&mut self._database, database);
         // Kept: it holds the `DATA_DIR` (and, on SQLite, the earlier ledger's file).

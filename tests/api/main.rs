@@ -23,6 +23,7 @@ mod faults;
 mod http_limits;
 mod ledger_rows;
 mod legal_pages;
+mod nul_bytes;
 mod outage;
 mod page_cache;
 mod pages;

@@ -533,3 +533,108 @@ pub async fn preview(
     let (_, cookie) = form_token(&state, &headers);
     Ok(page(StatusCode::OK, html, cookie))
 }
+
+/// The campaign form's body as the handler receives it: whatever is sent, the form reads
+/// back exactly what was sent, or the request is refused with the French message.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::Submitted;
+    use crate::web::extract::UNREADABLE_FORM;
+    use crate::web::extract::testing::{
+        any_body, decode, encoded, escapes, fields, spells_a_replacement_character,
+    };
+
+    const KEYS: &[&str] = &[
+        "csrf_token",
+        "project",
+        "title",
+        "slug",
+        "summary",
+        "story",
+        "goal",
+        "starts_on",
+        "ends_on",
+        "amounts_once",
+        "amounts_monthly",
+        "amounts_yearly",
+        "tiers",
+        "position",
+    ];
+
+    fn read_back(submitted: &Submitted, key: &str) -> Option<String> {
+        let form = &submitted.form;
+        match key {
+            "csrf_token" => submitted.csrf_token.clone(),
+            "project" => form.project.clone(),
+            "title" => form.title.clone(),
+            "slug" => form.slug.clone(),
+            "summary" => form.summary.clone(),
+            "story" => form.story.clone(),
+            "goal" => form.goal.clone(),
+            "starts_on" => form.starts_on.clone(),
+            "ends_on" => form.ends_on.clone(),
+            "amounts_once" => form.amounts_once.clone(),
+            "amounts_monthly" => form.amounts_monthly.clone(),
+            "amounts_yearly" => form.amounts_yearly.clone(),
+            "tiers" => form.tiers.clone(),
+            "position" => form.position.clone(),
+            other => panic!("not a field of the form: {other}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_body_is_read_or_refused_in_french(body in any_body(KEYS)) {
+            match decode::<Submitted>(body.clone()) {
+                // Read: nothing in it was replaced for not being UTF-8.
+                Ok(submitted) => {
+                    for key in KEYS {
+                        let value = read_back(&submitted, key).unwrap_or_default();
+                        prop_assert!(
+                            !value.contains(char::REPLACEMENT_CHARACTER)
+                                || spells_a_replacement_character(&body),
+                            "{}: {:?}",
+                            key,
+                            value
+                        );
+                    }
+                }
+                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
+            }
+        }
+
+        #[test]
+        fn every_field_reads_back_as_sent_however_it_is_escaped(
+            sent in fields(KEYS),
+            choices in escapes(),
+        ) {
+            let submitted = decode::<Submitted>(encoded(&sent, &choices))
+                .map_err(|m| TestCaseError::fail(format!("refused: {m}")))?;
+            for key in KEYS {
+                let expected = sent.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                prop_assert_eq!(read_back(&submitted, key), expected, "{}", key);
+            }
+        }
+
+        #[test]
+        fn a_field_sent_twice_is_refused_or_reads_as_one_of_its_values(
+            key in proptest::sample::select(KEYS),
+            first in "[a-z%]{0,10}",
+            second in "[a-z%]{0,10}",
+            choices in escapes(),
+        ) {
+            let sent = [(key.to_owned(), first.clone()), (key.to_owned(), second.clone())];
+            match decode::<Submitted>(encoded(&sent, &choices)) {
+                Ok(submitted) => {
+                    let value = read_back(&submitted, key);
+                    prop_assert!(value == Some(first) || value == Some(second), "{:?}", value);
+                }
+                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
+            }
+        }
+    }
+}

@@ -336,3 +336,104 @@ impl<'a> FormPage<'a> {
         Ok(page)
     }
 }
+
+/// The donation form's body as the handler receives it: whatever is sent, the form reads back
+/// exactly what was sent, or the request is refused with the French message.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::Submission;
+    use crate::web::extract::UNREADABLE_FORM;
+    use crate::web::extract::testing::{
+        any_body, decode, encoded, escapes, fields, spells_a_replacement_character,
+    };
+
+    const KEYS: &[&str] = &[
+        "csrf_token",
+        "frequency",
+        "amount",
+        "amount_once",
+        "amount_monthly",
+        "amount_yearly",
+        "other_amount",
+        "first_name",
+        "last_name",
+        "email",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "dedication_kind",
+        "dedication_name",
+        "show_publicly",
+        "news_consent",
+        "utm_source",
+        "utm_campaign",
+        "referrer",
+    ];
+
+    /// Every field of the decoded form by name (`None`: absent).
+    fn read_back(submission: &Submission, key: &str) -> Option<String> {
+        if key == "csrf_token" {
+            return submission.csrf_token.clone();
+        }
+        let form = serde_json::to_value(&submission.form).expect("a form serializes");
+        form[key].as_str().map(str::to_owned)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_body_is_read_or_refused_in_french(body in any_body(KEYS)) {
+            match decode::<Submission>(body.clone()) {
+                // Read: nothing in it was replaced for not being UTF-8.
+                Ok(submission) => {
+                    for key in KEYS {
+                        let value = read_back(&submission, key).unwrap_or_default();
+                        prop_assert!(
+                            !value.contains(char::REPLACEMENT_CHARACTER)
+                                || spells_a_replacement_character(&body),
+                            "{}: {:?}",
+                            key,
+                            value
+                        );
+                    }
+                }
+                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
+            }
+        }
+
+        #[test]
+        fn every_field_reads_back_as_sent_however_it_is_escaped(
+            sent in fields(KEYS),
+            choices in escapes(),
+        ) {
+            let submission = decode::<Submission>(encoded(&sent, &choices))
+                .map_err(|m| TestCaseError::fail(format!("refused: {m}")))?;
+            for key in KEYS {
+                let expected = sent.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                prop_assert_eq!(read_back(&submission, key), expected, "{}", key);
+            }
+        }
+
+        #[test]
+        fn a_field_sent_twice_is_refused_or_reads_as_one_of_its_values(
+            key in proptest::sample::select(KEYS),
+            first in "[a-z%]{0,10}",
+            second in "[a-z%]{0,10}",
+            choices in escapes(),
+        ) {
+            let sent = [(key.to_owned(), first.clone()), (key.to_owned(), second.clone())];
+            match decode::<Submission>(encoded(&sent, &choices)) {
+                Ok(submission) => {
+                    let value = read_back(&submission, key);
+                    prop_assert!(value == Some(first) || value == Some(second), "{:?}", value);
+                }
+                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
+            }
+        }
+    }
+}
