@@ -614,7 +614,7 @@ async fn a_post_with_a_wrong_csrf_token_is_refused(backend: Backend) {
         .unwrap();
     assert_error_page(cross_site, 403, CSRF_REFUSED).await;
     // And in a post whose `Origin` is another site (a browser without `Sec-Fetch-Site`).
-    for origin in ["https://evil.example", "null"] {
+    for origin in ["https://evil.example", "http://127.0.0.1.evil.example"] {
         let elsewhere = app
             .client
             .post(app.url(&format!("/campagnes/{SLUG}/don")))
