@@ -115,10 +115,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             let db = open_database(&config.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
-            let report = seed::seed_demo(&db).await.map_err(|e| e.to_string())?;
-            seed::seed_demo_organisation(&db, &config.data_dir)
-                .await
-                .map_err(|e| e.to_string())?;
+            let lock = db.lock_setup().await.map_err(|e| e.to_string())?;
+            let seeded = async {
+                let report = seed::seed_demo(&db).await?;
+                seed::seed_demo_organisation(&db, &config.data_dir).await?;
+                Ok::<_, anyhow::Error>(report)
+            }
+            .await;
+            lock.release().await;
+            let report = seeded.map_err(|e| e.to_string())?;
             if report.projects_created.is_empty() {
                 println!("contenu de démonstration déjà présent : rien à ajouter");
             } else {

@@ -83,21 +83,10 @@ impl Application {
         }
         let db = open_database(&config.database_url).await?;
         if config.demo_mode() && config.seed_demo_content {
-            let empty: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
-                .fetch_one(db.pool())
-                .await
-                .map_err(StartError::Seed)?;
-            if empty == 0 {
-                let report = seed::seed_demo(&db).await.map_err(StartError::Seed)?;
-                tracing::info!(
-                    projects = report.projects_created.len(),
-                    donations = report.donations_created,
-                    "demo content seeded"
-                );
-            }
-            seed::seed_demo_organisation(&db, &config.data_dir)
-                .await
-                .map_err(|e| StartError::Seed(sqlx::Error::Protocol(e.to_string())))?;
+            let lock = db.lock_setup().await.map_err(StartError::Seed)?;
+            let seeded = seed_empty_database(&db, &config).await;
+            lock.release().await;
+            seeded?;
         }
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr)
@@ -370,13 +359,41 @@ async fn sandbox_secret_key(db: &Db) -> sqlx::Result<secrecy::SecretString> {
     Ok(format!("sk_test_{}", String::from_utf8_lossy(&secret)).into())
 }
 
-/// Connects and runs the migrations, with errors that name the (masked) URL.
+/// The demonstration content, into a database that has no project yet (under the start-up
+/// lock: instances started together seed it once).
+async fn seed_empty_database(db: &Db, config: &Config) -> Result<(), StartError> {
+    let projects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
+        .fetch_one(db.pool())
+        .await
+        .map_err(StartError::Seed)?;
+    if projects == 0 {
+        let report = seed::seed_demo(db).await.map_err(StartError::Seed)?;
+        tracing::info!(
+            projects = report.projects_created.len(),
+            donations = report.donations_created,
+            "demo content seeded"
+        );
+    }
+    seed::seed_demo_organisation(db, &config.data_dir)
+        .await
+        .map_err(|e| StartError::Seed(sqlx::Error::Protocol(e.to_string())))
+}
+
+/// Connects and runs the migrations (under the start-up lock: one instance at a time), with
+/// errors that name the (masked) URL.
 pub async fn open_database(url: &str) -> Result<Db, DbError> {
     let db = Db::connect(url).await?;
-    db.migrate().await.map_err(|source| DbError::Migrate {
+    let failed = |source| DbError::Migrate {
         url: mask_password(url),
         source,
-    })?;
+    };
+    let lock = db
+        .lock_setup()
+        .await
+        .map_err(|e| failed(sqlx::migrate::MigrateError::Execute(e)))?;
+    let migrated = db.migrate().await;
+    lock.release().await;
+    migrated.map_err(failed)?;
     Ok(db)
 }
 

@@ -8,6 +8,9 @@ use super::Backend;
 
 /// Namespace of Obole's per-supporter advisory locks on PostgreSQL ("ob" in ASCII).
 const SUPPORTER_LOCKS: i32 = 0x6f62;
+/// Namespace and key of the start-up lock ([`super::setup_lock`]) ("os", for set-up): a
+/// namespace of its own, or seeding would wait on itself for supporter 1's lock.
+pub(super) const SETUP_LOCK: (i32, i32) = (0x6f73, 0);
 
 impl Backend {
     /// Suffix of a `SELECT` that locks the rows it reads until the transaction ends, for a

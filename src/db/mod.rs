@@ -4,7 +4,8 @@
 //! README, "Architecture"). Everything that differs between the two lives in this module, and
 //! only here does code ask which backend it is: how a connection is prepared, how a write
 //! transaction starts, which migrations run, the locks PostgreSQL needs ([`locks`]), the
-//! session store ([`sessions`]), and what each can do in one statement.
+//! start-up lock ([`setup_lock`]), the session store ([`sessions`]), and what each can do in
+//! one statement.
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -20,9 +21,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub mod locks;
 mod quarantine;
 pub mod sessions;
+mod setup_lock;
 
 use quarantine::Quarantine;
 pub use sessions::SessionStore;
+pub use setup_lock::SetupLock;
 
 /// How long a SQLite connection waits for another's write lock.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;

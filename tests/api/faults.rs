@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use obole::store::{counters, jobs};
 use secrecy::SecretString;
 use serde_json::Value;
 
+use crate::binary::{Binary, free_port, run_obole};
 use crate::helpers::{
     Backend, Content, TestApp, TestDatabase, postgres_url, spawn_with, test_config,
 };
@@ -31,7 +32,7 @@ dual_backend_tests!(
 
 const SLUG: &str = "le-sport-pour-grandir";
 /// The webhook endpoint's secret, the same for every instance and the senders.
-const SECRET: &str = "whsec_fault_tests";
+const SECRET: &str = crate::binary::SECRET;
 /// Every donor of these tests has an address here, apart from the demo's donors.
 const DOMAIN: &str = "pannes.example";
 const MONTH: i64 = 32 * 24 * 3600;
@@ -922,109 +923,4 @@ async fn post_event(client: &reqwest::Client, target: &str, payload: &str) -> re
     try_post_event(client, target, payload)
         .await
         .expect("Obole answers")
-}
-
-// ---------------------------------------------------------------------------------------
-// The real binary
-
-/// `obole serve` on a test's database and `DATA_DIR`, in demonstration mode.
-struct Binary {
-    child: Child,
-    address: String,
-}
-
-impl Binary {
-    async fn start(database_url: &str, data_dir: &Path, port: u16, run: usize) -> Binary {
-        let log = std::fs::File::create(data_dir.join(format!("obole-{run}.log"))).expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_obole"))
-            .arg("serve")
-            .current_dir(data_dir)
-            .envs(binary_env(database_url, data_dir))
-            .env("PORT", port.to_string())
-            .env("JOBS_WORKER", "1")
-            // The nightly reconciliation would wait among the jobs, due tomorrow.
-            .env("RECONCILE_EVERY_HOURS", "0")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("obole starts");
-        let server = Binary {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        };
-        server.ready(data_dir, run).await;
-        server
-    }
-
-    /// Waits for `/healthz` to answer.
-    async fn ready(&self, data_dir: &Path, run: usize) {
-        let client = reqwest::Client::new();
-        let until = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(response) = client.get(format!("{}/healthz", self.address)).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < until,
-                "obole did not answer within 60 s: {}",
-                std::fs::read_to_string(data_dir.join(format!("obole-{run}.log")))
-                    .unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing finished.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The environment of the binary: the test's database and files, demonstration mode with
-/// [`SECRET`], nothing inherited that could change that.
-fn binary_env(database_url: &str, data_dir: &Path) -> Vec<(&'static str, String)> {
-    vec![
-        ("DATABASE_URL", database_url.to_owned()),
-        ("DATA_DIR", data_dir.display().to_string()),
-        ("HOST", "127.0.0.1".to_owned()),
-        ("STRIPE_WEBHOOK_SECRET", SECRET.to_owned()),
-        ("STRIPE_SECRET_KEY", String::new()),
-        ("SMTP_URL", String::new()),
-        ("BASE_URL", String::new()),
-        ("RUST_LOG", "info,sqlx=warn,tower_http=warn".to_owned()),
-    ]
-}
-
-/// Runs an `obole` command to its end; its standard output.
-fn run_obole(database_url: &str, data_dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_obole"))
-        .args(args)
-        .current_dir(data_dir)
-        .envs(binary_env(database_url, data_dir))
-        .output()
-        .expect("obole runs");
-    assert!(
-        output.status.success(),
-        "obole {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A port nothing listens on, for a server that restarts on the same one.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
 }

@@ -8,6 +8,7 @@ mod helpers;
 mod api;
 mod back_office;
 mod back_office_content;
+mod binary;
 mod checkout_secrets;
 mod counters;
 mod currency;

@@ -7,6 +7,7 @@ use obole::seed;
 use obole::store::counters;
 use secrecy::SecretString;
 
+use crate::binary::{Binary, free_port, serve};
 use crate::helpers::fixtures;
 use crate::helpers::{Backend, Content, TestDatabase, spawn_app, spawn_with, test_config};
 
@@ -14,6 +15,7 @@ dual_backend_tests!(
     seeding_is_idempotent,
     demo_content_is_never_seeded_with_stripe_keys,
     stripe_unreachable_gives_the_form_back_and_leaves_no_open_pledge,
+    instances_started_together_on_a_fresh_database_all_serve_and_seed_once,
 );
 
 async fn project_count(db: &obole::db::Db) -> i64 {
@@ -33,6 +35,50 @@ async fn seeding_is_idempotent(backend: Backend) {
     assert_eq!(again.donations_created, 0);
     assert_eq!(project_count(&app.db).await, 4);
     assert_eq!(counters::organisation(app.db.pool()).await.unwrap(), totals);
+}
+
+/// Two `obole serve` processes started at the same moment on one fresh database, five times:
+/// both serve (the demonstration content's seeding raced, and one of them exited on a broken
+/// unique key), and the database holds what one instance alone seeds.
+async fn instances_started_together_on_a_fresh_database_all_serve_and_seed_once(backend: Backend) {
+    let reference = TestDatabase::create(backend).await;
+    let alone = obole::startup::open_database(reference.url())
+        .await
+        .unwrap();
+    seed::seed_demo(&alone).await.unwrap();
+    let seeded_once = counters::organisation(alone.pool()).await.unwrap();
+    alone.close().await;
+
+    for round in 0..5 {
+        let database = TestDatabase::create(backend).await;
+        let dir = database.data_dir();
+        let port = free_port();
+        let other_port = std::iter::repeat_with(free_port)
+            .find(|p| *p != port)
+            .unwrap();
+        let mut first = Binary::spawn(serve(database.url(), dir), dir, port, 2 * round);
+        let mut second = Binary::spawn(serve(database.url(), dir), dir, other_port, 2 * round + 1);
+        first.ready().await;
+        second.ready().await;
+        for instance in [&first, &second] {
+            let home = reqwest::get(&instance.address).await.unwrap();
+            assert_eq!(home.status(), 200, "round {round}");
+        }
+        let db = obole::startup::open_database(database.url()).await.unwrap();
+        assert_eq!(project_count(&db).await, 4, "round {round}");
+        assert_eq!(
+            counters::organisation(db.pool()).await.unwrap(),
+            seeded_once,
+            "round {round}: seeded once"
+        );
+        let organisations: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM organisation_settings WHERE name <> ''")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(organisations, 1, "round {round}");
+        db.close().await;
+    }
 }
 
 async fn demo_content_is_never_seeded_with_stripe_keys(backend: Backend) {
