@@ -61,6 +61,9 @@ pub struct Config {
     pub seed_demo_content: bool,
     /// How long a client may take to send a request, and how many may be connected at once.
     pub http: HttpLimits,
+    /// After SIGTERM, how long `/readyz` fails while the instance still serves, so that a
+    /// load balancer stops sending it requests before it stops taking them.
+    pub shutdown_drain_seconds: u64,
 }
 
 /// What a client gets of the server's time and connections, so that slow or idle clients
@@ -165,6 +168,7 @@ impl Config {
             reconcile_every_hours: number("RECONCILE_EVERY_HOURS", 0, 24 * 7)?.unwrap_or(24) as u64,
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
             http: http_limits()?,
+            shutdown_drain_seconds: number("SHUTDOWN_DRAIN_SECONDS", 0, 300)?.unwrap_or(5) as u64,
         })
     }
 
@@ -196,6 +200,7 @@ impl Config {
             reconcile_every_hours: 0,
             seed_demo_content: true,
             http: HttpLimits::default(),
+            shutdown_drain_seconds: 0,
         }
     }
 

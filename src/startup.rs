@@ -148,6 +148,7 @@ impl Application {
             ))),
             funnel: Arc::default(),
             identity: Arc::default(),
+            readiness: Arc::default(),
             config: Arc::new(config),
             base_url: base_url.into(),
             payments,
@@ -203,19 +204,42 @@ impl Application {
         self.state.sandbox.as_ref()
     }
 
-    /// Serves (and runs the job worker) until `shutdown` completes, then lets in-flight
+    /// Serves (and runs the job worker) until `shutdown` completes; then, for
+    /// `SHUTDOWN_DRAIN_SECONDS`, answers `/readyz` 503 while it goes on serving (a load
+    /// balancer takes it out of rotation), and stops taking connections and lets in-flight
     /// requests and jobs finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
+        let readiness = self.state.readiness.clone();
         let (stop_worker, stopped) = watch::channel(false);
-        let worker = self
-            .jobs
-            .map(|ctx| tokio::spawn(Worker::new(ctx).run(stopped)));
+        let worker = self.jobs.map(|ctx| {
+            let alive = readiness.worker_alive();
+            tokio::spawn(async move {
+                let _alive = alive;
+                Worker::new(ctx).run(stopped).await;
+            })
+        });
+        let drain = Duration::from_secs(self.state.config.shutdown_drain_seconds);
+        let drained = async move {
+            shutdown.await;
+            readiness.start_draining();
+            if !drain.is_zero() {
+                tracing::info!(
+                    seconds = drain.as_secs(),
+                    "draining: /readyz fails, still serving"
+                );
+                // A second Ctrl-C or SIGTERM cuts the wait short.
+                tokio::select! {
+                    () = tokio::time::sleep(drain) => {}
+                    () = shutdown_signal() => {}
+                }
+            }
+        };
         let limits = self.state.config.http;
-        web::serve::serve(self.listener, self.router, limits, shutdown).await;
+        web::serve::serve(self.listener, self.router, limits, drained).await;
         let _ = stop_worker.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;

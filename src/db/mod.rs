@@ -251,12 +251,29 @@ impl Db {
         self.writes.all.load(Ordering::Acquire)
     }
 
+    /// The migrations embedded in this binary for this backend.
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        }
+    }
+
     /// Runs the embedded migrations of this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await,
-        }
+        self.migrator().run(&self.pool).await
+    }
+
+    /// Whether a migration this binary carries is not applied yet (for `/readyz`).
+    pub async fn migrations_pending(&self) -> sqlx::Result<bool> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(self
+            .migrator()
+            .iter()
+            .any(|migration| !applied.contains(&migration.version)))
     }
 
     /// Has PostgreSQL read `tables` afresh for its planner (SQLite plans without them). Every
@@ -268,14 +285,6 @@ impl Db {
             return Ok(());
         }
         sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-    }
-
-    /// Cheap round trip, for `/healthz`.
-    pub async fn ping(&self) -> sqlx::Result<()> {
-        sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
             .map(|_| ())

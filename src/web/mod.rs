@@ -80,6 +80,8 @@ pub struct AppState {
     pub funnel: Arc<funnel::Funnel>,
     /// The organisation's logo and status, as every page shows them.
     pub identity: Arc<identity::PublicIdentity>,
+    /// What `/readyz` says beyond the database (shutting down, job worker alive).
+    pub readiness: Arc<health::Readiness>,
 }
 
 /// Form posts are small; webhooks set their own (1 MiB) limit.

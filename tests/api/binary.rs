@@ -68,6 +68,20 @@ impl Binary {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends SIGTERM, as systemd or an orchestrator stopping it.
+    pub fn terminate(&self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Waits for the process to end by itself; its exit status.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("reaped")
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing finished.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");

@@ -25,6 +25,7 @@ mod http_limits;
 mod ledger_rows;
 mod legal_pages;
 mod nul_bytes;
+mod operations;
 mod outage;
 mod page_cache;
 mod pages;

@@ -50,7 +50,7 @@ async fn an_unreachable_database_is_a_503_with_retry_after_and_recovers_without_
     let app = spawn_app(crate::helpers::Backend::Postgres, Content::Demo).await;
     // Not visited before: the page cache would serve a copy (which is the point of it).
     let page_path = format!("/campagnes/{SLUG}");
-    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
     let (name, mut admin) = admin(&app).await;
     set_reachable(&mut admin, &name, false).await;
 
@@ -78,18 +78,26 @@ async fn an_unreachable_database_is_a_503_with_retry_after_and_recovers_without_
     });
     assert_eq!(app.deliver(&event).await, 503);
 
-    // Health says which dependency is down.
-    let health = app.get("/healthz").await;
-    assert_eq!(health.status(), 503);
-    let health: serde_json::Value = health.json().await.unwrap();
-    assert_eq!(health["database"], "unreachable");
+    // Readiness says which dependency is down; liveness holds (nothing to restart).
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["checks"]["database"], "unreachable", "{ready}");
+    assert_eq!(app.get("/healthz").await.status(), 200);
 
-    // Back: the same requests succeed, on the same Obole.
+    // Back: ready again within a second, and the same requests succeed, on the same Obole.
     set_reachable(&mut admin, &name, true).await;
+    let back = std::time::Instant::now();
+    while app.get("/readyz").await.status() != 200 {
+        assert!(
+            back.elapsed() < std::time::Duration::from_secs(1),
+            "ready within a second of the database's return"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(app.get(&page_path).await.status(), 200);
     assert_eq!(app.get("/api/v1/campaigns").await.status(), 200);
     assert_eq!(app.deliver(&event).await, 200);
-    assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
 /// The same outage under load: visitors and Stripe keep coming while the database goes away
@@ -113,7 +121,7 @@ async fn under_load_an_outage_answers_503s_only_and_what_was_refused_applies_aft
         "/".to_owned(),
         format!("/campagnes/{SLUG}"),
         "/api/v1/campaigns".to_owned(),
-        "/healthz".to_owned(),
+        "/readyz".to_owned(),
     ];
     let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let mut load = tokio::task::JoinSet::new();

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::{Backend, Content, spawn_app};
 
 dual_backend_tests!(
-    healthz_reports_the_database,
+    liveness_and_readiness,
     pages_carry_security_headers_and_compress,
     static_files_are_embedded_and_cached,
     static_files_are_served_compressed_ahead_of_time,
@@ -16,17 +16,43 @@ dual_backend_tests!(
     a_nul_in_an_address_or_a_form_is_refused_before_any_query,
 );
 
-async fn healthz_reports_the_database(backend: Backend) {
+/// `/healthz` answers whenever the process does; `/readyz` checks the database, the
+/// migrations and the job worker, and says which one fails.
+async fn liveness_and_readiness(backend: Backend) {
     let app = spawn_app(backend, Content::Empty).await;
-    let response = app.get("/healthz").await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "ok");
+    let live = app.get("/healthz").await;
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true, "{body}");
+    assert_eq!(body["draining"], false, "{body}");
+    assert_eq!(body["checks"]["database"], "ok", "{body}");
+    assert_eq!(body["checks"]["migrations"], "ok", "{body}");
+    assert_eq!(
+        body["checks"]["worker"], "ok",
+        "the test's instance runs one: {body}"
+    );
+
+    // A migration this binary carries, not applied: not ready.
+    sqlx::query("UPDATE _sqlx_migrations SET success = FALSE WHERE version = 1")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["migrations"], "pending", "{body}");
+    assert_eq!(body["checks"]["database"], "ok", "{body}");
 
     app.db.close().await;
-    let response = app.get("/healthz").await;
-    assert_eq!(response.status(), 503, "a closed pool is reported");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503, "a closed pool is reported");
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], false, "{body}");
+    assert_eq!(body["checks"]["database"], "unreachable", "{body}");
+    assert_eq!(app.get("/healthz").await.status(), 200, "still alive");
 }
 
 async fn pages_carry_security_headers_and_compress(backend: Backend) {
