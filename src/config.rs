@@ -61,6 +61,14 @@ pub struct Config {
     pub seed_demo_content: bool,
     /// How long a client may take to send a request, and how many may be connected at once.
     pub http: HttpLimits,
+    /// Run the hourly housekeeping ([`crate::jobs::housekeeping`]) in the job worker.
+    pub housekeeping: bool,
+    /// Done jobs are deleted after this many days (housekeeping). At least 40: longer than
+    /// the reconciliation looks back, so that a job's dedupe key outlives every cause that
+    /// could enqueue it again.
+    pub jobs_retention_days: u64,
+    /// Expired sign-in links are deleted after this many days (housekeeping).
+    pub sign_in_retention_days: u64,
     /// After SIGTERM, how long `/readyz` fails while the instance still serves, so that a
     /// load balancer stops sending it requests before it stops taking them.
     pub shutdown_drain_seconds: u64,
@@ -168,6 +176,9 @@ impl Config {
             reconcile_every_hours: number("RECONCILE_EVERY_HOURS", 0, 24 * 7)?.unwrap_or(24) as u64,
             seed_demo_content: var("SEED_DEMO_CONTENT").is_none_or(|v| v != "0" && v != "false"),
             http: http_limits()?,
+            housekeeping: var("HOUSEKEEPING").is_none_or(|v| v != "0" && v != "false"),
+            jobs_retention_days: number("JOBS_RETENTION_DAYS", 40, 3650)?.unwrap_or(60) as u64,
+            sign_in_retention_days: number("SIGN_IN_RETENTION_DAYS", 1, 365)?.unwrap_or(7) as u64,
             shutdown_drain_seconds: number("SHUTDOWN_DRAIN_SECONDS", 0, 300)?.unwrap_or(5) as u64,
         })
     }
@@ -200,6 +211,10 @@ impl Config {
             reconcile_every_hours: 0,
             seed_demo_content: true,
             http: HttpLimits::default(),
+            // Tests count jobs and writes: none behind their back (those about it turn it on).
+            housekeeping: false,
+            jobs_retention_days: 60,
+            sign_in_retention_days: 7,
             shutdown_drain_seconds: 0,
         }
     }

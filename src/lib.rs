@@ -2,6 +2,7 @@
 //! supporter space, back-office). `main.rs` only boots; the application lives here.
 
 pub mod accounts;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -16,7 +16,7 @@ use obole::startup::{
 };
 use obole::store::reconcile_runs::StartedBy;
 use obole::store::{counters, jobs};
-use obole::{receipts, seed, telemetry};
+use obole::{backup, receipts, seed, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +63,17 @@ enum Command {
         #[arg(long)]
         year: i32,
     },
+    /// Copy the SQLite database (consistent, while Obole serves) and the files under
+    /// DATA_DIR into PATH, a new folder. On PostgreSQL, save the database with pg_dump and
+    /// copy the files with --files-only.
+    Backup {
+        path: std::path::PathBuf,
+        #[arg(long)]
+        files_only: bool,
+    },
+    /// Bring a backup made by `obole backup` back into DATABASE_URL (a SQLite file that must
+    /// not exist yet) and DATA_DIR, Obole stopped.
+    Restore { path: std::path::PathBuf },
     /// Create a back-office account. The password is asked on the terminal (or read from the
     /// first line of standard input), never given on the command line.
     CreateStaff {
@@ -133,6 +144,35 @@ async fn run(cli: Cli) -> Result<(), String> {
                     report.donations_created
                 );
             }
+            Ok(())
+        }
+        Command::Backup { path, files_only } => {
+            let db = open_database(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let copied = backup::backup(&db, &config.data_dir, &path, files_only)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.close().await;
+            println!(
+                "sauvegarde faite dans {} : {}{} fichier(s), {} octets",
+                path.display(),
+                if copied.database { "la base, " } else { "" },
+                copied.files,
+                copied.bytes
+            );
+            Ok(())
+        }
+        Command::Restore { path } => {
+            let copied = backup::restore(&config.database_url, &config.data_dir, &path)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "sauvegarde {} restaurée : la base et {} fichier(s), {} octets",
+                path.display(),
+                copied.files,
+                copied.bytes
+            );
             Ok(())
         }
         Command::Worker => {

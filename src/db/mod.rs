@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -290,6 +290,11 @@ impl Db {
             .map(|_| ())
     }
 
+    /// The SQLite database's file (none on PostgreSQL or in memory).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        sqlite_file(self.url.expose_secret())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -338,6 +343,11 @@ pub fn mask_password(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The database file a `sqlite://` URL names (none for `:memory:` or PostgreSQL).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    sqlite_path(url).map(std::path::PathBuf::from)
 }
 
 /// The file path of a `sqlite://` URL, when it names a file (not `:memory:`).

@@ -7,8 +7,10 @@
 
 pub mod annual_receipts;
 pub mod email;
+pub mod housekeeping;
 pub mod news;
 pub mod reconcile;
+pub mod schedule;
 pub mod worker;
 
 use std::sync::Arc;
@@ -43,6 +45,10 @@ pub enum Job {
     Reconcile {
         period: i64,
     },
+    /// The hourly housekeeping ([`housekeeping`]) of one period.
+    Housekeeping {
+        period: i64,
+    },
 }
 
 impl Job {
@@ -54,6 +60,7 @@ impl Job {
             Job::ReceiptCorrection { .. } => "receipt_correction",
             Job::AnnualReceipts(_) => "annual_receipts",
             Job::Reconcile { .. } => "reconcile",
+            Job::Housekeeping { .. } => "housekeeping",
         }
     }
 
@@ -72,7 +79,7 @@ impl Job {
                 "refunded_cents": refunded_cents,
             })),
             Job::AnnualReceipts(page) => serde_json::to_string(page),
-            Job::Reconcile { period } => {
+            Job::Reconcile { period } | Job::Housekeeping { period } => {
                 serde_json::to_string(&serde_json::json!({ "period": period }))
             }
         }
@@ -102,8 +109,11 @@ impl Job {
             "annual_receipts" => serde_json::from_str(payload)
                 .map(Job::AnnualReceipts)
                 .map_err(unreadable),
-            "reconcile" => serde_json::from_str::<reconcile::Period>(payload)
+            "reconcile" => serde_json::from_str::<schedule::Period>(payload)
                 .map(|p| Job::Reconcile { period: p.period })
+                .map_err(unreadable),
+            "housekeeping" => serde_json::from_str::<schedule::Period>(payload)
+                .map(|p| Job::Housekeeping { period: p.period })
                 .map_err(unreadable),
             other => Err(JobError::Permanent(format!(
                 "type de tâche inconnu : « {other} »"
@@ -125,6 +135,7 @@ impl Job {
                 page.year, page.started_at, page.after
             )),
             Job::Reconcile { period } => Some(format!("reconcile:{period}")),
+            Job::Housekeeping { period } => Some(format!("housekeeping:{period}")),
         }
     }
 
@@ -152,7 +163,8 @@ impl Job {
             | Job::NewsFanOut { .. }
             | Job::ReceiptCorrection { .. }
             | Job::AnnualReceipts(_)
-            | Job::Reconcile { .. } => None,
+            | Job::Reconcile { .. }
+            | Job::Housekeeping { .. } => None,
         }
     }
 
@@ -162,8 +174,8 @@ impl Job {
             | Job::NewsFanOut { .. }
             | Job::ReceiptCorrection { .. }
             | Job::AnnualReceipts(_) => email::MAX_ATTEMPTS,
-            // The next period's run reads the same objects again.
-            Job::Reconcile { .. } => reconcile::MAX_ATTEMPTS,
+            // The next period's run does the same work again.
+            Job::Reconcile { .. } | Job::Housekeeping { .. } => reconcile::MAX_ATTEMPTS,
         }
     }
 
@@ -183,6 +195,7 @@ impl Job {
             }
             Job::AnnualReceipts(page) => annual_receipts::run(ctx, *page).await.map(|()| None),
             Job::Reconcile { .. } => reconcile::run(ctx).await.map(|()| None),
+            Job::Housekeeping { .. } => housekeeping::run(ctx).await.map(|()| None),
         }
     }
 }

@@ -10,8 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::email::Sent;
-use super::reconcile::Schedule;
 use super::{Job, JobContext, JobError, retry_delay};
+use super::{housekeeping, reconcile};
 use crate::domain::dates;
 use crate::store::jobs::{self, AfterFailure, ClaimedJob, SentEmail};
 
@@ -48,11 +48,16 @@ impl Worker {
     /// Runs jobs until `stop` turns true; the jobs in hand are finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "job worker started");
-        let mut schedule = Schedule::every_hours(self.ctx.config.reconcile_every_hours);
+        let mut schedules = [
+            reconcile::schedule(self.ctx.config.reconcile_every_hours),
+            housekeeping::schedule(self.ctx.config.housekeeping),
+        ];
         while !*stop.borrow() {
             let batch = tokio::time::Instant::now();
-            if let Err(error) = schedule.enqueue_next(&self.ctx.db, dates::now()).await {
-                tracing::warn!(%error, "job worker: cannot schedule the reconciliation");
+            for schedule in &mut schedules {
+                if let Err(error) = schedule.enqueue_next(&self.ctx.db, dates::now()).await {
+                    tracing::warn!(%error, "job worker: cannot schedule a periodic job");
+                }
             }
             let ran = match self.run_due().await {
                 Ok(ran) => ran,

@@ -142,6 +142,30 @@ pub async fn finish(
     Ok(done.rows_affected() as usize)
 }
 
+/// Deletes the jobs done before `done_before` (housekeeping), a batch per transaction so
+/// that a large backlog never holds the write lock for long. How many.
+pub async fn forget_done(db: &Db, done_before: i64) -> sqlx::Result<u64> {
+    const BATCH: i64 = 1_000;
+    let mut deleted = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let batch = sqlx::query(
+            "DELETE FROM jobs WHERE id IN \
+             (SELECT id FROM jobs WHERE done_at < $1 ORDER BY done_at LIMIT $2)",
+        )
+        .bind(done_before)
+        .bind(BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit_unseen().await?;
+        deleted += batch;
+        if batch < BATCH as u64 {
+            return Ok(deleted);
+        }
+    }
+}
+
 /// Replaces the payloads of jobs that carried a secret, in one write (none: no write).
 pub async fn redact(db: &Db, payloads: &[(i64, String)]) -> sqlx::Result<()> {
     if payloads.is_empty() {

@@ -4,7 +4,7 @@
 use sqlx::{AnyConnection, AnyPool};
 
 use super::{WriteError, flag, guarded};
-use crate::db::Backend;
+use crate::db::{Backend, Db};
 use crate::domain::dedication::DedicationKind;
 use crate::domain::frequency::Frequency;
 use crate::domain::gift::Gift;
@@ -158,6 +158,23 @@ pub async fn fail_without_checkout(pool: &AnyPool, id: i64, now: i64) -> sqlx::R
     .execute(pool)
     .await
     .map(|_| ())
+}
+
+/// Pledges still open that were made before `opened_before`: their checkout has closed
+/// unpaid (housekeeping). How many.
+pub async fn expire_abandoned(db: &Db, opened_before: i64, now: i64) -> sqlx::Result<u64> {
+    let mut tx = db.begin_write().await?;
+    let expired = sqlx::query(
+        "UPDATE pledges SET status = $1, updated_at = $2 WHERE status = $3 AND created_at < $4",
+    )
+    .bind(PledgeStatus::Expired.as_str())
+    .bind(now)
+    .bind(PledgeStatus::Open.as_str())
+    .bind(opened_before)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit_unseen().await?;
+    Ok(expired.rows_affected())
 }
 
 /// Records the outcome of the checkout ([`PledgeStatus::settle`]: only forward) and the

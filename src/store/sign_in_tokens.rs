@@ -4,6 +4,8 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
+use crate::db::Db;
+
 /// What a link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind<'a> {
@@ -115,4 +117,15 @@ pub async fn use_once(
         Some((_, Some(_))) => LinkState::Used,
         Some(_) => LinkState::Expired,
     })
+}
+
+/// Deletes the links that expired before `expired_before` (housekeeping). How many.
+pub async fn forget_expired(db: &Db, expired_before: i64) -> sqlx::Result<u64> {
+    let mut tx = db.begin_write().await?;
+    let deleted = sqlx::query("DELETE FROM sign_in_tokens WHERE expires_at < $1")
+        .bind(expired_before)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit_unseen().await?;
+    Ok(deleted.rows_affected())
 }

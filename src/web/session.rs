@@ -3,13 +3,10 @@
 //! this browser started (their ids are secrets only it may present). A session row is
 //! written only when a form is sent: the form's CSRF token needs none (see `web::csrf`).
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::db::Db;
@@ -22,7 +19,6 @@ const DRAFTS_KEY: &str = "gift_drafts";
 const MAX_DRAFTS: usize = 5;
 /// Sessions live a day after the last request: long enough to come back from a checkout.
 const INACTIVITY: time::Duration = time::Duration::days(1);
-const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Whether `cookie` (`name=value`) is a visitor's session: pages are then personal.
 pub fn is_session_cookie(cookie: &str) -> bool {
@@ -37,8 +33,8 @@ pub async fn add_layer<S>(router: Router<S>, db: &Db, secure: bool) -> sqlx::Res
 where
     S: Clone + Send + Sync + 'static,
 {
+    // Expired sessions are deleted by the job worker's housekeeping.
     let store = db.session_store().await?;
-    tokio::spawn(store.clone().continuously_delete_expired(CLEANUP_EVERY));
     let layer = SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)

@@ -103,8 +103,9 @@ pub fn serve(database_url: &str, data_dir: &Path) -> Command {
     command
         .arg("serve")
         .env("JOBS_WORKER", "1")
-        // The nightly reconciliation would wait among the jobs, due tomorrow.
-        .env("RECONCILE_EVERY_HOURS", "0");
+        // The nightly reconciliation and the hourly housekeeping would wait among the jobs.
+        .env("RECONCILE_EVERY_HOURS", "0")
+        .env("HOUSEKEEPING", "0");
     command
 }
 
