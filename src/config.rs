@@ -25,6 +25,8 @@ pub struct Config {
     pub stripe_secret_key: Option<SecretString>,
     /// `whsec_…`: verifies webhooks; in demo mode the sandbox signs with it (or a generated one).
     pub stripe_webhook_secret: Option<SecretString>,
+    /// The endpoint's previous signing secret, also accepted while it is being replaced.
+    pub stripe_webhook_secret_previous: Option<SecretString>,
     /// Overrides Stripe's API base URL (tests point it at a sandbox).
     pub stripe_api_base: Option<String>,
     /// Smallest and largest gift accepted online.
@@ -146,6 +148,8 @@ impl Config {
             data_dir,
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(SecretString::from),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(SecretString::from),
+            stripe_webhook_secret_previous: var("STRIPE_WEBHOOK_SECRET_PREVIOUS")
+                .map(SecretString::from),
             stripe_api_base: match var("STRIPE_API_BASE") {
                 Some(raw) => Some(parse_base_url("STRIPE_API_BASE", &raw)?),
                 None => None,
@@ -195,6 +199,7 @@ impl Config {
             data_dir: std::env::temp_dir(),
             stripe_secret_key: None,
             stripe_webhook_secret: None,
+            stripe_webhook_secret_previous: None,
             stripe_api_base: None,
             amount_limits: AmountLimits::default(),
             tax_reduction: TaxReduction::default(),

@@ -328,11 +328,10 @@ fn stripe_payments(config: &Config) -> Result<Payments, StartError> {
         .stripe_webhook_secret
         .clone()
         .ok_or(StartError::MissingWebhookSecret)?;
-    Ok(Payments::new(
-        key,
-        config.stripe_api_base.as_deref(),
-        secret,
-    )?)
+    Ok(
+        Payments::new(key, config.stripe_api_base.as_deref(), secret)?
+            .accepting_previous_secret(config.stripe_webhook_secret_previous.clone()),
+    )
 }
 
 /// Demonstration mode: the sandbox, mounted in this server and reached over HTTP through the
@@ -369,7 +368,8 @@ fn sandbox_payments(
         .stripe_api_base
         .clone()
         .unwrap_or_else(|| format!("{internal_url}/sandbox/stripe/"));
-    let payments = Payments::new(&key, Some(&api_base), secret)?;
+    let payments = Payments::new(&key, Some(&api_base), secret)?
+        .accepting_previous_secret(config.stripe_webhook_secret_previous.clone());
     Ok((payments, sandbox))
 }
 

@@ -21,6 +21,8 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct Payments {
     client: stripe::Client,
     webhook_secret: Arc<SecretString>,
+    /// Accepted too while the endpoint's secret is being replaced.
+    previous_webhook_secret: Option<Arc<SecretString>>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -51,7 +53,16 @@ impl Payments {
         Ok(Payments {
             client: builder.build()?,
             webhook_secret: Arc::new(webhook_secret),
+            previous_webhook_secret: None,
         })
+    }
+
+    /// Also accepts deliveries signed with `previous` (`STRIPE_WEBHOOK_SECRET_PREVIOUS`), so
+    /// that none is refused while the endpoint's secret changes (README, « Rotating the
+    /// webhook secret »).
+    pub fn accepting_previous_secret(mut self, previous: Option<SecretString>) -> Payments {
+        self.previous_webhook_secret = previous.map(Arc::new);
+        self
     }
 
     pub fn client(&self) -> &stripe::Client {
@@ -60,6 +71,22 @@ impl Payments {
 
     pub fn webhook_secret(&self) -> &str {
         self.webhook_secret.expose_secret()
+    }
+
+    /// Verifies a delivery ([`webhook::verify`]) with the endpoint's secret, or failing
+    /// that, with the previous one when there is one.
+    pub fn verify_webhook(
+        &self,
+        payload: &[u8],
+        signature: Option<&str>,
+    ) -> Result<events::StripeEvent, webhook::Rejection> {
+        let verified = webhook::verify(payload, signature, self.webhook_secret());
+        match (&verified, &self.previous_webhook_secret) {
+            (Err(webhook::Rejection::BadSignature), Some(previous)) => {
+                webhook::verify(payload, signature, previous.expose_secret())
+            }
+            _ => verified,
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::payments::applier::{Applied, ApplyError};
-use crate::payments::{refunds, webhook};
+use crate::payments::refunds;
 
 /// Stripe's events are far below this; anything larger is not one of them.
 const MAX_BODY: usize = 1024 * 1024;
@@ -29,7 +29,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    let mut event = match webhook::verify(&payload, signature, state.payments.webhook_secret()) {
+    let mut event = match state.payments.verify_webhook(&payload, signature) {
         Ok(event) => event,
         Err(rejection) => {
             tracing::warn!(%rejection, "webhook refused");

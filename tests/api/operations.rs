@@ -1,14 +1,17 @@
-//! Running Obole for real (issue 15), seen from outside the process: a load balancer draining
-//! an instance on SIGTERM.
+//! Running Obole for real (issue 15), seen from outside: a load balancer draining an instance
+//! on SIGTERM; the webhook secret replaced without refusing a delivery.
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::binary::{Binary, SECRET, free_port, serve};
-use crate::helpers::{Backend, TestDatabase};
+use crate::helpers::{Backend, Content, TestApp, TestDatabase, spawn_with, test_config};
 
-dual_backend_tests!(on_sigterm_readiness_fails_first_and_requests_in_flight_finish);
+dual_backend_tests!(
+    on_sigterm_readiness_fails_first_and_requests_in_flight_finish,
+    while_the_webhook_secret_changes_both_are_accepted_and_no_other,
+);
 
 /// SIGTERM: `/readyz` answers 503 at once while pages are still served for the drain
 /// delay; a webhook whose body was still arriving is answered and applied; then the process
@@ -97,4 +100,62 @@ async fn on_sigterm_readiness_fails_first_and_requests_in_flight_finish(backend:
             .unwrap();
     assert_eq!(applied, 1, "the webhook in flight was recorded");
     db.close().await;
+}
+
+/// `STRIPE_WEBHOOK_SECRET_PREVIOUS`: during a rotation, deliveries signed with the new secret
+/// or the old one are applied; any other signature is still refused, and without the
+/// setting the old secret is refused.
+async fn while_the_webhook_secret_changes_both_are_accepted_and_no_other(backend: Backend) {
+    const NEW: &str = "whsec_nouveau";
+    const OLD: &str = "whsec_ancien";
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Empty);
+    config.stripe_webhook_secret = Some(NEW.to_owned().into());
+    config.stripe_webhook_secret_previous = Some(OLD.to_owned().into());
+    let app = spawn_with(database, config).await;
+    assert_eq!(post_signed(&app, "evt_nouveau", NEW).await, 200);
+    assert_eq!(post_signed(&app, "evt_ancien", OLD).await, 200);
+    assert_eq!(post_signed(&app, "evt_autre", "whsec_autre").await, 400);
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_events WHERE id IN ('evt_nouveau', 'evt_ancien', 'evt_autre')",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(recorded, 2);
+
+    let database = TestDatabase::create(backend).await;
+    let mut config = test_config(database.url(), Content::Empty);
+    config.stripe_webhook_secret = Some(NEW.to_owned().into());
+    let app = spawn_with(database, config).await;
+    assert_eq!(post_signed(&app, "evt_nouveau", NEW).await, 200);
+    assert_eq!(
+        post_signed(&app, "evt_ancien", OLD).await,
+        400,
+        "rotation over"
+    );
+}
+
+/// Posts an event `id` signed with `secret`; the status.
+async fn post_signed(app: &TestApp, id: &str, secret: &str) -> u16 {
+    let payload = serde_json::json!({
+        "id": id, "object": "event", "type": "customer.created", "created": 1,
+        "livemode": false, "pending_webhooks": 1, "data": { "object": {} },
+    })
+    .to_string();
+    let signature = stripe_webhook::Webhook::generate_test_header(
+        &payload,
+        secret,
+        Some(obole::domain::dates::now()),
+    );
+    app.client
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(payload)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
