@@ -234,6 +234,85 @@ pub(crate) mod testing {
         proptest::collection::vec(any::<(bool, bool)>(), 1..64)
     }
 
+    /// The properties of every form's decoding, as tests of the module it is invoked in:
+    /// any body is read or refused with the French message; every field reads back as sent,
+    /// however it is escaped; a field sent twice is refused or reads as one of its values.
+    /// `$read_back(&form, key)` is a field of the decoded `$form` by name (`None`: absent).
+    macro_rules! form_decoding_properties {
+        ($form:ty, $keys:expr, $read_back:expr) => {
+            ::proptest::proptest! {
+                #![proptest_config(::proptest::test_runner::Config::with_cases(256))]
+
+                #[test]
+                fn any_body_is_read_or_refused_in_french(
+                    body in $crate::web::extract::testing::any_body($keys),
+                ) {
+                    use $crate::web::extract::testing::{decode, spells_a_replacement_character};
+                    match decode::<$form>(body.clone()) {
+                        // Read: nothing in it was replaced for not being UTF-8.
+                        Ok(form) => {
+                            for key in $keys {
+                                let value = $read_back(&form, key).unwrap_or_default();
+                                ::proptest::prop_assert!(
+                                    !value.contains(char::REPLACEMENT_CHARACTER)
+                                        || spells_a_replacement_character(&body),
+                                    "{}: {:?}",
+                                    key,
+                                    value
+                                );
+                            }
+                        }
+                        Err(message) => ::proptest::prop_assert_eq!(
+                            message,
+                            $crate::web::extract::UNREADABLE_FORM
+                        ),
+                    }
+                }
+
+                #[test]
+                fn every_field_reads_back_as_sent_however_it_is_escaped(
+                    sent in $crate::web::extract::testing::fields($keys),
+                    choices in $crate::web::extract::testing::escapes(),
+                ) {
+                    use $crate::web::extract::testing::{decode, encoded};
+                    let form = decode::<$form>(encoded(&sent, &choices)).map_err(|m| {
+                        ::proptest::test_runner::TestCaseError::fail(format!("refused: {m}"))
+                    })?;
+                    for key in $keys {
+                        let expected = sent.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                        ::proptest::prop_assert_eq!($read_back(&form, key), expected, "{}", key);
+                    }
+                }
+
+                #[test]
+                fn a_field_sent_twice_is_refused_or_reads_as_one_of_its_values(
+                    key in ::proptest::sample::select($keys),
+                    first in "[a-z%]{0,10}",
+                    second in "[a-z%]{0,10}",
+                    choices in $crate::web::extract::testing::escapes(),
+                ) {
+                    use $crate::web::extract::testing::{decode, encoded};
+                    let sent = [(key.to_owned(), first.clone()), (key.to_owned(), second.clone())];
+                    match decode::<$form>(encoded(&sent, &choices)) {
+                        Ok(form) => {
+                            let value = $read_back(&form, key);
+                            ::proptest::prop_assert!(
+                                value == Some(first) || value == Some(second),
+                                "{:?}",
+                                value
+                            );
+                        }
+                        Err(message) => ::proptest::prop_assert_eq!(
+                            message,
+                            $crate::web::extract::UNREADABLE_FORM
+                        ),
+                    }
+                }
+            }
+        };
+    }
+    pub(crate) use form_decoding_properties;
+
     /// Any body at all: raw bytes, broken escapes, invalid UTF-8, NULs, the form's keys
     /// again and again, unknown ones.
     pub fn any_body(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {

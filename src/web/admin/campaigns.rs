@@ -538,13 +538,8 @@ pub async fn preview(
 /// back exactly what was sent, or the request is refused with the French message.
 #[cfg(test)]
 mod properties {
-    use proptest::prelude::*;
-
     use super::Submitted;
-    use crate::web::extract::UNREADABLE_FORM;
-    use crate::web::extract::testing::{
-        any_body, decode, encoded, escapes, fields, spells_a_replacement_character,
-    };
+    use crate::web::extract::testing::form_decoding_properties;
 
     const KEYS: &[&str] = &[
         "csrf_token",
@@ -584,57 +579,5 @@ mod properties {
         }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-
-        #[test]
-        fn any_body_is_read_or_refused_in_french(body in any_body(KEYS)) {
-            match decode::<Submitted>(body.clone()) {
-                // Read: nothing in it was replaced for not being UTF-8.
-                Ok(submitted) => {
-                    for key in KEYS {
-                        let value = read_back(&submitted, key).unwrap_or_default();
-                        prop_assert!(
-                            !value.contains(char::REPLACEMENT_CHARACTER)
-                                || spells_a_replacement_character(&body),
-                            "{}: {:?}",
-                            key,
-                            value
-                        );
-                    }
-                }
-                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
-            }
-        }
-
-        #[test]
-        fn every_field_reads_back_as_sent_however_it_is_escaped(
-            sent in fields(KEYS),
-            choices in escapes(),
-        ) {
-            let submitted = decode::<Submitted>(encoded(&sent, &choices))
-                .map_err(|m| TestCaseError::fail(format!("refused: {m}")))?;
-            for key in KEYS {
-                let expected = sent.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-                prop_assert_eq!(read_back(&submitted, key), expected, "{}", key);
-            }
-        }
-
-        #[test]
-        fn a_field_sent_twice_is_refused_or_reads_as_one_of_its_values(
-            key in proptest::sample::select(KEYS),
-            first in "[a-z%]{0,10}",
-            second in "[a-z%]{0,10}",
-            choices in escapes(),
-        ) {
-            let sent = [(key.to_owned(), first.clone()), (key.to_owned(), second.clone())];
-            match decode::<Submitted>(encoded(&sent, &choices)) {
-                Ok(submitted) => {
-                    let value = read_back(&submitted, key);
-                    prop_assert!(value == Some(first) || value == Some(second), "{:?}", value);
-                }
-                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
-            }
-        }
-    }
+    form_decoding_properties!(Submitted, KEYS, read_back);
 }

@@ -341,13 +341,8 @@ impl<'a> FormPage<'a> {
 /// exactly what was sent, or the request is refused with the French message.
 #[cfg(test)]
 mod properties {
-    use proptest::prelude::*;
-
     use super::Submission;
-    use crate::web::extract::UNREADABLE_FORM;
-    use crate::web::extract::testing::{
-        any_body, decode, encoded, escapes, fields, spells_a_replacement_character,
-    };
+    use crate::web::extract::testing::form_decoding_properties;
 
     const KEYS: &[&str] = &[
         "csrf_token",
@@ -383,57 +378,5 @@ mod properties {
         form[key].as_str().map(str::to_owned)
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-
-        #[test]
-        fn any_body_is_read_or_refused_in_french(body in any_body(KEYS)) {
-            match decode::<Submission>(body.clone()) {
-                // Read: nothing in it was replaced for not being UTF-8.
-                Ok(submission) => {
-                    for key in KEYS {
-                        let value = read_back(&submission, key).unwrap_or_default();
-                        prop_assert!(
-                            !value.contains(char::REPLACEMENT_CHARACTER)
-                                || spells_a_replacement_character(&body),
-                            "{}: {:?}",
-                            key,
-                            value
-                        );
-                    }
-                }
-                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
-            }
-        }
-
-        #[test]
-        fn every_field_reads_back_as_sent_however_it_is_escaped(
-            sent in fields(KEYS),
-            choices in escapes(),
-        ) {
-            let submission = decode::<Submission>(encoded(&sent, &choices))
-                .map_err(|m| TestCaseError::fail(format!("refused: {m}")))?;
-            for key in KEYS {
-                let expected = sent.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-                prop_assert_eq!(read_back(&submission, key), expected, "{}", key);
-            }
-        }
-
-        #[test]
-        fn a_field_sent_twice_is_refused_or_reads_as_one_of_its_values(
-            key in proptest::sample::select(KEYS),
-            first in "[a-z%]{0,10}",
-            second in "[a-z%]{0,10}",
-            choices in escapes(),
-        ) {
-            let sent = [(key.to_owned(), first.clone()), (key.to_owned(), second.clone())];
-            match decode::<Submission>(encoded(&sent, &choices)) {
-                Ok(submission) => {
-                    let value = read_back(&submission, key);
-                    prop_assert!(value == Some(first) || value == Some(second), "{:?}", value);
-                }
-                Err(message) => prop_assert_eq!(message, UNREADABLE_FORM),
-            }
-        }
-    }
+    form_decoding_properties!(Submission, KEYS, read_back);
 }
