@@ -1,5 +1,5 @@
 //! Fault tests (issue 14): Obole killed mid-stream and mid-job, two instances on one
-//! PostgreSQL, a SQLite file that turns read-only. Stripe's part is played by senders that
+//! PostgreSQL, a SQLite file that turns read-only or whose disk fills up. Stripe's part is played by senders that
 //! deliver signed events side by side and deliver again whatever was not acknowledged; each
 //! test ends with the ledger, counters, receipts and emails exactly as one undisturbed
 //! instance leaves them. The short forms run with `cargo test`; the long ones are ignored
@@ -285,14 +285,38 @@ const FEW: Scale = Scale {
 };
 
 /// The database file turns read-only under a running server (the immutable attribute, which
-/// binds root too, and open files: each write then fails as on a read-only mount): webhooks
-/// are refused with a 5xx, so that Stripe retries; pages that only read are still served and
-/// a page that writes answers our French error page at once; the file stays intact; made
-/// writable again, the same server applies the redelivered events, once.
+/// binds root too, and open files: each write then fails as on a read-only mount).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_file_turned_read_only_refuses_events_then_recovers_without_restart() {
     let app = spawn_with_secret(Backend::Sqlite).await;
-    let events = Arc::new(gifts(&app, FEW).await);
+    let database = app.data_dir().join("obole.db");
+    let files = [database.with_extension("db-wal"), database];
+    refuses_writes_then_recovers(&app, async || Frozen::new(&files)).await;
+}
+
+/// The disk under the database fills up (a small file system of its own, filled by another
+/// file, the write-ahead log emptied first so that the next write needs room).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_sqlite_refuses_writes_then_recovers_without_restart() {
+    let Some(disk) = SmallDisk::mount() else {
+        return;
+    };
+    let dir = tempfile::tempdir_in(disk.path()).unwrap();
+    let url = format!("sqlite://{}/obole.db", dir.path().display());
+    let database = TestDatabase::Sqlite { url, dir };
+    let config = secret_config(database.url());
+    let app = spawn_with(database, config).await;
+    refuses_writes_then_recovers(&app, async || Some(disk.fill(&app.db).await)).await;
+    drop(app);
+}
+
+/// Under a running server, `fault()` leaves SQLite unable to write: webhooks are refused with
+/// a 5xx at once, so that Stripe retries; pages that only read are still served and a page
+/// that writes answers our French error page at once; the file stays intact; once the fault
+/// is dropped, the same server applies the redelivered events, once. Nothing is checked
+/// where `fault()` cannot be made here (`None`).
+async fn refuses_writes_then_recovers<F>(app: &TestApp, fault: impl AsyncFnOnce() -> Option<F>) {
+    let events = Arc::new(gifts(app, FEW).await);
     let before = Before::read(&app.db).await;
     let half = events.len() / 2;
     let target = vec![app.address.clone()];
@@ -305,11 +329,10 @@ async fn a_sqlite_file_turned_read_only_refuses_events_then_recovers_without_res
     )
     .await;
     assert!(streamed.unacknowledged.is_empty(), "{streamed:?}");
-    // Emails of the first half sent: no job is in hand when the file freezes.
+    // Emails of the first half sent: no job is in hand when the fault begins.
     wait_for_jobs(&app.db, Duration::from_secs(30)).await;
 
-    let database = app.data_dir().join("obole.db");
-    let Some(frozen) = Frozen::new(&[database.with_extension("db-wal"), database.clone()]) else {
+    let Some(fault) = fault().await else {
         return;
     };
     let client = reqwest::Client::builder()
@@ -321,7 +344,7 @@ async fn a_sqlite_file_turned_read_only_refuses_events_then_recovers_without_res
         let status = post_event(&client, &app.address, &event.to_string()).await;
         assert!(
             status.is_server_error(),
-            "{} refused with a 5xx while the file is read-only, not {status}",
+            "{} refused with a 5xx while the database cannot write, not {status}",
             event["type"]
         );
         assert!(
@@ -351,7 +374,7 @@ async fn a_sqlite_file_turned_read_only_refuses_events_then_recovers_without_res
     assert!(page.contains("<html lang=\"fr\""), "our page: {page}");
     assert_intact(&app.db).await;
 
-    drop(frozen);
+    drop(fault);
     // The same server, not restarted: Stripe's retries apply, once; a gift can be given.
     let mut again: Vec<usize> = (half..events.len()).collect();
     again.extend((0..half).step_by(3));
@@ -420,6 +443,65 @@ impl Drop for Frozen {
                 file.display()
             );
         }
+    }
+}
+
+/// A small file system of its own (tmpfs), unmounted when dropped.
+struct SmallDisk(tempfile::TempDir);
+
+/// A file that fills [`SmallDisk`] to its last byte, removed when dropped.
+struct Filler(PathBuf);
+
+impl SmallDisk {
+    /// `None` (said on stderr) where it cannot be mounted: not root, or no right to mount.
+    fn mount() -> Option<SmallDisk> {
+        let point = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+            .arg(point.path())
+            .output();
+        if !mounted.is_ok_and(|output| output.status.success()) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nfull-disk SQLite test skipped: mounting a tmpfs needs root\n"
+            );
+            return None;
+        }
+        Some(SmallDisk(point))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Empties the write-ahead log into the database file (its next write then needs new
+    /// room), then fills what is left.
+    async fn fill(&self, db: &Db) -> Filler {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let path = self.path().join("remplissage");
+        let mut file = std::fs::File::create(&path).unwrap();
+        for chunk in [1 << 20, 4096, 1] {
+            let block = vec![0u8; chunk];
+            while file.write_all(&block).is_ok() {}
+        }
+        let _ = file.sync_all();
+        Filler(path)
+    }
+}
+
+impl Drop for Filler {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.0).expect("the filler removed");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazily: a file the test left open must not keep the mount.
+        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
     }
 }
 
