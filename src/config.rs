@@ -71,6 +71,8 @@ pub struct Config {
     pub jobs_retention_days: u64,
     /// Expired sign-in links are deleted after this many days (housekeeping).
     pub sign_in_retention_days: u64,
+    /// Bearer token that opens `/metrics` (Prometheus); without one, `/metrics` is not served.
+    pub metrics_token: Option<SecretString>,
     /// After SIGTERM, how long `/readyz` fails while the instance still serves, so that a
     /// load balancer stops sending it requests before it stops taking them.
     pub shutdown_drain_seconds: u64,
@@ -183,6 +185,7 @@ impl Config {
             housekeeping: var("HOUSEKEEPING").is_none_or(|v| v != "0" && v != "false"),
             jobs_retention_days: number("JOBS_RETENTION_DAYS", 40, 3650)?.unwrap_or(60) as u64,
             sign_in_retention_days: number("SIGN_IN_RETENTION_DAYS", 1, 365)?.unwrap_or(7) as u64,
+            metrics_token: var("METRICS_TOKEN").map(SecretString::from),
             shutdown_drain_seconds: number("SHUTDOWN_DRAIN_SECONDS", 0, 300)?.unwrap_or(5) as u64,
         })
     }
@@ -220,6 +223,7 @@ impl Config {
             housekeeping: false,
             jobs_retention_days: 60,
             sign_in_retention_days: 7,
+            metrics_token: None,
             shutdown_drain_seconds: 0,
         }
     }

@@ -81,6 +81,8 @@ impl Application {
         if config.demo_mode() && !cfg!(feature = "sandbox") {
             return Err(StartError::DemoModeUnavailable);
         }
+        // Counted from the first request on.
+        crate::telemetry::measures::handle();
         let db = open_database(&config.database_url).await?;
         if config.demo_mode() && config.seed_demo_content {
             let lock = db.lock_setup().await.map_err(StartError::Seed)?;
@@ -254,6 +256,7 @@ pub async fn run_worker(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    crate::telemetry::measures::handle();
     let db = open_database(&config.database_url).await?;
     let mailer = Mailer::from_config(&config)?;
     let base_url = config

@@ -14,6 +14,7 @@ use super::{Job, JobContext, JobError, retry_delay};
 use super::{housekeeping, reconcile};
 use crate::domain::dates;
 use crate::store::jobs::{self, AfterFailure, ClaimedJob, SentEmail};
+use crate::telemetry::measures;
 
 /// How a job went: done (with the email it sent, if any), or failed.
 type Outcome = Result<Option<Sent>, JobError>;
@@ -155,6 +156,7 @@ async fn record(ctx: &JobContext, worker: &str, outcomes: Vec<(ClaimedJob, Outco
     if done.is_empty() {
         return;
     }
+    measures::emails_sent(sent.len());
     // The secret a job carried (a sign-in link's token) is in the email sent; the database
     // keeps it no longer. Done before the job is marked done: a worker that dies in between
     // runs the job again without its token, and it then sends nothing.
@@ -179,6 +181,7 @@ async fn record_failure(
     error: JobError,
     now: i64,
 ) {
+    measures::job_failed(&job.kind);
     let after = match &error {
         JobError::Transient(_) if job.attempts < job.max_attempts => {
             AfterFailure::RetryAt(now + retry_delay(job.attempts))

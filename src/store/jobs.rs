@@ -266,6 +266,23 @@ pub async fn retrying(pool: &AnyPool, limit: i64) -> sqlx::Result<Vec<JobSummary
     .await
 }
 
+/// How many jobs are due and wait to run (not those scheduled later), how many pending ones
+/// failed at least once, and how many are dead: read through the partial indexes of pending
+/// and dead jobs, whatever the number done.
+pub async fn backlog(pool: &AnyPool, now: i64) -> sqlx::Result<(i64, i64, i64)> {
+    sqlx::query_as(
+        "SELECT \
+             CAST((SELECT COUNT(*) FROM jobs \
+                   WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $1) AS BIGINT), \
+             CAST((SELECT COUNT(*) FROM jobs \
+                   WHERE done_at IS NULL AND dead_at IS NULL AND attempts > 0) AS BIGINT), \
+             CAST((SELECT COUNT(*) FROM jobs WHERE dead_at IS NOT NULL) AS BIGINT)",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
 /// How many jobs are pending, done and dead.
 pub async fn counts(pool: &AnyPool) -> sqlx::Result<(i64, i64, i64)> {
     sqlx::query_as(

@@ -20,8 +20,10 @@ pub mod medias;
 pub mod once;
 pub mod outbox;
 pub mod page_cache;
+pub mod prometheus;
 pub mod public;
 pub mod rate_limit;
+pub mod request_id;
 pub mod security;
 pub mod serve;
 pub mod session;
@@ -42,7 +44,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -132,6 +133,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         .merge(with_sessions)
         .merge(back_office)
         .merge(health::router())
+        .merge(prometheus::router())
         .merge(assets::router())
         .merge(medias::router())
         .merge(webhooks::router())
@@ -147,6 +149,7 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
         None => router,
     };
     Ok(router
+        .route_layer(middleware::from_fn(prometheus::measure))
         .fallback(errors::not_found)
         .layer(middleware::from_fn(extract::refuse_nul_in_address))
         .layer(CatchPanicLayer::custom(errors::panic_response))
@@ -174,7 +177,9 @@ pub async fn router(state: AppState) -> sqlx::Result<Router> {
                 .compress_when(DefaultPredicate::new().and(encoded::not_precompressed)),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        // Every log line of a request carries its id (tower-http's trace layer is not used:
+        // its spans hold the whole address, tokens and all).
+        .layer(middleware::from_fn(request_id::tag))
         .with_state(state))
 }
 

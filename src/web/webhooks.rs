@@ -13,6 +13,7 @@ use serde_json::json;
 use super::AppState;
 use crate::payments::applier::{Applied, ApplyError};
 use crate::payments::refunds;
+use crate::telemetry::measures;
 
 /// Stripe's events are far below this; anything larger is not one of them.
 const MAX_BODY: usize = 1024 * 1024;
@@ -33,35 +34,47 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         Ok(event) => event,
         Err(rejection) => {
             tracing::warn!(%rejection, "webhook refused");
+            measures::webhook("-", "refused");
             return reply(StatusCode::BAD_REQUEST, &rejection.to_string());
         }
     };
     refunds::find_invoice(&state.payments, &state.db, &mut event).await;
     let (event_id, event_type) = (event.id.clone(), event.event_type.clone());
-    match state.applier.apply(event).await {
+    let (outcome, response) = match state.applier.apply(event).await {
         Ok(Applied::Done) => {
             tracing::info!(%event_id, %event_type, "event applied");
-            reply(StatusCode::OK, "applied")
+            ("applied", reply(StatusCode::OK, "applied"))
         }
-        Ok(Applied::Duplicate) => reply(StatusCode::OK, "already applied"),
+        Ok(Applied::Duplicate) => ("duplicate", reply(StatusCode::OK, "already applied")),
         Err(ApplyError::NotYet(reason)) => {
             tracing::info!(%event_id, reason, "event not applicable yet; Stripe will retry");
-            reply(StatusCode::SERVICE_UNAVAILABLE, reason)
+            ("not_yet", reply(StatusCode::SERVICE_UNAVAILABLE, reason))
         }
         Err(ApplyError::Stale(what)) => {
             // Rows are read locked: a moved row means a lock is missing somewhere.
             tracing::warn!(%event_id, what, "row changed while the event applied; Stripe will retry");
-            reply(StatusCode::SERVICE_UNAVAILABLE, "changed while applying")
+            (
+                "not_yet",
+                reply(StatusCode::SERVICE_UNAVAILABLE, "changed while applying"),
+            )
         }
         Err(ApplyError::Database(error)) if crate::db::is_unavailable(&error) => {
             tracing::warn!(%event_id, %error, "database unavailable; Stripe will retry");
-            reply(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            (
+                "not_yet",
+                reply(StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+            )
         }
         Err(error) => {
             tracing::error!(%event_id, %error, "event could not be applied");
-            reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied")
+            (
+                "failed",
+                reply(StatusCode::INTERNAL_SERVER_ERROR, "could not be applied"),
+            )
         }
-    }
+    };
+    measures::webhook(event_type.as_str(), outcome);
+    response
 }
 
 /// Plain JSON for Stripe's dashboard; never our HTML error page.

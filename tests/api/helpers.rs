@@ -191,6 +191,15 @@ struct Server {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The CSRF token a page's form carries.
+pub fn form_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a CSRF token")
+        .to_owned()
+}
+
 /// The configuration a test starts from: demo mode, port 0, the given database.
 pub fn test_config(database_url: &str, content: Content) -> Config {
     Config {
@@ -467,12 +476,7 @@ impl TestApp {
     /// The donation form's HTML and its CSRF token.
     pub async fn donation_form(&self, slug: &str, query: &str) -> (String, String) {
         let html = self.page(&format!("/campagnes/{slug}/don{query}")).await;
-        let token = html
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("the form carries a CSRF token")
-            .to_owned();
+        let token = form_token(&html);
         (html, token)
     }
 
