@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use obole::domain::dates;
 use obole::store::counters;
 use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::binary::{SECRET, obole};
-use crate::helpers::{Backend, Content, TestApp, TestDatabase, spawn_with, test_config};
+use crate::helpers::{
+    Backend, Content, TestApp, TestDatabase, post_signed, spawn_with, test_config,
+};
 
 const SLUG: &str = "le-sport-pour-grandir";
 
@@ -137,19 +138,8 @@ async fn deliver_all(address: String, events: Vec<Value>) {
                 };
                 let payload = event.to_string();
                 loop {
-                    let signature = stripe_webhook::Webhook::generate_test_header(
-                        &payload,
-                        SECRET,
-                        Some(dates::now()),
-                    );
-                    let sent = client
-                        .post(format!("{address}/webhooks/stripe"))
-                        .header("content-type", "application/json")
-                        .header("stripe-signature", signature)
-                        .body(payload.clone())
-                        .send()
-                        .await;
-                    if sent.is_ok_and(|response| response.status().is_success()) {
+                    let sent = post_signed(&client, &address, &payload, SECRET).await;
+                    if sent.is_ok_and(|status| status.is_success()) {
                         break;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

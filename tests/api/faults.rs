@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::binary::{Binary, free_port, run_obole};
 use crate::helpers::{
-    Backend, Content, TestApp, TestDatabase, postgres_url, spawn_with, test_config,
+    Backend, Content, TestApp, TestDatabase, post_signed, postgres_url, spawn_with, test_config,
 };
 
 dual_backend_tests!(
@@ -983,22 +983,13 @@ async fn deliver(client: &reqwest::Client, target: &str, payload: &str, event: &
     }
 }
 
-/// Posts one event, signed as it leaves: the answer's status.
+/// Posts one event, signed with [`SECRET`] as it leaves: the answer's status.
 async fn try_post_event(
     client: &reqwest::Client,
     target: &str,
     payload: &str,
 ) -> reqwest::Result<reqwest::StatusCode> {
-    let signature =
-        stripe_webhook::Webhook::generate_test_header(payload, SECRET, Some(dates::now()));
-    let response = client
-        .post(format!("{target}/webhooks/stripe"))
-        .header("content-type", "application/json")
-        .header("stripe-signature", signature)
-        .body(payload.to_owned())
-        .send()
-        .await?;
-    Ok(response.status())
+    post_signed(client, target, payload, SECRET).await
 }
 
 async fn post_event(client: &reqwest::Client, target: &str, payload: &str) -> reqwest::StatusCode {

@@ -191,6 +191,29 @@ struct Server {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// Posts `payload` to the webhook endpoint at `address`, signed with `secret` as it leaves,
+/// as Stripe does: the answer's status.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    address: &str,
+    payload: &str,
+    secret: &str,
+) -> reqwest::Result<reqwest::StatusCode> {
+    let signature = stripe_webhook::Webhook::generate_test_header(
+        payload,
+        secret,
+        Some(obole::domain::dates::now()),
+    );
+    let response = client
+        .post(format!("{address}/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(payload.to_owned())
+        .send()
+        .await?;
+    Ok(response.status())
+}
+
 /// The CSRF token a page's form carries.
 pub fn form_token(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")

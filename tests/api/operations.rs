@@ -8,7 +8,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::binary::{Binary, SECRET, free_port, serve};
 use crate::helpers::{
-    Backend, Content, TestApp, TestDatabase, form_token, spawn_app, spawn_with, test_config,
+    Backend, Content, TestApp, TestDatabase, form_token, post_signed, spawn_app, spawn_with,
+    test_config,
 };
 
 dual_backend_tests!(
@@ -118,9 +119,9 @@ async fn while_the_webhook_secret_changes_both_are_accepted_and_no_other(backend
     config.stripe_webhook_secret = Some(NEW.to_owned().into());
     config.stripe_webhook_secret_previous = Some(OLD.to_owned().into());
     let app = spawn_with(database, config).await;
-    assert_eq!(post_signed(&app, "evt_nouveau", NEW).await, 200);
-    assert_eq!(post_signed(&app, "evt_ancien", OLD).await, 200);
-    assert_eq!(post_signed(&app, "evt_autre", "whsec_autre").await, 400);
+    assert_eq!(post_event(&app, "evt_nouveau", NEW).await, 200);
+    assert_eq!(post_event(&app, "evt_ancien", OLD).await, 200);
+    assert_eq!(post_event(&app, "evt_autre", "whsec_autre").await, 400);
     let recorded: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM stripe_events WHERE id IN ('evt_nouveau', 'evt_ancien', 'evt_autre')",
     )
@@ -133,35 +134,24 @@ async fn while_the_webhook_secret_changes_both_are_accepted_and_no_other(backend
     let mut config = test_config(database.url(), Content::Empty);
     config.stripe_webhook_secret = Some(NEW.to_owned().into());
     let app = spawn_with(database, config).await;
-    assert_eq!(post_signed(&app, "evt_nouveau", NEW).await, 200);
+    assert_eq!(post_event(&app, "evt_nouveau", NEW).await, 200);
     assert_eq!(
-        post_signed(&app, "evt_ancien", OLD).await,
+        post_event(&app, "evt_ancien", OLD).await,
         400,
         "rotation over"
     );
 }
 
 /// Posts an event `id` signed with `secret`; the status.
-async fn post_signed(app: &TestApp, id: &str, secret: &str) -> u16 {
+async fn post_event(app: &TestApp, id: &str, secret: &str) -> u16 {
     let payload = serde_json::json!({
         "id": id, "object": "event", "type": "customer.created", "created": 1,
         "livemode": false, "pending_webhooks": 1, "data": { "object": {} },
     })
     .to_string();
-    let signature = stripe_webhook::Webhook::generate_test_header(
-        &payload,
-        secret,
-        Some(obole::domain::dates::now()),
-    );
-    app.client
-        .post(app.url("/webhooks/stripe"))
-        .header("content-type", "application/json")
-        .header("stripe-signature", signature)
-        .body(payload)
-        .send()
+    post_signed(&app.client, &app.address, &payload, secret)
         .await
         .unwrap()
-        .status()
         .as_u16()
 }
 
