@@ -11,10 +11,12 @@ use serde_json::Value;
 
 use crate::binary::{SECRET, obole};
 use crate::helpers::{
-    Backend, Content, TestApp, TestDatabase, post_signed, spawn_with, test_config,
+    Backend, Content, TestApp, TestDatabase, post_signed, spawn_app, spawn_with, test_config,
 };
 
 const SLUG: &str = "le-sport-pour-grandir";
+
+dual_backend_tests!(what_backup_and_restore_cannot_do_they_refuse_and_say_why);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_under_webhook_traffic_restores_an_exact_ledger_that_redeliveries_complete() {
@@ -161,4 +163,55 @@ fn secret_config(database_url: &str, content: Content) -> obole::config::Config 
     let mut config = test_config(database_url, content);
     config.stripe_webhook_secret = Some(SecretString::from(SECRET));
     config
+}
+
+/// A backup never goes into a folder that holds something; on PostgreSQL, whose database
+/// pg_dump saves, it copies the files only when told to, and a restore is refused.
+async fn what_backup_and_restore_cannot_do_they_refuse_and_say_why(backend: Backend) {
+    let app = spawn_app(backend, Content::Demo).await;
+    let (url, data_dir) = (app.database_url(), app.data_dir());
+    let run = |args: &[&str]| obole(url, data_dir).args(args).output().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = |name: &str| folder.path().join(name).display().to_string();
+
+    std::fs::create_dir(folder.path().join("pleine")).unwrap();
+    std::fs::write(folder.path().join("pleine/autre.txt"), "à garder").unwrap();
+    let refused = run(&["backup", "--files-only", &path("pleine")]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("n'est pas vide"));
+    assert_eq!(
+        std::fs::read_dir(folder.path().join("pleine"))
+            .unwrap()
+            .count(),
+        1,
+        "nothing written into it"
+    );
+
+    match backend {
+        Backend::Sqlite => {
+            let done = run(&["backup", &path("sauvegarde")]);
+            assert!(done.status.success());
+            assert!(folder.path().join("sauvegarde/obole.db").is_file());
+        }
+        Backend::Postgres => {
+            let refused = run(&["backup", &path("sauvegarde")]);
+            assert!(!refused.status.success());
+            assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+            let files = run(&["backup", "--files-only", &path("fichiers")]);
+            assert!(
+                files.status.success(),
+                "{}",
+                String::from_utf8_lossy(&files.stderr)
+            );
+            let pictures = folder.path().join("fichiers/files/medias");
+            assert!(
+                std::fs::read_dir(&pictures).is_ok_and(|mut files| files.next().is_some()),
+                "the demo's signature picture is copied"
+            );
+            assert!(!folder.path().join("fichiers/obole.db").exists());
+            let restore = run(&["restore", &path("fichiers")]);
+            assert!(!restore.status.success());
+            assert!(String::from_utf8_lossy(&restore.stderr).contains("SQLite"));
+        }
+    }
 }
